@@ -1,0 +1,260 @@
+"""Create the demo content once: pages, purposes, CTAs, a gated PDF and an admin user.
+
+Running it again changes nothing that already exists.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from wagtail.documents import get_document_model
+from wagtail.models import Collection, CollectionViewRestriction, Page, Site
+
+from demo.models import HomePage
+from demo.pdf import make_pdf
+from wagtail_leadgen.models import (
+    CallToAction,
+    ConsentPurpose,
+    EbookPage,
+    LandingPage,
+    LeadgenSiteSettings,
+    LegalBasis,
+    ThankYouPage,
+)
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "changeme"  # noqa: S105 - the documented demo login, as in bakerydemo
+
+
+class Command(BaseCommand):
+    help = "Seed the demo site with lead-generation content (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        self.ensure_admin()
+        home = self.ensure_home()
+        purposes = self.ensure_purposes()
+        document = self.ensure_document()
+        self.ensure_settings(home)
+        ebook = self.ensure_ebook(home, document, purposes)
+        landing = self.ensure_landing(home, purposes)
+        self.ensure_home_ctas(home, ebook, landing)
+        self.stdout.write(self.style.SUCCESS("Demo content is ready."))
+
+    def ensure_admin(self):
+        User = get_user_model()
+        if not User.objects.filter(username=ADMIN_USERNAME).exists():
+            User.objects.create_superuser(
+                ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD
+            )
+
+    def ensure_home(self) -> HomePage:
+        home = HomePage.objects.first()
+        if home:
+            return home
+        root = Page.get_first_root_node()
+        home = root.add_child(
+            instance=HomePage(
+                title="Grow with useful content",
+                slug="demo-home",
+                intro="Guides and audits for marketing teams. No tracking scripts, no pre-ticked boxes.",
+            )
+        )
+        site = Site.objects.filter(is_default_site=True).first()
+        old_root = site.root_page if site else None
+        site = site or Site(is_default_site=True)
+        # The address the demo is served on, so share links and full URLs work.
+        site.hostname, site.port, site.root_page = "127.0.0.1", 8000, home
+        site.save()
+        if old_root and old_root.pk != home.pk and not old_root.get_children().exists():
+            old_root.delete()
+        return home
+
+    def ensure_purposes(self) -> dict[str, ConsentPurpose]:
+        specs = {
+            "ebook": dict(
+                name="E-book delivery",
+                checkbox_label="Send me the guide",
+                purpose_text="<p>We use your email address to give you the guide you asked for.</p>",
+                legal_basis=LegalBasis.CONTRACT,
+                recipients="Our marketing team",
+                retention_months=36,
+                is_offer=True,
+            ),
+            "newsletter": dict(
+                name="Monthly newsletter",
+                checkbox_label="Send me the monthly newsletter",
+                purpose_text="<p>One email a month with new guides. Unsubscribe in one click.</p>",
+                legal_basis=LegalBasis.CONSENT,
+                recipients="Our marketing team and our emailing provider",
+                retention_months=36,
+            ),
+            "partners": dict(
+                name="Partner offers",
+                checkbox_label="Share my details with selected partners",
+                purpose_text="<p>Our training partners may send you their offers.</p>",
+                legal_basis=LegalBasis.CONSENT,
+                recipients="Training partners listed in our privacy policy",
+                retention_months=24,
+            ),
+        }
+        purposes = {}
+        for key, fields in specs.items():
+            purpose = ConsentPurpose.objects.filter(name=fields["name"]).first()
+            if purpose is None:
+                purpose = ConsentPurpose(**fields)
+                purpose.save()
+                purpose.save_revision().publish()
+            purposes[key] = purpose
+        return purposes
+
+    def ensure_document(self):
+        Document = get_document_model()
+        document = Document.objects.filter(title="The lead-generation guide").first()
+        if document:
+            return document
+        root = Collection.get_first_root_node()
+        gated = Collection.objects.filter(name="Gated content").first()
+        if gated is None:
+            gated = root.add_child(name="Gated content")
+        if not gated.get_view_restrictions().exists():
+            CollectionViewRestriction.objects.create(
+                collection=gated, restriction_type=CollectionViewRestriction.LOGIN
+            )
+        pdf = make_pdf(
+            "The lead-generation guide",
+            [
+                "1. Publish content that answers real questions.",
+                "2. Offer something useful in exchange for an email address.",
+                "3. Keep forms short: every extra field costs conversions.",
+                "4. Ask consent per purpose, never with a pre-ticked box.",
+                "5. Call back within minutes when someone asks you to.",
+            ],
+        )
+        return Document.objects.create(
+            title="The lead-generation guide",
+            file=ContentFile(pdf, name="lead-generation-guide.pdf"),
+            collection=gated,
+        )
+
+    def ensure_settings(self, home):
+        site = Site.objects.get(is_default_site=True)
+        settings = LeadgenSiteSettings.for_site(site)
+        if not settings.controller_name:
+            settings.controller_name = "Demo Marketing SAS"
+            settings.controller_address = "1 rue de l'Exemple, 75001 Paris, France"
+            settings.contact_email = "privacy@example.com"
+            settings.save()
+
+    def _thank_you(self, parent, title, message):
+        existing = ThankYouPage.objects.child_of(parent).first()
+        if existing:
+            return existing
+        page = parent.add_child(
+            instance=ThankYouPage(title=title, slug="thank-you", message=message)
+        )
+        page.save_revision().publish()
+        return page
+
+    def ensure_ebook(self, home, document, purposes) -> EbookPage:
+        ebook = EbookPage.objects.filter(slug="lead-generation-guide").first()
+        if ebook:
+            return ebook
+        ebook = home.add_child(
+            instance=EbookPage(
+                title="The lead-generation guide",
+                slug="lead-generation-guide",
+                summary=(
+                    "<p>Five habits that turn readers into leads, with figures: why short "
+                    "forms win, why a fast page matters and why you should call back "
+                    "within five minutes.</p>"
+                ),
+                document=document,
+                form_heading="Get the free guide",
+                submit_label="Send me the guide",
+                form_fields=[
+                    ("first_name", {"label": "", "required": False, "help_text": ""})
+                ],
+            )
+        )
+        ebook.consent_purposes.set(purposes.values())
+        thank_you = self._thank_you(
+            ebook,
+            "Your guide is ready",
+            "<p>Thank you! Your guide is ready to download.</p>",
+        )
+        ebook.thank_you_page = thank_you
+        ebook.save_revision().publish()
+        return ebook
+
+    def ensure_landing(self, home, purposes) -> LandingPage:
+        landing = LandingPage.objects.filter(slug="free-audit").first()
+        if landing:
+            return landing
+        landing = home.add_child(
+            instance=LandingPage(
+                title="Book a free content audit",
+                slug="free-audit",
+                intro="Tell us where to reach you: we call back within five minutes on working days.",
+                body=[
+                    (
+                        "paragraph",
+                        "<h2>What you get</h2><p>A 30-minute call on your best pages and "
+                        "your forms, with three changes to make this week.</p>",
+                    )
+                ],
+                form_heading="Request your audit",
+                submit_label="Request my audit",
+                form_fields=[
+                    ("first_name", {"label": "", "required": True, "help_text": ""}),
+                    ("company", {"label": "", "required": False, "help_text": ""}),
+                    (
+                        "phone",
+                        {
+                            "label": "",
+                            "required": False,
+                            "help_text": "We only use it to call you back.",
+                        },
+                    ),
+                ],
+            )
+        )
+        landing.consent_purposes.set([purposes["newsletter"]])
+        thank_you = self._thank_you(
+            landing,
+            "Thank you, we will call you back",
+            "<p>We will contact you shortly.</p>",
+        )
+        landing.thank_you_page = thank_you
+        landing.save_revision().publish()
+        return landing
+
+    def ensure_home_ctas(self, home, ebook, landing):
+        if home.body:
+            return
+        guide_cta, _ = CallToAction.objects.get_or_create(
+            label="Download the free guide",
+            defaults={"target_page": ebook, "description": "A 5-page PDF, free."},
+        )
+        audit_cta, _ = CallToAction.objects.get_or_create(
+            label="Book a free audit",
+            defaults={"target_page": landing, "style": "secondary"},
+        )
+        call_cta, _ = CallToAction.objects.get_or_create(
+            label="Call us now",
+            defaults={"phone_number": "+33 1 23 45 67 89", "style": "link"},
+        )
+        home.body = [
+            (
+                "paragraph",
+                "<h2>Learn how good content brings leads</h2><p>Start with our guide.</p>",
+            ),
+            ("cta", {"cta": guide_cta}),
+            (
+                "paragraph",
+                "<h2>Want a second opinion?</h2><p>We review your pages for free.</p>",
+            ),
+            ("cta", {"cta": audit_cta}),
+            ("cta", {"cta": call_cta}),
+        ]
+        home.save_revision().publish()

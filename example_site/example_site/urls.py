@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.urls import include, path, re_path
+from django.views.static import serve
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("leadgen/", include("wagtail_leadgen.urls")),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()
+    # Serve uploaded images only: documents stay behind Wagtail's document view
+    # and the leadgen download view, never as plain media files.
+    urlpatterns += [
+        re_path(
+            r"^media/(?P<path>(?:original_images|images)/.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        ),
+    ]
+
+urlpatterns += [path("", include(wagtail_urls))]

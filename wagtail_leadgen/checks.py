@@ -1,0 +1,101 @@
+"""System checks: refuse configurations that would leak leads or gated files."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError
+from django.urls import NoReverseMatch, reverse
+
+from .conf import DEFAULTS, SETTINGS_NAME
+
+
+@register()
+def check_settings_keys(app_configs, **kwargs):
+    """A misspelled option must not be silently ignored."""
+    user = getattr(settings, SETTINGS_NAME, None)
+    if user is None:
+        return []
+    if not isinstance(user, dict):
+        return [Error(f"{SETTINGS_NAME} must be a dict.", id="wagtail_leadgen.E001")]
+    return [
+        Error(
+            f"Unknown setting {SETTINGS_NAME}[{key!r}].",
+            hint="Valid keys: " + ", ".join(sorted(DEFAULTS)),
+            id="wagtail_leadgen.E001",
+        )
+        for key in sorted(set(user) - set(DEFAULTS))
+    ]
+
+
+@register()
+def check_document_serving(app_configs, **kwargs):
+    """With "direct" serving, Wagtail links straight to the file and bypasses every check."""
+    if getattr(settings, "WAGTAILDOCS_SERVE_METHOD", None) == "direct":
+        return [
+            Error(
+                'WAGTAILDOCS_SERVE_METHOD = "direct" exposes gated documents to anyone with the URL.',
+                hint='Use "serve_view" (or leave it unset) so collection privacy is enforced.',
+                id="wagtail_leadgen.E002",
+            )
+        ]
+    return []
+
+
+@register()
+def check_installed_apps(app_configs, **kwargs):
+    if not apps.is_installed("wagtail.contrib.settings"):
+        return [
+            Error(
+                "wagtail_leadgen needs 'wagtail.contrib.settings' in INSTALLED_APPS "
+                "for the data controller's information notice.",
+                id="wagtail_leadgen.E003",
+            )
+        ]
+    return []
+
+
+@register(Tags.urls)
+def check_urls(app_configs, **kwargs):
+    try:
+        reverse("wagtail_leadgen:download", args=["x"])
+    except NoReverseMatch:
+        return [
+            Warning(
+                "The wagtail_leadgen URLs are not included: gated downloads cannot be served.",
+                hint='Add path("leadgen/", include("wagtail_leadgen.urls")) before Wagtail\'s URLs.',
+                id="wagtail_leadgen.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.database)
+def check_gated_documents(app_configs, databases=None, **kwargs):
+    """Run by ``manage.py check --database default``: every offered document is private."""
+    if not databases:
+        return []
+    from .gating import gated_page_models, is_document_restricted
+
+    errors = []
+    for model in gated_page_models():
+        pages = model.objects.filter(document__isnull=False).select_related(
+            "document__collection"
+        )
+        try:
+            pages = list(pages)
+        except DatabaseError:  # not migrated yet (``migrate`` runs this check first)
+            continue
+        for page in pages:
+            if not is_document_restricted(page.document):
+                errors.append(
+                    Error(
+                        f"The gated document of page {page.pk} ({page.title!r}) is in a "
+                        "collection without privacy restrictions: anyone can download it.",
+                        hint="Move it to a collection with privacy set to 'private' or groups.",
+                        obj=page,
+                        id="wagtail_leadgen.E004",
+                    )
+                )
+    return errors

@@ -1,0 +1,221 @@
+"""The visitor's lead form: email, a few editor-chosen fields, one checkbox per purpose.
+
+``LeadFormBuilder`` dispatches by kind name (``create_<kind>_field``), so a new
+field kind is one method. Consent checkboxes are never pre-ticked and only the
+offer's own purpose may be required (R8, R9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from .blocks import FORM_FIELD_KINDS
+from .conf import leadgen_settings
+from .models.consent import ConsentPurpose
+from .validators import (
+    EMAIL_MAX_LENGTH,
+    normalise_email,
+    validate_lead_email,
+    validate_no_control_characters,
+    validate_no_control_characters_multiline,
+)
+
+HONEYPOT_FIELD = "leadgen_hp"
+TOKEN_FIELD = "leadgen_token"  # noqa: S105 - a field name, not a secret
+REFERRER_FIELD = "leadgen_ref"
+CONSENT_PREFIX = "consent_"
+
+
+class UnknownFieldKind(ValueError):
+    """An editor-chosen field kind the builder cannot build."""
+
+
+class ConsentCheckboxInput(forms.CheckboxInput):
+    """A checkbox ticked only by the visitor's own answer (R8).
+
+    ``LeadForm`` drops any initial value for consent fields, so a form shown
+    for the first time never has a ticked box; a form shown again after an
+    error keeps what the visitor ticked.
+    """
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, check_test=lambda value: value is True)
+
+
+class LeadForm(forms.Form):
+    """Base of every built form; ``LeadFormBuilder`` adds the page's fields."""
+
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        validators=[validate_lead_email],
+    )
+    # A field humans never see (hidden by CSS, skipped by keyboard and screen
+    # readers); bots that fill every input fill it too.
+    leadgen_hp = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    leadgen_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Where the visitor came from before the landing page (origin and path only).
+    leadgen_ref = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=500
+    )
+
+    purposes: Sequence[ConsentPurpose] = ()
+    extra_field_kinds: Sequence[str] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for purpose in self.purposes:
+            self.initial.pop(self.consent_field_name(purpose), None)
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
+
+    @property
+    def honeypot_hit(self) -> bool:
+        return bool(self.data.get(HONEYPOT_FIELD))
+
+    def consent_field_name(self, purpose: ConsentPurpose) -> str:
+        return f"{CONSENT_PREFIX}{purpose.pk}"
+
+    def consent_fields(self) -> list[forms.BoundField]:
+        return [self[self.consent_field_name(purpose)] for purpose in self.purposes]
+
+    def answer_fields(self) -> list[forms.BoundField]:
+        return [self["email"]] + [self[kind] for kind in self.extra_field_kinds]
+
+    def consent_answers(self) -> dict[ConsentPurpose, bool]:
+        """Each purpose shown, with True when ticked; unticked is a refusal, not an error."""
+        return {
+            purpose: bool(self.cleaned_data.get(self.consent_field_name(purpose)))
+            for purpose in self.purposes
+        }
+
+    def answers(self) -> dict[str, str]:
+        """The extra answers, keyed by field kind; empty ones are left out."""
+        return {
+            kind: self.cleaned_data[kind]
+            for kind in self.extra_field_kinds
+            if self.cleaned_data.get(kind)
+        }
+
+
+class LeadFormBuilder:
+    """Builds a ``LeadForm`` subclass from a page's field blocks and purposes.
+
+    Override ``create_<kind>_field`` to change a kind, or add one to support a
+    new kind (and add the block to ``FormFieldsBlock``).
+    """
+
+    def __init__(
+        self,
+        field_blocks: Iterable[Any],
+        purposes: Sequence[ConsentPurpose],
+    ) -> None:
+        self.field_blocks = list(field_blocks)
+        self.purposes = list(purposes)
+
+    @property
+    def valid_kinds(self) -> list[str]:
+        return sorted(
+            name.removeprefix("create_").removesuffix("_field")
+            for name in dir(self)
+            if name.startswith("create_") and name.endswith("_field")
+        )
+
+    def build_field(self, kind: str, options: dict[str, Any]) -> forms.Field:
+        method = getattr(self, f"create_{kind}_field", None)
+        if method is None:
+            raise UnknownFieldKind(
+                f"Unknown lead form field kind {kind!r}; valid kinds are: "
+                + ", ".join(self.valid_kinds)
+            )
+        field = method(options)
+        field.label = options.get("label") or FORM_FIELD_KINDS.get(kind, kind)
+        field.required = bool(options.get("required"))
+        field.help_text = options.get("help_text") or ""
+        return field
+
+    def _text_field(self, autocomplete: str, **kwargs: Any) -> forms.CharField:
+        return forms.CharField(
+            max_length=leadgen_settings.MAX_TEXT_LENGTH,
+            validators=[validate_no_control_characters],
+            widget=forms.TextInput(attrs={"autocomplete": autocomplete}),
+            **kwargs,
+        )
+
+    def create_first_name_field(self, options: dict[str, Any]) -> forms.Field:
+        return self._text_field("given-name")
+
+    def create_last_name_field(self, options: dict[str, Any]) -> forms.Field:
+        return self._text_field("family-name")
+
+    def create_company_field(self, options: dict[str, Any]) -> forms.Field:
+        return self._text_field("organization")
+
+    def create_job_title_field(self, options: dict[str, Any]) -> forms.Field:
+        return self._text_field("organization-title")
+
+    def create_country_field(self, options: dict[str, Any]) -> forms.Field:
+        return self._text_field("country-name")
+
+    def create_phone_field(self, options: dict[str, Any]) -> forms.Field:
+        return forms.CharField(
+            max_length=32,
+            validators=[
+                validate_no_control_characters,
+                RegexValidator(
+                    r"^\+?[0-9][0-9 .()-]{4,30}$",
+                    message=_("Enter a phone number such as +33 1 23 45 67 89."),
+                ),
+            ],
+            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        )
+
+    def create_question_field(self, options: dict[str, Any]) -> forms.Field:
+        return forms.CharField(
+            max_length=leadgen_settings.MAX_QUESTION_LENGTH,
+            validators=[validate_no_control_characters_multiline],
+            widget=forms.Textarea(attrs={"rows": 4}),
+        )
+
+    def create_consent_field(self, purpose: ConsentPurpose) -> forms.BooleanField:
+        help_text = format_html(
+            '<div class="leadgen-purpose-text">{}</div>',
+            mark_safe(purpose.purpose_html),  # noqa: S308 - sanitised by nh3
+        )
+        return forms.BooleanField(
+            label=purpose.checkbox_label,
+            required=purpose.is_offer,
+            initial=False,
+            help_text=help_text,
+            widget=ConsentCheckboxInput(),
+            error_messages={
+                "required": _("Tick this box to receive what you asked for."),
+            },
+        )
+
+    def get_form_class(self) -> type[LeadForm]:
+        attrs: dict[str, Any] = {}
+        kinds: list[str] = []
+        for block in self.field_blocks:
+            attrs[block.block_type] = self.build_field(
+                block.block_type, dict(block.value)
+            )
+            kinds.append(block.block_type)
+        for purpose in self.purposes:
+            attrs[f"{CONSENT_PREFIX}{purpose.pk}"] = self.create_consent_field(purpose)
+        attrs["purposes"] = tuple(self.purposes)
+        attrs["extra_field_kinds"] = tuple(kinds)
+        return type("BuiltLeadForm", (LeadForm,), attrs)

@@ -1,0 +1,25 @@
+from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
+from .leads import DownloadGrant, Lead, Submission
+from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
+from .pages import EbookPage, LandingPage, ThankYouPage
+from .settings import LeadgenSiteSettings
+from .snippets import CallToAction, CTAStyle
+
+__all__ = [
+    "CTAStyle",
+    "CallToAction",
+    "ConsentDecision",
+    "ConsentPurpose",
+    "ConsentRecord",
+    "DownloadGrant",
+    "EbookPage",
+    "GatedDocumentMixin",
+    "LandingPage",
+    "Lead",
+    "LeadCaptureMixin",
+    "LeadgenSiteSettings",
+    "LegalBasis",
+    "Submission",
+    "ThankYouMixin",
+    "ThankYouPage",
+]

@@ -1,0 +1,190 @@
+"""Consent purposes (one per processing, R9) and the append-only proof of consent (R11)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import DraftStateMixin, RevisionMixin
+from wagtail.rich_text import expand_db_html
+
+from ..conf import leadgen_settings
+from ..sanitize import clean_purpose_html, clean_stored_purpose_html
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "consent", _("Consent")
+    CONTRACT = "contract", _("Performance of a contract or the visitor's own request")
+    LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+    LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation")
+
+
+def default_retention_months() -> int:
+    return leadgen_settings.DEFAULT_RETENTION_MONTHS
+
+
+class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
+    """One processing a visitor can agree to, with the wording shown to them.
+
+    Each *published* revision is a consent version: a ``ConsentRecord`` points
+    at the revision the visitor saw and keeps a copy and hash of its wording, so
+    editing the text later never rewrites what was agreed to.
+    """
+
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        help_text=_("For editors only, e.g. 'Monthly newsletter'."),
+    )
+    checkbox_label = models.CharField(
+        _("checkbox label"),
+        max_length=200,
+        help_text=_("What the visitor ticks, e.g. 'Send me the monthly newsletter'."),
+    )
+    purpose_text = RichTextField(
+        _("purpose text"),
+        features=["bold", "italic", "link"],
+        help_text=_("What the data is used for, in plain words."),
+    )
+    legal_basis = models.CharField(
+        _("legal basis"),
+        max_length=32,
+        choices=LegalBasis.choices,
+        default=LegalBasis.CONSENT,
+    )
+    recipients = models.CharField(
+        _("recipients"),
+        max_length=255,
+        help_text=_(
+            "Who receives the data, e.g. 'Our sales team and our CRM provider'."
+        ),
+    )
+    retention_months = models.PositiveSmallIntegerField(
+        _("retention (months)"),
+        default=default_retention_months,
+        help_text=_(
+            "How long the data is kept after the last contact from the person."
+        ),
+    )
+    is_offer = models.BooleanField(
+        _("is the offer itself"),
+        default=False,
+        help_text=_(
+            "Tick for the very thing the visitor asks for (e.g. 'send me the e-book'): "
+            "its checkbox is then required. Leave unticked for optional marketing, "
+            "whose checkbox is never required."
+        ),
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("checkbox_label"),
+        FieldPanel("purpose_text"),
+        MultiFieldPanel(
+            [
+                FieldPanel("legal_basis"),
+                FieldPanel("recipients"),
+                FieldPanel("retention_months"),
+                FieldPanel("is_offer"),
+            ],
+            heading=_("Information notice"),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("consent purpose")
+        verbose_name_plural = _("consent purposes")
+        ordering = ["-is_offer", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        self.purpose_text = clean_stored_purpose_html(self.purpose_text)
+        if not self.purpose_text.strip():
+            raise ValidationError({"purpose_text": _("A purpose needs a text.")})
+
+    @property
+    def purpose_html(self) -> str:
+        """The purpose text as shown to visitors: links expanded, HTML sanitised."""
+        return clean_purpose_html(expand_db_html(self.purpose_text))
+
+    @property
+    def wording(self) -> str:
+        """The exact wording shown next to the checkbox, as kept in the proof."""
+        return f"{self.checkbox_label}\n\n{self.purpose_html}"
+
+
+def wording_sha256(wording: str) -> str:
+    return hashlib.sha256(wording.encode("utf-8")).hexdigest()
+
+
+class ConsentDecision(models.TextChoices):
+    GRANTED = "granted", _("Granted")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to change a consent record after it was written."""
+
+
+class ConsentRecord(models.Model):
+    """Proof of one answer to one purpose: append-only, never updated.
+
+    A withdrawal is a new record with decision ``withdrawn``; the current state
+    of a purpose for a lead is its latest record.
+    """
+
+    lead = models.ForeignKey(
+        "wagtail_leadgen.Lead",
+        on_delete=models.CASCADE,
+        related_name="consent_records",
+    )
+    purpose = models.ForeignKey(
+        ConsentPurpose, on_delete=models.PROTECT, related_name="records"
+    )
+    purpose_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The published version of the purpose the visitor saw."),
+    )
+    submission = models.ForeignKey(
+        "wagtail_leadgen.Submission",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="consent_records",
+    )
+    decision = models.CharField(max_length=16, choices=ConsentDecision.choices)
+    wording = models.TextField(help_text=_("Copy of the exact wording shown."))
+    wording_sha256 = models.CharField(max_length=64)
+    language = models.CharField(max_length=16)
+    channel = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["lead", "purpose", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} — {self.get_decision_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Consent records are append-only: write a new one.")
+        super().save(*args, **kwargs)
+
+    @property
+    def granted(self) -> bool:
+        return self.decision == ConsentDecision.GRANTED

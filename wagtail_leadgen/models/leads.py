@@ -1,0 +1,107 @@
+"""The person (Lead), what they sent (Submission) and what they may download (DownloadGrant)."""
+
+from __future__ import annotations
+
+import uuid
+
+import swapper
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.documents import get_document_model_string
+
+
+class Lead(models.Model):
+    """A person, recognised by their normalised email address."""
+
+    email = models.EmailField(_("email"), max_length=254, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_contact_at = models.DateTimeField(
+        _("last contact"),
+        default=timezone.now,
+        help_text=_("Last contact coming from the person; retention runs from here."),
+    )
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-last_contact_at"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Submission(models.Model):
+    """One form sent by a visitor: answers, origin and context, never a raw IP.
+
+    Spam (honeypot or time-trap hits) is kept too, quarantined with
+    ``is_spam`` and no lead, so a false positive can be found and released.
+    """
+
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="submissions",
+    )
+    page = models.ForeignKey(
+        swapper.get_model_name("wagtailcore", "Page"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    page_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    channel = models.CharField(max_length=16, default="web")
+    referrer = models.CharField(max_length=500, blank=True)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_term = models.CharField(max_length=100, blank=True)
+    utm_content = models.CharField(max_length=100, blank=True)
+    is_spam = models.BooleanField(default=False, db_index=True)
+    spam_reason = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.lead or _('spam')} — {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DownloadGrant(models.Model):
+    """The right, bound to one submission, to download one gated document.
+
+    The download token only carries ``key``; uses are counted here atomically,
+    and erasing the submission deletes the grant, which revokes every link.
+    """
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="download_grants"
+    )
+    document = models.ForeignKey(
+        get_document_model_string(), on_delete=models.CASCADE, related_name="+"
+    )
+    uses = models.PositiveIntegerField(default=0)
+    max_uses = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("download grant")
+        verbose_name_plural = _("download grants")
+
+    def __str__(self) -> str:
+        return f"{self.document} ({self.uses}/{self.max_uses})"

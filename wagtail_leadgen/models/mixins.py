@@ -1,0 +1,225 @@
+"""Abstract page mixins, for sites that build their own page types on their own base page.
+
+The concrete pages in ``pages.py`` are these mixins on Wagtail's ``Page``; a
+site whose base page is swapped (``WAGTAIL_PAGE_MODEL``) combines the same
+mixins with its own base.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import swapper
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.documents import get_document_model_string
+from wagtail.fields import StreamField
+
+from ..blocks import FormFieldsBlock
+from ..forms import REFERRER_FIELD, TOKEN_FIELD, LeadForm, LeadFormBuilder
+from .consent import ConsentPurpose
+
+# Status codes of a form shown again, by intake outcome.
+_ERROR_STATUS = {"invalid": 400, "expired": 400, "rate_limited": 429}
+
+
+class LeadCaptureMixin(models.Model):
+    """A page that carries a lead form: its fields, purposes and thank-you page."""
+
+    form_heading = models.CharField(
+        _("form heading"), max_length=120, blank=True, default=""
+    )
+    submit_label = models.CharField(
+        _("submit button label"), max_length=60, blank=True, default=""
+    )
+    form_fields = StreamField(
+        FormFieldsBlock(),
+        blank=True,
+        verbose_name=_("extra form fields"),
+        help_text=_(
+            "Email is always asked. Every extra field lowers conversions: "
+            "ask only what the purpose needs."
+        ),
+    )
+    consent_purposes = ParentalManyToManyField(
+        ConsentPurpose,
+        blank=True,
+        related_name="+",
+        verbose_name=_("consent purposes"),
+        help_text=_("One checkbox per purpose, never pre-ticked."),
+    )
+    thank_you_page = models.ForeignKey(
+        swapper.get_model_name("wagtailcore", "Page"),
+        verbose_name=_("thank-you page"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    form_panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel("form_heading"),
+                FieldPanel("form_fields"),
+                FieldPanel("consent_purposes", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("submit_label"),
+                FieldPanel("thank_you_page"),
+            ],
+            heading=_("Lead form"),
+        )
+    ]
+
+    class Meta:
+        abstract = True
+
+    # -- Form ---------------------------------------------------------------
+    def get_purposes(self) -> list[ConsentPurpose]:
+        """Published purposes attached to this page. Override to choose them otherwise."""
+        return list(self.consent_purposes.filter(live=True))
+
+    def get_form_builder(self) -> LeadFormBuilder:
+        """Override this to use a builder with more or different field kinds."""
+        return LeadFormBuilder(self.form_fields, self.get_purposes())
+
+    def get_form_class(self) -> type[LeadForm]:
+        return self.get_form_builder().get_form_class()
+
+    def get_form(
+        self, data: Any = None, *, request: HttpRequest | None = None
+    ) -> LeadForm:
+        """The form, with a fresh time-trap token whether it is new or shown again."""
+        from ..services.intake import referrer_origin
+        from ..tokens import make_form_token
+
+        form_class = self.get_form_class()
+        token = make_form_token(
+            self.pk,
+            {purpose.pk: purpose.live_revision_id for purpose in form_class.purposes},
+        )
+        if data is not None:
+            data = data.copy()
+            data[TOKEN_FIELD] = token
+            return form_class(data)
+        referrer = (
+            referrer_origin(request.headers.get("Referer", "")) if request else ""
+        )
+        return form_class(initial={TOKEN_FIELD: token, REFERRER_FIELD: referrer})
+
+    def get_gated_document(self):
+        """The document a submission unlocks; none for a plain landing page."""
+        return None
+
+    # -- Serving ------------------------------------------------------------
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            return self.serve_submission(request)
+        context = self.get_context(request, *args, **kwargs)
+        context["form"] = self.get_form(request=request)
+        return TemplateResponse(request, self.get_template(request), context)
+
+    def serve_submission(self, request: HttpRequest) -> HttpResponse:
+        """Override this to change what happens after a form is posted."""
+        from ..services.intake import process_submission
+
+        intake = process_submission(self, request, request.POST)
+        if intake.looks_successful:
+            token = intake.result.download_token if intake.result else None
+            return self.render_success(request, download_token=token)
+        context = self.get_context(request)
+        context["form"] = intake.form
+        return TemplateResponse(
+            request,
+            self.get_template(request),
+            context,
+            status=_ERROR_STATUS[intake.outcome],
+        )
+
+    def render_success(
+        self, request: HttpRequest, *, download_token: str | None
+    ) -> HttpResponse:
+        """Send the visitor to the thank-you page, or thank them here if there is none."""
+        thank_you = self.thank_you_page
+        if thank_you is not None and thank_you.live:
+            url = thank_you.url
+            if download_token:
+                url = f"{url}?download={download_token}"
+            return HttpResponseRedirect(url, status=303)
+        context = self.get_context(request)
+        context["download_token"] = download_token
+        response = TemplateResponse(
+            request, "wagtail_leadgen/pages/thank_you_inline.html", context
+        )
+        response["Referrer-Policy"] = "no-referrer"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class GatedDocumentMixin(LeadCaptureMixin):
+    """A lead-capture page whose submission unlocks a document (an e-book, R2).
+
+    The document must sit in a collection with a view restriction, so that
+    Wagtail's own document URL refuses anonymous visitors; only our token view
+    serves it.
+    """
+
+    document = models.ForeignKey(
+        get_document_model_string(),
+        verbose_name=_("gated document"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Must be in a collection with privacy set (e.g. 'Gated content')."),
+    )
+
+    class Meta:
+        abstract = True
+
+    def get_gated_document(self):
+        return self.document
+
+    def clean(self) -> None:
+        super().clean()
+        from ..gating import is_document_restricted
+
+        if self.document_id and not is_document_restricted(self.document):
+            raise ValidationError(
+                {
+                    "document": _(
+                        "This document is publicly reachable. Move it to a collection "
+                        "with privacy restrictions (e.g. 'Gated content') first."
+                    )
+                }
+            )
+
+
+class ThankYouMixin(models.Model):
+    """A thank-you page: shows the download just unlocked, if any (R4).
+
+    Its URL may carry a download token, so responses are never cached and
+    never leak the URL as a referrer.
+    """
+
+    class Meta:
+        abstract = True
+
+    def get_context(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        token = request.GET.get("download", "")
+        context["download_token"] = token or None
+        return context
+
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().serve(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["Cache-Control"] = "private, no-store"
+        return response

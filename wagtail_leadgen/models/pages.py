@@ -1,0 +1,116 @@
+"""The concrete page types: landing page (R1), e-book (R2), thank-you page (R4)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.api import APIField
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from ..blocks import BodyBlock
+from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
+
+
+class LandingPage(LeadCaptureMixin, Page):
+    """Describes one offer and carries its capture form."""
+
+    intro = models.TextField(
+        _("introduction"),
+        blank=True,
+        help_text=_("One or two sentences on the offer, shown above the form."),
+    )
+    body = StreamField(BodyBlock(), blank=True, verbose_name=_("body"))
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("body"),
+        *LeadCaptureMixin.form_panels,
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("intro"),
+        index.SearchField("body"),
+    ]
+    api_fields = [APIField("intro"), APIField("body"), APIField("form_heading")]
+    template = "wagtail_leadgen/pages/landing_page.html"
+
+    class Meta:
+        verbose_name = _("landing page")
+        verbose_name_plural = _("landing pages")
+
+
+class EbookPage(GatedDocumentMixin, Page):
+    """A downloadable asset given in exchange for the form; never reachable without it."""
+
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("cover image"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    summary = RichTextField(
+        _("summary"), blank=True, features=["bold", "italic", "link", "ul", "ol"]
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("cover_image"),
+        FieldPanel("summary"),
+        FieldPanel("document"),
+        *LeadCaptureMixin.form_panels,
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("summary")]
+    # The gated document is deliberately not exposed through the page API.
+    api_fields = [
+        APIField("summary"),
+        APIField("cover_image"),
+        APIField("form_heading"),
+    ]
+    template = "wagtail_leadgen/pages/ebook_page.html"
+
+    class Meta:
+        verbose_name = _("e-book page")
+        verbose_name_plural = _("e-book pages")
+
+
+class ThankYouPage(ThankYouMixin, Page):
+    """Thanks the visitor, gives the download, suggests more content and sharing."""
+
+    message = RichTextField(
+        _("message"), blank=True, features=["bold", "italic", "link"]
+    )
+    suggestions = StreamField(
+        [("page", blocks.PageChooserBlock(label=_("Page")))],
+        blank=True,
+        verbose_name=_("further content"),
+    )
+    show_share_links = models.BooleanField(_("show share links"), default=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("message"),
+        FieldPanel("suggestions"),
+        MultiFieldPanel([FieldPanel("show_share_links")], heading=_("Sharing")),
+    ]
+    api_fields = [APIField("message"), APIField("suggestions")]
+    template = "wagtail_leadgen/pages/thank_you_page.html"
+
+    class Meta:
+        verbose_name = _("thank-you page")
+        verbose_name_plural = _("thank-you pages")
+
+    def share_target(self):
+        """The page to share: the offer this thank-you page belongs to, if it is its parent."""
+        parent = self.get_parent()
+        return (
+            parent.specific
+            if parent and isinstance(parent.specific, LeadCaptureMixin)
+            else None
+        )

@@ -1,0 +1,1 @@
+"""Plain functions used alike by views, the API, commands and tasks."""

@@ -1,0 +1,56 @@
+"""Per-IP rate limit shared by every intake path, kept in Django's cache.
+
+The cache is shared across processes when a shared backend (Redis, database,
+Memcached) is configured; the key is a keyed hash, never the raw address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from ..conf import leadgen_settings
+
+logger = logging.getLogger("wagtail_leadgen.security")
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address, trusting X-Forwarded-For only behind configured proxies."""
+    proxies = leadgen_settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _key(ip: str) -> str:
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256
+    ).hexdigest()[:32]
+    return f"wagtail_leadgen:rate:{digest}"
+
+
+def allow_submission(request: HttpRequest) -> bool:
+    """Count this attempt; False once the address exceeds the configured rate."""
+    key = _key(client_ip(request))
+    window = leadgen_settings.RATE_LIMIT_WINDOW
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    if count > leadgen_settings.RATE_LIMIT_SUBMISSIONS:
+        logger.warning("Lead form rate limit exceeded", extra={"rate_key": key[-8:]})
+        return False
+    return True

@@ -1,0 +1,51 @@
+"""Template tags for sites that write their own page templates.
+
+``{% leadgen_form form %}`` renders the form with its information notice;
+``{% leadgen_download download_token %}`` renders the link to a just-unlocked
+document (or why it is not available).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+
+from ..forms import LeadForm
+from ..models.settings import LeadgenSiteSettings
+from ..services.downloads import DownloadUnavailable, grant_for_token
+from ..tokens import InvalidToken
+
+register = template.Library()
+
+
+@register.inclusion_tag("wagtail_leadgen/includes/lead_form.html", takes_context=True)
+def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
+    request = context.get("request")
+    page = context.get("page")
+    controller = LeadgenSiteSettings.for_request(request) if request else None
+    return {
+        "request": request,
+        "page": page,
+        "form": form,
+        "controller": controller,
+        "purposes": list(form.purposes),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("wagtail_leadgen/includes/download.html")
+def leadgen_download(token: str | None) -> dict[str, Any]:
+    """Check the link without spending a use, so showing the page never costs a download."""
+    if not token:
+        return {"status": "none"}
+    try:
+        grant = grant_for_token(token)
+    except (InvalidToken, DownloadUnavailable):
+        return {"status": "unavailable"}
+    return {
+        "status": "ok",
+        "document": grant.document,
+        "url": reverse("wagtail_leadgen:download", args=[token]),
+    }

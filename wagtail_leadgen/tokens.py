@@ -1,0 +1,88 @@
+"""Signed tokens, one salt per purpose, each with a maximum age.
+
+Signed values are readable by anyone holding them, so they carry ids and
+times only, never personal data.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core import signing
+
+from .conf import leadgen_settings
+
+FORM_SALT = "wagtail_leadgen.form-time"
+DOWNLOAD_SALT = "wagtail_leadgen.download"
+
+
+class InvalidToken(Exception):
+    """The token was tampered with, truncated, or made for another purpose."""
+
+
+class ExpiredToken(InvalidToken):
+    """The token is genuine but older than its maximum age."""
+
+
+@dataclass(frozen=True)
+class FormToken:
+    """What a rendered form remembers: which page, when, and which purpose versions."""
+
+    page_id: int
+    issued_at: float
+    purpose_versions: dict[int, int | None]
+
+    @property
+    def age(self) -> float:
+        return time.time() - self.issued_at
+
+
+def make_form_token(page_id: int, purpose_versions: dict[int, int | None]) -> str:
+    payload = {
+        "p": page_id,
+        "t": round(time.time(), 3),
+        "v": {str(pk): version for pk, version in purpose_versions.items()},
+    }
+    return signing.dumps(payload, salt=FORM_SALT, compress=True)
+
+
+def read_form_token(token: str, *, page_id: int) -> FormToken:
+    """Check a form token; raise ``ExpiredToken`` or ``InvalidToken``."""
+    try:
+        payload = signing.loads(
+            token, salt=FORM_SALT, max_age=leadgen_settings.FORM_MAX_AGE
+        )
+    except signing.SignatureExpired as exc:
+        raise ExpiredToken from exc
+    except signing.BadSignature as exc:
+        raise InvalidToken from exc
+    try:
+        parsed = FormToken(
+            page_id=int(payload["p"]),
+            issued_at=float(payload["t"]),
+            purpose_versions={
+                int(pk): (None if version is None else int(version))
+                for pk, version in payload["v"].items()
+            },
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidToken from exc
+    if parsed.page_id != page_id:
+        raise InvalidToken
+    return parsed
+
+
+def make_download_token(grant_key: str) -> str:
+    return signing.TimestampSigner(salt=DOWNLOAD_SALT).sign(grant_key)
+
+
+def read_download_token(token: str) -> str:
+    """Return the grant key a download token carries; raise on bad or expired ones."""
+    signer = signing.TimestampSigner(salt=DOWNLOAD_SALT)
+    try:
+        return signer.unsign(token, max_age=leadgen_settings.DOWNLOAD_LINK_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ExpiredToken from exc
+    except signing.BadSignature as exc:
+        raise InvalidToken from exc

@@ -1,0 +1,96 @@
+"""Visitor-facing views outside the page tree: the gated download."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_safe
+
+from ..services.downloads import DownloadUnavailable, grant_for_token, spend_download
+from ..tokens import ExpiredToken, InvalidToken
+
+logger = logging.getLogger("wagtail_leadgen.security")
+
+PRIVATE_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+_ERRORS = {
+    "expired": (
+        410,
+        _lazy("This download link has expired"),
+        _lazy(
+            "Download links work for a limited time. Fill in the form again to get a new one."
+        ),
+    ),
+    "invalid": (
+        400,
+        _lazy("This download link is not valid"),
+        _lazy(
+            "The link may have been cut or changed. Copy it again in full, or fill in the form again."
+        ),
+    ),
+    "unavailable": (
+        410,
+        _lazy("This download link can no longer be used"),
+        _lazy(
+            "It has been used too many times or withdrawn. Fill in the form again to get a new one."
+        ),
+    ),
+}
+
+
+def _with_private_headers(response: HttpResponse) -> HttpResponse:
+    for header, value in PRIVATE_HEADERS.items():
+        response[header] = value
+    return response
+
+
+def _error(request: HttpRequest, kind: str, back_url: str = "/") -> HttpResponse:
+    status, title, message = _ERRORS[kind]
+    context = {"title": title, "message": message, "back_url": back_url}
+    response = render(
+        request, "wagtail_leadgen/errors/download.html", context, status=status
+    )
+    return _with_private_headers(response)
+
+
+def safe_filename(document) -> str:
+    """An ASCII file name that cannot smuggle paths or header syntax."""
+    base, ext = os.path.splitext(os.path.basename(document.file.name))
+    stem = slugify(document.title) or slugify(base) or "download"
+    ext = "".join(char for char in ext.lower() if char.isalnum() or char == ".")[:10]
+    return f"{stem[:80]}{ext}"
+
+
+@require_safe
+def download(request: HttpRequest, token: str) -> HttpResponse:
+    """Serve a gated document for a valid link; HEAD answers without spending a use."""
+    try:
+        grant = grant_for_token(token)
+    except ExpiredToken:
+        return _error(request, "expired")
+    except InvalidToken:
+        logger.warning("Download refused: invalid token")
+        return _error(request, "invalid")
+    except DownloadUnavailable:
+        return _error(request, "unavailable")
+
+    if request.method == "GET":
+        try:
+            spend_download(grant)
+        except DownloadUnavailable:
+            return _error(request, "unavailable")
+    document = grant.document
+    response = FileResponse(
+        document.file.open("rb"), as_attachment=True, filename=safe_filename(document)
+    )
+    return _with_private_headers(response)
