@@ -124,6 +124,13 @@ class LeadCaptureMixin(models.Model):
         context["form"] = self.get_form(request=request)
         return TemplateResponse(request, self.get_template(request), context)
 
+    def get_preview_context(
+        self, request: HttpRequest, mode_name: str
+    ) -> dict[str, Any]:
+        context = super().get_preview_context(request, mode_name)
+        context["form"] = self.get_form(request=request)
+        return context
+
     def serve_submission(self, request: HttpRequest) -> HttpResponse:
         """Override this to change what happens after a form is posted."""
         from ..services.intake import process_submission

@@ -1,0 +1,50 @@
+# The two commands of the README:
+#   make demo   install, migrate, seed demo content and serve on http://127.0.0.1:8000/
+#   make test   install what the tests need (incl. Debian's chromium) and run the whole suite
+# The suite runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python example_site/manage.py
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test lint chromium
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.demo-installed
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	$(MANAGE) runserver 127.0.0.1:8000
+
+# Debian's chromium for the browser journeys; never a downloaded browser build.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		elif command -v sudo >/dev/null; then \
+			sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Install Debian's chromium (apt-get install chromium) to run the browser tests." >&2; exit 1; \
+		fi; \
+	fi
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=. $(BIN)/django-admin makemigrations --check --dry-run
+
+test: $(VENV)/.test-installed chromium lint
+	$(BIN)/pytest

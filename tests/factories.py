@@ -1,0 +1,113 @@
+"""Builder functions for test data: ``make_x(**overrides)`` with sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.core.files.base import ContentFile
+from wagtail.documents import get_document_model
+from wagtail.models import Collection, CollectionViewRestriction, Page, Site
+
+from wagtail_leadgen.models import (
+    CallToAction,
+    ConsentPurpose,
+    EbookPage,
+    LandingPage,
+    ThankYouPage,
+)
+
+_counter = itertools.count(1)
+PDF_BYTES = b"%PDF-1.4\n% test file\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def site_root() -> Page:
+    return Site.objects.get(is_default_site=True).root_page
+
+
+def make_purpose(*, publish: bool = True, **kwargs) -> ConsentPurpose:
+    n = next(_counter)
+    kwargs.setdefault("name", f"Purpose {n}")
+    kwargs.setdefault("checkbox_label", f"Send me news {n}")
+    kwargs.setdefault("purpose_text", f"<p>We send news number {n}.</p>")
+    kwargs.setdefault("recipients", "Our marketing team")
+    purpose = ConsentPurpose(**kwargs)
+    purpose.save()
+    if publish:
+        purpose.save_revision().publish()
+        purpose.refresh_from_db()
+    return purpose
+
+
+def republish(purpose: ConsentPurpose, **changes) -> ConsentPurpose:
+    for field, value in changes.items():
+        setattr(purpose, field, value)
+    purpose.save_revision().publish()
+    purpose.refresh_from_db()
+    return purpose
+
+
+def make_thank_you_page(parent: Page | None = None, **kwargs) -> ThankYouPage:
+    kwargs.setdefault("title", "Thank you")
+    kwargs.setdefault("slug", f"thanks-{next(_counter)}")
+    kwargs.setdefault("message", "<p>Thanks!</p>")
+    return (parent or site_root()).add_child(instance=ThankYouPage(**kwargs))
+
+
+def _with_form(page, purposes, thank_you):
+    if purposes:
+        page.consent_purposes.set(purposes)
+    if thank_you is not False:
+        page.thank_you_page = thank_you or make_thank_you_page(page)
+    page.save_revision().publish()
+    page.refresh_from_db()
+    return page
+
+
+def make_landing_page(
+    *, purposes=(), thank_you=None, parent=None, **kwargs
+) -> LandingPage:
+    """A published landing page; ``thank_you=False`` leaves it without a thank-you page."""
+    kwargs.setdefault("title", "Free audit")
+    kwargs.setdefault("slug", f"landing-{next(_counter)}")
+    kwargs.setdefault("intro", "Book a free audit.")
+    page = (parent or site_root()).add_child(instance=LandingPage(**kwargs))
+    return _with_form(page, purposes, thank_you)
+
+
+def gated_collection() -> Collection:
+    collection = Collection.objects.filter(name="Gated").first()
+    if collection is None:
+        collection = Collection.get_first_root_node().add_child(name="Gated")
+        CollectionViewRestriction.objects.create(
+            collection=collection, restriction_type=CollectionViewRestriction.LOGIN
+        )
+    return collection
+
+
+def make_document(*, restricted: bool = True, content: bytes = PDF_BYTES, **kwargs):
+    kwargs.setdefault("title", "The guide")
+    kwargs.setdefault(
+        "collection",
+        gated_collection() if restricted else Collection.get_first_root_node(),
+    )
+    return get_document_model().objects.create(
+        file=ContentFile(content, name=f"guide-{next(_counter)}.pdf"), **kwargs
+    )
+
+
+def make_ebook_page(
+    *, purposes=(), thank_you=None, parent=None, document=None, **kwargs
+) -> EbookPage:
+    kwargs.setdefault("title", "The guide")
+    kwargs.setdefault("slug", f"ebook-{next(_counter)}")
+    kwargs.setdefault("summary", "<p>A useful guide.</p>")
+    kwargs["document"] = document or make_document()
+    page = (parent or site_root()).add_child(instance=EbookPage(**kwargs))
+    return _with_form(page, purposes, thank_you)
+
+
+def make_cta(**kwargs) -> CallToAction:
+    kwargs.setdefault("label", "Get the guide")
+    if not any(k in kwargs for k in ("target_page", "target_url", "phone_number")):
+        kwargs["target_url"] = "https://example.com/guide/"
+    return CallToAction.objects.create(**kwargs)

@@ -1,0 +1,144 @@
+"""The page types editors build, checked with Wagtail's own page assertions."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from wagtail.models import Page
+from wagtail.test.utils import WagtailPageTestCase
+from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+
+from tests.testapp.models import NewsletterPage
+from wagtail_leadgen.models import ConsentRecord, EbookPage, LandingPage, ThankYouPage
+
+from .factories import (
+    make_document,
+    make_ebook_page,
+    make_landing_page,
+    make_purpose,
+    make_thank_you_page,
+    site_root,
+)
+from .helpers import form_data
+
+
+class PageTypeTests(WagtailPageTestCase):
+    def setUp(self):
+        self.login()
+
+    def test_editors_can_create_each_page_type_under_a_page(self):
+        for model in (LandingPage, EbookPage, ThankYouPage):
+            self.assertCanCreateAt(Page, model)
+
+    def test_pages_render_preview_and_save_in_the_editor(self):
+        purpose = make_purpose()
+        landing = make_landing_page(purposes=[purpose])
+        ebook = make_ebook_page(purposes=[purpose])
+        thank_you = landing.thank_you_page
+        form_part = {
+            "form_fields": streamfield([]),
+            "consent_purposes": [purpose.pk],
+            "thank_you_page": thank_you.pk,
+        }
+        edits = {
+            landing: {"intro": "Edited", "body": streamfield([]), **form_part},
+            ebook: {
+                "summary": rich_text("<p>Edited</p>"),
+                "document": ebook.document_id,
+                **form_part,
+            },
+            thank_you: {
+                "message": rich_text("<p>Thanks</p>"),
+                "suggestions": streamfield([]),
+            },
+        }
+        for page, fields in edits.items():
+            post_data = nested_form_data(
+                {"title": page.title, "slug": page.slug, **fields}
+            )
+            self.assertPageIsRenderable(page)
+            self.assertPageIsPreviewable(page, post_data=post_data)
+            self.assertPageIsEditable(page, post_data=post_data)
+
+    def test_an_editor_can_create_a_landing_page_in_the_admin(self):
+        purpose = make_purpose()
+        root = site_root()
+        self.assertCanCreate(
+            root,
+            LandingPage,
+            {
+                "title": "Audit",
+                "slug": "audit",
+                "intro": "Get a free audit",
+                "body-count": "0",
+                "form_fields-count": "0",
+                "form_heading": "Ask for it",
+                "submit_label": "Send",
+                "consent_purposes": [purpose.pk],
+            },
+        )
+
+
+@pytest.mark.django_db
+def test_an_ebook_refuses_a_publicly_reachable_document():
+    page = EbookPage(
+        title="Guide", slug="guide", document=make_document(restricted=False)
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        page.full_clean()
+    assert "document" in excinfo.value.message_dict
+
+
+@pytest.mark.django_db
+def test_an_ebook_accepts_a_document_in_a_private_collection():
+    page = EbookPage(title="Guide", slug="guide", document=make_document())
+    page.clean()
+
+
+@pytest.mark.django_db
+def test_the_thank_you_page_suggests_further_content_and_sharing(client):
+    ebook = make_ebook_page(thank_you=False)
+    other = make_landing_page(title="Free audit")
+    thank_you = make_thank_you_page(ebook, suggestions=[("page", other)])
+    html = client.get(thank_you.url).content.decode()
+    assert f'href="{other.url}"' in html
+    assert "linkedin.com/sharing" in html
+    assert "<script" not in html
+
+
+@pytest.mark.django_db
+def test_page_api_fields_never_expose_the_gated_document():
+    assert "document" not in [field.name for field in EbookPage.api_fields]
+
+
+@pytest.mark.django_db
+def test_a_site_s_own_page_type_built_from_the_mixins_captures_leads(client):
+    purpose = make_purpose()
+    page = site_root().add_child(
+        instance=NewsletterPage(title="Newsletter", slug="newsletter")
+    )
+    page.consent_purposes.set([purpose])
+    page.save_revision().publish()
+    data = form_data(
+        client, page, email="ann@example.com", **{f"consent_{purpose.pk}": "on"}
+    )
+    response = client.post(page.url, data)
+    assert response.status_code == 200  # no thank-you page: thanked in place
+    assert ConsentRecord.objects.get().decision == "granted"
+
+
+@pytest.mark.django_db
+def test_every_page_shows_the_information_notice(client):
+    from wagtail.models import Site
+
+    from wagtail_leadgen.models import LeadgenSiteSettings
+
+    settings = LeadgenSiteSettings.for_site(Site.objects.get(is_default_site=True))
+    settings.controller_name = "Acme SAS"
+    settings.contact_email = "privacy@acme.example"
+    settings.save()
+    purpose = make_purpose(recipients="Acme sales", retention_months=24)
+    html = client.get(make_landing_page(purposes=[purpose]).url).content.decode()
+    assert "Acme SAS" in html
+    assert "privacy@acme.example" in html
+    assert "Acme sales" in html
+    assert "24 months" in html
+    assert "erase" in html
