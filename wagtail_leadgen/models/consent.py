@@ -18,7 +18,7 @@ from ..sanitize import clean_purpose_html, clean_stored_purpose_html
 
 class LegalBasis(models.TextChoices):
     CONSENT = "consent", _("Consent")
-    CONTRACT = "contract", _("Performance of a contract or the visitor's own request")
+    CONTRACT = "contract", _("Contract, or a request you made")
     LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
     LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation")
 
@@ -71,7 +71,7 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
         ),
     )
     is_offer = models.BooleanField(
-        _("is the offer itself"),
+        _("this is the offer itself"),
         default=False,
         help_text=_(
             "Tick for the very thing the visitor asks for (e.g. 'send me the e-book'): "
@@ -107,7 +107,9 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
         super().clean()
         self.purpose_text = clean_stored_purpose_html(self.purpose_text)
         if not self.purpose_text.strip():
-            raise ValidationError({"purpose_text": _("A purpose needs a text.")})
+            raise ValidationError(
+                {"purpose_text": _("Enter the purpose text shown to visitors.")}
+            )
 
     @property
     def purpose_html(self) -> str:
@@ -145,9 +147,13 @@ class ConsentRecord(models.Model):
         "wagtail_leadgen.Lead",
         on_delete=models.CASCADE,
         related_name="consent_records",
+        verbose_name=_("lead"),
     )
     purpose = models.ForeignKey(
-        ConsentPurpose, on_delete=models.PROTECT, related_name="records"
+        ConsentPurpose,
+        on_delete=models.PROTECT,
+        related_name="records",
+        verbose_name=_("purpose"),
     )
     purpose_revision = models.ForeignKey(
         "wagtailcore.Revision",
@@ -156,6 +162,7 @@ class ConsentRecord(models.Model):
         blank=True,
         related_name="+",
         help_text=_("The published version of the purpose the visitor saw."),
+        verbose_name=_("purpose version"),
     )
     submission = models.ForeignKey(
         "wagtail_leadgen.Submission",
@@ -163,13 +170,18 @@ class ConsentRecord(models.Model):
         null=True,
         blank=True,
         related_name="consent_records",
+        verbose_name=_("submission"),
     )
-    decision = models.CharField(max_length=16, choices=ConsentDecision.choices)
-    wording = models.TextField(help_text=_("Copy of the exact wording shown."))
-    wording_sha256 = models.CharField(max_length=64)
-    language = models.CharField(max_length=16)
-    channel = models.CharField(max_length=16)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    decision = models.CharField(
+        _("decision"), max_length=16, choices=ConsentDecision.choices
+    )
+    wording = models.TextField(
+        _("wording shown"), help_text=_("Copy of the exact wording shown.")
+    )
+    wording_sha256 = models.CharField(_("SHA-256 of the wording"), max_length=64)
+    language = models.CharField(_("language"), max_length=16)
+    channel = models.CharField(_("channel"), max_length=16)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("consent record")

@@ -7,6 +7,7 @@ import uuid
 import swapper
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.documents import get_document_model_string
 
@@ -44,12 +45,14 @@ class Submission(models.Model):
         null=True,
         blank=True,
         related_name="submissions",
+        verbose_name=_("lead"),
     )
     page = models.ForeignKey(
         swapper.get_model_name("wagtailcore", "Page"),
         on_delete=models.SET_NULL,
         null=True,
         related_name="+",
+        verbose_name=_("page"),
     )
     page_revision = models.ForeignKey(
         "wagtailcore.Revision",
@@ -57,19 +60,20 @@ class Submission(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("page version"),
     )
     answers = models.JSONField(_("answers"), default=dict, blank=True)
-    language = models.CharField(max_length=16, blank=True)
-    channel = models.CharField(max_length=16, default="web")
-    referrer = models.CharField(max_length=500, blank=True)
-    utm_source = models.CharField(max_length=100, blank=True)
-    utm_medium = models.CharField(max_length=100, blank=True)
-    utm_campaign = models.CharField(max_length=100, blank=True)
-    utm_term = models.CharField(max_length=100, blank=True)
-    utm_content = models.CharField(max_length=100, blank=True)
-    is_spam = models.BooleanField(default=False, db_index=True)
-    spam_reason = models.CharField(max_length=32, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, default="web")
+    referrer = models.CharField(_("referrer"), max_length=500, blank=True)
+    utm_source = models.CharField(_("UTM source"), max_length=100, blank=True)
+    utm_medium = models.CharField(_("UTM medium"), max_length=100, blank=True)
+    utm_campaign = models.CharField(_("UTM campaign"), max_length=100, blank=True)
+    utm_term = models.CharField(_("UTM term"), max_length=100, blank=True)
+    utm_content = models.CharField(_("UTM content"), max_length=100, blank=True)
+    is_spam = models.BooleanField(_("spam"), default=False, db_index=True)
+    spam_reason = models.CharField(_("spam reason"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("submission")
@@ -77,7 +81,8 @@ class Submission(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.lead or _('spam')} — {self.created_at:%Y-%m-%d %H:%M}"
+        who = str(self.lead) if self.lead else gettext("spam")
+        return f"{who} — {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class DownloadGrant(models.Model):
@@ -87,17 +92,23 @@ class DownloadGrant(models.Model):
     and erasing the submission deletes the grant, which revokes every link.
     """
 
-    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    key = models.UUIDField(_("key"), default=uuid.uuid4, unique=True, editable=False)
     submission = models.ForeignKey(
-        Submission, on_delete=models.CASCADE, related_name="download_grants"
+        Submission,
+        on_delete=models.CASCADE,
+        related_name="download_grants",
+        verbose_name=_("submission"),
     )
     document = models.ForeignKey(
-        get_document_model_string(), on_delete=models.CASCADE, related_name="+"
+        get_document_model_string(),
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("document"),
     )
-    uses = models.PositiveIntegerField(default=0)
-    max_uses = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    uses = models.PositiveIntegerField(_("uses"), default=0)
+    max_uses = models.PositiveIntegerField(_("maximum uses"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("download grant")

@@ -43,7 +43,7 @@ class LeadCaptureMixin(models.Model):
         blank=True,
         verbose_name=_("extra form fields"),
         help_text=_(
-            "Email is always asked. Every extra field lowers conversions: "
+            "Email is always asked for. Every extra field lowers conversions: "
             "ask only what the purpose needs."
         ),
     )

@@ -8,7 +8,7 @@ import os
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from ..services.downloads import DownloadUnavailable, grant_for_token, spend_download
@@ -26,22 +26,22 @@ PRIVATE_HEADERS = {
 _ERRORS = {
     "expired": (
         410,
-        _lazy("This download link has expired"),
-        _lazy(
+        _("This download link has expired"),
+        _(
             "Download links work for a limited time. Fill in the form again to get a new one."
         ),
     ),
     "invalid": (
         400,
-        _lazy("This download link is not valid"),
-        _lazy(
+        _("This download link is not valid"),
+        _(
             "The link may have been cut or changed. Copy it again in full, or fill in the form again."
         ),
     ),
     "unavailable": (
         410,
-        _lazy("This download link can no longer be used"),
-        _lazy(
+        _("This download link can no longer be used"),
+        _(
             "It has been used too many times or withdrawn. Fill in the form again to get a new one."
         ),
     ),

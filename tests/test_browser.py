@@ -1,0 +1,105 @@
+"""End-to-end journeys in a real browser: Debian's chromium driven by Playwright.
+
+The browser is never downloaded: the test command installs Debian's package.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from wagtail_leadgen.models import ConsentRecord, Lead
+
+from .factories import PDF_BYTES, make_ebook_page, make_purpose
+
+CHROMIUM = os.environ.get("LEADGEN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs it.")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls of
+    # the tests (and the database set-up) are still synchronous and safe.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_FLAGS
+            )
+            yield browser
+            browser.close()
+
+
+def test_visitor_gets_the_ebook_without_javascript(browser, live_server):
+    newsletter = make_purpose(checkbox_label="Send me the newsletter")
+    offer = make_purpose(checkbox_label="Send me the guide", is_offer=True)
+    partners = make_purpose(checkbox_label="Share my details with partners")
+    ebook = make_ebook_page(
+        purposes=[newsletter, offer, partners],
+        form_fields=[("first_name", {"label": "", "required": False, "help_text": ""})],
+    )
+
+    context = browser.new_context(java_script_enabled=False, accept_downloads=True)
+    page = context.new_page()
+    page.goto(live_server.url + ebook.url)
+    assert page.locator("input[type=checkbox]:checked").count() == 0
+
+    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_label("First name").fill("Ann")
+    page.get_by_label("Send me the guide").check()
+    page.get_by_label("Send me the newsletter").check()
+    page.get_by_role("button", name="Send").click()
+
+    page.wait_for_url("**/?download=*")
+    assert page.get_by_role("heading", name="Thank you").is_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download “The guide”").click()
+    download = download_info.value
+    assert download.suggested_filename == "the-guide.pdf"
+    with open(download.path(), "rb") as downloaded:
+        assert downloaded.read() == PDF_BYTES
+    context.close()
+
+    lead = Lead.objects.get(email="ann@example.com")
+    decisions = {
+        r.purpose_id: r.decision for r in ConsentRecord.objects.filter(lead=lead)
+    }
+    assert decisions == {
+        newsletter.pk: "granted",
+        offer.pk: "granted",
+        partners.pk: "refused",
+    }
+
+
+def test_errors_are_summarised_and_focused(browser, live_server):
+    ebook = make_ebook_page()
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server.url + ebook.url)
+    page.get_by_label("Email").fill("not-an-address")
+    page.get_by_role("button", name="Send").click()
+
+    summary = page.get_by_role("alert")
+    summary.wait_for()
+    assert page.evaluate("document.activeElement.id") == "leadgen-errors"
+    summary.get_by_role("link").first.click()
+    assert page.evaluate("document.activeElement.id") == "id_email"
+    assert page.get_by_label("Email").get_attribute("aria-invalid") == "true"
+    context.close()
