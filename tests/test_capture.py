@@ -158,3 +158,15 @@ def test_consent_records_are_append_only_and_withdrawal_is_a_new_record(post_for
     assert withdrawal.wording == record.wording
     assert ConsentRecord.objects.count() == 2
     assert withdraw_consent(record.lead, purpose, language="en", channel="web") is None
+
+
+def test_bulk_rewrites_of_consent_records_are_refused(post_form):
+    purpose = make_purpose()
+    post_form(make_landing_page(purposes=[purpose]), email="ann@example.com")
+    with pytest.raises(AppendOnlyError):
+        ConsentRecord.objects.update(decision="granted")
+    record = ConsentRecord.objects.get()
+    record.decision = "granted"
+    with pytest.raises(AppendOnlyError):
+        ConsentRecord.objects.bulk_update([record], ["decision"])
+    assert ConsentRecord.objects.get().decision == "refused"

@@ -51,3 +51,8 @@ def test_a_gated_document_in_a_public_collection_is_reported():
     type(page).objects.filter(pk=page.pk).update(document=public)
     errors = check_gated_documents(None, databases=["default"])
     assert [e.id for e in errors] == ["wagtail_leadgen.E004"]
+
+
+@override_settings(WAGTAILDOCS_SERVE_METHOD="redirect")
+def test_redirect_document_serving_is_warned_about():
+    assert [e.id for e in check_document_serving(None)] == ["wagtail_leadgen.W002"]

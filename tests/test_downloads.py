@@ -123,3 +123,14 @@ def test_a_gated_document_stays_private_even_if_its_collection_loses_privacy(cli
     type(page).objects.filter(pk=page.pk).update(document=document)
     response = client.get(document.url)
     assert response.status_code == 404
+
+
+def test_an_expired_link_leads_back_to_the_offer_to_ask_again(client, post_form):
+    page = make_ebook_page()
+    response = post_form(page, email="ann@example.com")
+    token = response["Location"].split("download=", 1)[1]
+    with override_settings(WAGTAIL_LEADGEN={"DOWNLOAD_LINK_MAX_AGE": -1}):
+        response = client.get(reverse("wagtail_leadgen:download", args=[token]))
+    assert response.status_code == 410
+    assert f'href="{page.url}"'.encode() in response.content
+    assert response["X-Robots-Tag"] == "noindex, nofollow"

@@ -106,13 +106,6 @@ def test_a_honeypot_hit_gets_the_same_answer_and_is_quarantined(post_form):
     assert spam.answers["email"] == "bot@example.com"
 
 
-def test_a_bot_does_not_get_a_download_link(post_form):
-    page = make_ebook_page()
-    response = post_form(page, email="bot@example.com", leadgen_hp="x")
-    assert response.status_code == 303
-    assert "download=" not in response["Location"]
-
-
 @override_settings(WAGTAIL_LEADGEN={"FORM_MIN_FILL_SECONDS": 3})
 def test_a_form_posted_faster_than_a_human_could_is_quarantined(post_form):
     page = make_landing_page()
@@ -217,3 +210,77 @@ def test_security_events_are_logged_without_personal_data(post_form, caplog):
         post_form(page, email="secret.person@example.com", leadgen_hp="x")
     assert "honeypot" in caplog.text
     assert "secret.person" not in caplog.text
+
+
+def test_a_bot_on_a_gated_page_gets_a_decoy_link_that_serves_nothing(post_form, client):
+    page = make_ebook_page()
+    response = post_form(page, email="bot@example.com", leadgen_hp="x")
+    assert response.status_code == 303
+    assert "?download=" in response["Location"]  # same shape as a real success
+    thank_you = client.get(response["Location"])
+    assert b"no longer valid" in thank_you.content
+    token = response["Location"].split("download=", 1)[1]
+    assert client.get(f"/leadgen/download/{token}/").status_code == 410
+
+
+def test_a_failing_lead_captured_receiver_never_fails_the_visitor(
+    post_form, django_capture_on_commit_callbacks, caplog
+):
+    from wagtail_leadgen.signals import lead_captured
+
+    def broken_receiver(**kwargs):
+        raise RuntimeError("CRM glue crashed")
+
+    lead_captured.connect(broken_receiver)
+    try:
+        page = make_landing_page()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_form(page, email="ann@example.com")
+    finally:
+        lead_captured.disconnect(broken_receiver)
+    assert response.status_code == 303
+    assert Lead.objects.count() == 1
+    assert "receiver" in caplog.text
+
+
+def test_lead_captured_is_sent_only_after_commit(
+    post_form, django_capture_on_commit_callbacks
+):
+    from wagtail_leadgen.signals import lead_captured
+
+    received = []
+
+    def receiver(submission, **kwargs):
+        received.append(submission.lead.email)
+
+    lead_captured.connect(receiver)
+    try:
+        page = make_landing_page()
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            post_form(page, email="ann@example.com")
+        assert received == []
+        for callback in callbacks:
+            callback()
+    finally:
+        lead_captured.disconnect(receiver)
+    assert received == ["ann@example.com"]
+
+
+def test_offer_pages_send_a_content_security_policy(client):
+    page = make_landing_page()
+    response = client.get(page.url)
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "<script" not in response.content.decode()
+
+
+@override_settings(WAGTAIL_LEADGEN={"CONTENT_SECURITY_POLICY": None})
+def test_the_content_security_policy_can_be_left_to_the_site(client):
+    response = client.get(make_landing_page().url)
+    assert "Content-Security-Policy" not in response
+
+
+def test_thank_you_pages_are_private_and_not_indexed(client):
+    page = make_landing_page()
+    response = client.get(page.thank_you_page.url)
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert response["Cache-Control"] == "private, no-store"

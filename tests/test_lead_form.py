@@ -128,3 +128,17 @@ def test_over_long_answers_are_refused():
     form = page.get_form_class()({"email": "ann@example.com", "company": "x" * 5000})
     assert not form.is_valid()
     assert "company" in form.errors
+
+
+def test_zero_width_joiners_in_real_names_are_accepted():
+    page = make_landing_page(
+        form_fields=[("first_name", {"label": "", "required": True, "help_text": ""})]
+    )
+    # Persian names need the zero-width non-joiner (U+200C).
+    form = page.get_form_class()(
+        {
+            "email": "ann@example.com",
+            "first_name": "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        }
+    )
+    assert form.is_valid(), form.errors

@@ -142,3 +142,33 @@ def test_every_page_shows_the_information_notice(client):
     assert "Acme sales" in html
     assert "24 months" in html
     assert "erase" in html
+
+
+@pytest.mark.django_db
+def test_a_landing_page_s_thank_you_page_must_be_a_thank_you_page():
+    other = make_landing_page()
+    page = LandingPage(title="Audit", slug="audit", thank_you_page=other)
+    with pytest.raises(ValidationError) as excinfo:
+        page.clean()
+    assert "thank_you_page" in excinfo.value.message_dict
+
+
+@pytest.mark.django_db
+def test_an_ebook_needs_a_document():
+    with pytest.raises(ValidationError) as excinfo:
+        EbookPage(title="Guide", slug="guide").clean()
+    assert "document" in excinfo.value.message_dict
+
+
+@pytest.mark.django_db
+def test_the_notice_names_the_controller_with_its_address(client):
+    from wagtail.models import Site
+
+    from wagtail_leadgen.models import LeadgenSiteSettings
+
+    settings = LeadgenSiteSettings.for_site(Site.objects.get(is_default_site=True))
+    settings.controller_name = "Acme SAS"
+    settings.controller_address = "1 rue de Paris"
+    settings.save()
+    html = client.get(make_landing_page().url).content.decode()
+    assert "Acme SAS (1 rue de Paris) is responsible" in html

@@ -36,8 +36,17 @@ def check_document_serving(app_configs, **kwargs):
         return [
             Error(
                 'WAGTAILDOCS_SERVE_METHOD = "direct" exposes gated documents to anyone with the URL.',
-                hint='Use "serve_view" (or leave it unset) so collection privacy is enforced.',
+                hint='Use "serve_view" so collection privacy is enforced.',
                 id="wagtail_leadgen.E002",
+            )
+        ]
+    if getattr(settings, "WAGTAILDOCS_SERVE_METHOD", None) == "redirect":
+        return [
+            Warning(
+                'WAGTAILDOCS_SERVE_METHOD = "redirect" sends visitors to the storage URL '
+                "of a document; a gated file is only as private as that URL.",
+                hint='Use "serve_view", or make sure the storage issues short-lived signed URLs.',
+                id="wagtail_leadgen.W002",
             )
         ]
     return []

@@ -33,9 +33,16 @@ DEFAULTS: dict[str, Any] = {
     # Upper bounds on what a visitor may send.
     "MAX_TEXT_LENGTH": 200,
     "MAX_QUESTION_LENGTH": 2000,
-    # Retention shown in the information notice when a purpose sets none (months;
-    # CNIL standard for prospects: 3 years after the last contact).
+    # Retention a new consent purpose starts with, in months (CNIL standard for
+    # prospects: at most 3 years after the last contact from the person).
     "DEFAULT_RETENTION_MONTHS": 36,
+    # Content-Security-Policy sent with the plugin's public pages, unless the
+    # response already has one (e.g. from the site's own middleware). None: off.
+    "CONTENT_SECURITY_POLICY": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self'; form-action 'self'; frame-ancestors 'self'; "
+        "base-uri 'self'; object-src 'none'"
+    ),
 }
 
 

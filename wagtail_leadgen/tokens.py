@@ -77,11 +77,22 @@ def make_download_token(grant_key: str) -> str:
     return signing.TimestampSigner(salt=DOWNLOAD_SALT).sign(grant_key)
 
 
-def read_download_token(token: str) -> str:
-    """Return the grant key a download token carries; raise on bad or expired ones."""
+_CONFIGURED = object()
+
+
+def read_download_token(
+    token: str, *, max_age: float | None | object = _CONFIGURED
+) -> str:
+    """Return the grant key a download token carries; raise on bad or expired ones.
+
+    ``max_age=None`` reads an expired but genuine token (to point its holder
+    back at the offer); by default the configured link lifetime applies.
+    """
+    if max_age is _CONFIGURED:
+        max_age = leadgen_settings.DOWNLOAD_LINK_MAX_AGE
     signer = signing.TimestampSigner(salt=DOWNLOAD_SALT)
     try:
-        return signer.unsign(token, max_age=leadgen_settings.DOWNLOAD_LINK_MAX_AGE)
+        return signer.unsign(token, max_age=max_age)
     except signing.SignatureExpired as exc:
         raise ExpiredToken from exc
     except signing.BadSignature as exc:

@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 EMAIL_MAX_LENGTH = 254
 _ALLOWED_CONTROL_IN_MULTILINE = {"\n", "\r", "\t"}
+# Zero-width (non-)joiners are format characters that Persian and Indic names
+# and emoji sequences need; every other control or format character is refused.
+_ALLOWED_FORMAT = {"\u200c", "\u200d"}
 
 
 def normalise_email(value: str) -> str:
@@ -47,7 +50,9 @@ def validate_lead_email(value: str) -> None:
 
 def _has_control_character(value: str, allowed: set[str]) -> bool:
     return any(
-        unicodedata.category(char) in {"Cc", "Cf"} and char not in allowed
+        unicodedata.category(char) in {"Cc", "Cf"}
+        and char not in allowed
+        and char not in _ALLOWED_FORMAT
         for char in value
     )
 

@@ -1,4 +1,8 @@
-"""A tiny, valid PDF built by hand, so the demo ships a real file without a PDF library."""
+"""Demo files made on the fly: a tiny valid PDF (built by hand) and a cover image."""
+
+from io import BytesIO
+
+from PIL import Image, ImageDraw
 
 
 def _escape(text: str) -> str:
@@ -33,3 +37,15 @@ def make_pdf(title: str, lines: list[str]) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def make_cover_png() -> bytes:
+    """A plain book cover: Pillow is already a Wagtail dependency."""
+    image = Image.new("RGB", (600, 800), "#0b5cad")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 40, 560, 760), outline="#ffffff", width=6)
+    draw.text((80, 300), "THE LEAD-GENERATION", fill="#ffffff", font_size=44)
+    draw.text((80, 360), "GUIDE", fill="#ffbf47", font_size=72)
+    buffer = BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,4 +1,4 @@
-"""Demo site settings: SQLite, no other service. See production.py for a hardened variant."""
+"""Demo site settings: SQLite, no other service. ``production.py`` hardens them."""
 
 import os
 from pathlib import Path
@@ -13,7 +13,6 @@ INSTALLED_APPS = [
     "demo",
     "wagtail_leadgen",
     "wagtail.contrib.settings",
-    "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.embeds",
     "wagtail.sites",

@@ -136,6 +136,16 @@ class AppendOnlyError(RuntimeError):
     """Raised when code tries to change a consent record after it was written."""
 
 
+class ConsentRecordQuerySet(models.QuerySet):
+    """Refuses bulk rewrites: a proof that can be edited in place proves nothing."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("Consent records are append-only: write a new one.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("Consent records are append-only: write a new one.")
+
+
 class ConsentRecord(models.Model):
     """Proof of one answer to one purpose: append-only, never updated.
 
@@ -182,6 +192,8 @@ class ConsentRecord(models.Model):
     language = models.CharField(_("language"), max_length=16)
     channel = models.CharField(_("channel"), max_length=16)
     created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+
+    objects = ConsentRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("consent record")

@@ -7,6 +7,7 @@ mixins with its own base.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import swapper
@@ -23,6 +24,7 @@ from wagtail.fields import StreamField
 
 from ..blocks import FormFieldsBlock
 from ..forms import REFERRER_FIELD, TOKEN_FIELD, LeadForm, LeadFormBuilder
+from ..responses import private, with_csp
 from .consent import ConsentPurpose
 
 # Status codes of a form shown again, by intake outcome.
@@ -119,10 +121,10 @@ class LeadCaptureMixin(models.Model):
     # -- Serving ------------------------------------------------------------
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "POST":
-            return self.serve_submission(request)
+            return with_csp(self.serve_submission(request))
         context = self.get_context(request, *args, **kwargs)
         context["form"] = self.get_form(request=request)
-        return TemplateResponse(request, self.get_template(request), context)
+        return with_csp(TemplateResponse(request, self.get_template(request), context))
 
     def get_preview_context(
         self, request: HttpRequest, mode_name: str
@@ -133,12 +135,23 @@ class LeadCaptureMixin(models.Model):
 
     def serve_submission(self, request: HttpRequest) -> HttpResponse:
         """Override this to change what happens after a form is posted."""
-        from ..services.intake import process_submission
+        from ..services.intake import Outcome, process_submission
+        from ..tokens import make_download_token
 
         intake = process_submission(self, request, request.POST)
-        if intake.looks_successful:
-            token = intake.result.download_token if intake.result else None
-            return self.render_success(request, download_token=token)
+        if intake.outcome == Outcome.CAPTURED:
+            return self.render_success(
+                request, download_token=intake.result.download_token
+            )
+        if intake.outcome == Outcome.SPAM:
+            # The same answer as a success, down to the shape of the link; the
+            # decoy points at no grant, so it never serves the file.
+            decoy = (
+                make_download_token(uuid.uuid4().hex)
+                if self.get_gated_document()
+                else None
+            )
+            return self.render_success(request, download_token=decoy)
         context = self.get_context(request)
         context["form"] = intake.form
         return TemplateResponse(
@@ -160,12 +173,23 @@ class LeadCaptureMixin(models.Model):
             return HttpResponseRedirect(url, status=303)
         context = self.get_context(request)
         context["download_token"] = download_token
-        response = TemplateResponse(
-            request, "wagtail_leadgen/pages/thank_you_inline.html", context
+        return private(
+            TemplateResponse(
+                request, "wagtail_leadgen/pages/thank_you_inline.html", context
+            )
         )
-        response["Referrer-Policy"] = "no-referrer"
-        response["Cache-Control"] = "private, no-store"
-        return response
+
+    def clean(self) -> None:
+        super().clean()
+        thank_you = self.thank_you_page
+        if thank_you is not None and not isinstance(thank_you.specific, ThankYouMixin):
+            raise ValidationError(
+                {
+                    "thank_you_page": _(
+                        "Choose a thank-you page: only it can give the visitor their download."
+                    )
+                }
+            )
 
 
 class GatedDocumentMixin(LeadCaptureMixin):
@@ -196,7 +220,15 @@ class GatedDocumentMixin(LeadCaptureMixin):
         super().clean()
         from ..gating import is_document_restricted
 
-        if self.document_id and not is_document_restricted(self.document):
+        if not self.document_id:
+            raise ValidationError(
+                {
+                    "document": _(
+                        "Choose the document this page gives in exchange for the form."
+                    )
+                }
+            )
+        if not is_document_restricted(self.document):
             raise ValidationError(
                 {
                     "document": _(
@@ -226,7 +258,4 @@ class ThankYouMixin(models.Model):
         return context
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = super().serve(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private(super().serve(request, *args, **kwargs))

@@ -70,6 +70,14 @@ def _lead_for(email: str) -> Lead:
     return lead
 
 
+def _announce(submission: Submission) -> None:
+    for receiver, result in lead_captured.send_robust(
+        sender=Submission, submission=submission
+    ):
+        if isinstance(result, Exception):
+            logger.error("lead_captured receiver %r failed", receiver, exc_info=result)
+
+
 @transaction.atomic
 def capture_lead(
     *,
@@ -95,9 +103,7 @@ def capture_lead(
         channel=context.channel,
     )
     token = download_token(grant_download(submission, document)) if document else None
-    transaction.on_commit(
-        lambda: lead_captured.send(sender=Submission, submission=submission)
-    )
+    transaction.on_commit(lambda: _announce(submission))
     return CaptureResult(lead=lead, submission=submission, download_token=token)
 
 

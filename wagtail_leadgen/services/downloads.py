@@ -46,6 +46,22 @@ def grant_for_token(token: str) -> DownloadGrant:
     return grant
 
 
+def offer_url_for(token: str) -> str:
+    """Where a visitor with a spent or expired link can ask again: the offer page.
+
+    Falls back to the site root for links that are not ours at all.
+    """
+    try:
+        key = read_download_token(token, max_age=None)
+        grant = DownloadGrant.objects.select_related("submission__page").get(
+            key=_as_uuid(key)
+        )
+    except (InvalidToken, DownloadGrant.DoesNotExist):
+        return "/"
+    page = grant.submission.page
+    return (page.url if page is not None and page.live else None) or "/"
+
+
 def spend_download(grant: DownloadGrant) -> None:
     """Count one use atomically; two concurrent requests cannot both take the last."""
     updated = DownloadGrant.objects.filter(

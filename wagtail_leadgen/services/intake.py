@@ -36,7 +36,7 @@ _SPAM_ANSWER_LIMIT = 500
 
 class Outcome(enum.StrEnum):
     CAPTURED = "captured"
-    SPAM = "spam"  # answered like a success, stored in quarantine
+    SPAM = "spam"  # answered like a success (bots learn nothing), kept in quarantine
     INVALID = "invalid"
     EXPIRED = "expired"
     RATE_LIMITED = "rate_limited"
@@ -47,11 +47,6 @@ class IntakeOutcome:
     outcome: Outcome
     form: LeadForm
     result: CaptureResult | None = None
-
-    @property
-    def looks_successful(self) -> bool:
-        """Spam gets the same answer as success, so bots learn nothing."""
-        return self.outcome in (Outcome.CAPTURED, Outcome.SPAM)
 
 
 def referrer_origin(value: str) -> str:

@@ -11,16 +11,16 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from ..services.downloads import DownloadUnavailable, grant_for_token, spend_download
+from ..responses import private
+from ..services.downloads import (
+    DownloadUnavailable,
+    grant_for_token,
+    offer_url_for,
+    spend_download,
+)
 from ..tokens import ExpiredToken, InvalidToken
 
 logger = logging.getLogger("wagtail_leadgen.security")
-
-PRIVATE_HEADERS = {
-    "Cache-Control": "private, no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
 
 
 _ERRORS = {
@@ -48,19 +48,14 @@ _ERRORS = {
 }
 
 
-def _with_private_headers(response: HttpResponse) -> HttpResponse:
-    for header, value in PRIVATE_HEADERS.items():
-        response[header] = value
-    return response
-
-
-def _error(request: HttpRequest, kind: str, back_url: str = "/") -> HttpResponse:
+def _error(request: HttpRequest, kind: str, token: str) -> HttpResponse:
+    """An error page that leads back to the offer, where a new link can be had."""
     status, title, message = _ERRORS[kind]
-    context = {"title": title, "message": message, "back_url": back_url}
+    context = {"title": title, "message": message, "back_url": offer_url_for(token)}
     response = render(
         request, "wagtail_leadgen/errors/download.html", context, status=status
     )
-    return _with_private_headers(response)
+    return private(response)
 
 
 def safe_filename(document) -> str:
@@ -77,20 +72,21 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     try:
         grant = grant_for_token(token)
     except ExpiredToken:
-        return _error(request, "expired")
+        return _error(request, "expired", token)
     except InvalidToken:
         logger.warning("Download refused: invalid token")
-        return _error(request, "invalid")
+        return _error(request, "invalid", token)
     except DownloadUnavailable:
-        return _error(request, "unavailable")
+        return _error(request, "unavailable", token)
 
     if request.method == "GET":
         try:
             spend_download(grant)
         except DownloadUnavailable:
-            return _error(request, "unavailable")
+            return _error(request, "unavailable", token)
     document = grant.document
     response = FileResponse(
         document.file.open("rb"), as_attachment=True, filename=safe_filename(document)
     )
-    return _with_private_headers(response)
+    response["X-Content-Type-Options"] = "nosniff"
+    return private(response)

@@ -3,15 +3,19 @@
 Running it again changes nothing that already exists.
 """
 
+from io import BytesIO
+
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
 from wagtail.models import Collection, CollectionViewRestriction, Page, Site
 
 from demo.models import HomePage
-from demo.pdf import make_pdf
+from demo.pdf import make_cover_png, make_pdf
 from wagtail_leadgen.models import (
     CallToAction,
     ConsentPurpose,
@@ -40,6 +44,11 @@ class Command(BaseCommand):
         landing = self.ensure_landing(home, purposes)
         self.ensure_home_ctas(home, ebook, landing)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
+        self.stdout.write(
+            f"Site:  http://127.0.0.1:8000/\n"
+            f"Admin: http://127.0.0.1:8000/admin/  "
+            f"(user {ADMIN_USERNAME!r}, password {ADMIN_PASSWORD!r})"
+        )
 
     def ensure_admin(self):
         User = get_user_model()
@@ -156,6 +165,16 @@ class Command(BaseCommand):
         page.save_revision().publish()
         return page
 
+    def ensure_cover(self):
+        Image = get_image_model()
+        image = Image.objects.filter(title="Guide cover").first()
+        if image is None:
+            image = Image.objects.create(
+                title="Guide cover",
+                file=ImageFile(BytesIO(make_cover_png()), name="guide-cover.png"),
+            )
+        return image
+
     def ensure_ebook(self, home, document, purposes) -> EbookPage:
         ebook = EbookPage.objects.filter(slug="lead-generation-guide").first()
         if ebook:
@@ -163,6 +182,7 @@ class Command(BaseCommand):
         ebook = home.add_child(
             instance=EbookPage(
                 title="The lead-generation guide",
+                cover_image=self.ensure_cover(),
                 slug="lead-generation-guide",
                 summary=(
                     "<p>Five habits that turn readers into leads, with figures: why short "

@@ -1,0 +1,58 @@
+"""The demo site a newcomer starts with `make demo`: seeds once, hardens for production."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MANAGE = Path(__file__).resolve().parent.parent / "example_site" / "manage.py"
+COUNT_ROWS = (
+    "from wagtail.models import Page; from wagtail_leadgen.models import *; "
+    "print(Page.objects.count(), ConsentPurpose.objects.count(), "
+    "CallToAction.objects.count(), EbookPage.objects.get().document.collection"
+    ".get_view_restrictions().count())"
+)
+
+
+def manage(*args, env):
+    """Run the demo's manage.py with its own settings, not the test suite's."""
+    child_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, str(MANAGE), *args],
+        capture_output=True,
+        text=True,
+        env={**child_env, **env},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def demo_db(tmp_path):
+    return {"DEMO_DB_PATH": str(tmp_path / "demo.sqlite3")}
+
+
+def test_seeding_twice_creates_the_demo_once_and_prints_the_login(demo_db):
+    manage("migrate", "--noinput", "-v0", env=demo_db)
+    first = manage("seed_demo", env=demo_db)
+    counts = manage("shell", "-v0", "-c", COUNT_ROWS, env=demo_db)
+    manage("seed_demo", env=demo_db)
+    assert manage("shell", "-v0", "-c", COUNT_ROWS, env=demo_db) == counts
+    pages, purposes, ctas, restrictions = counts.split()
+    assert int(pages) >= 6 and purposes == "3" and ctas == "3" and restrictions == "1"
+    assert "user 'admin', password 'changeme'" in first
+    manage("check", "--database", "default", "--fail-level", "WARNING", env=demo_db)
+
+
+def test_the_production_settings_pass_the_deployment_checks(demo_db):
+    env = {
+        **demo_db,
+        "DJANGO_SETTINGS_MODULE": "example_site.production",
+        "DJANGO_SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-" + "y" * 20,
+        "DJANGO_ALLOWED_HOSTS": "leads.example.com",
+        "WAGTAILADMIN_BASE_URL": "https://leads.example.com",
+    }
+    manage("check", "--deploy", "--fail-level", "WARNING", env=env)
