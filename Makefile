@@ -2,12 +2,14 @@
 #   make demo   install, migrate, seed demo content and serve on http://127.0.0.1:8000/
 #   make test   install what the tests need (incl. Debian's chromium) and run the whole suite
 # The suite runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
+# Another Django: make test PYTHON=python3.12 VENV=.venv-django6 DJANGO=">=6.0,<7"
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python example_site/manage.py
 CHROMIUM ?= /usr/bin/chromium
+DJANGO ?=
 
 .PHONY: demo test lint chromium
 
@@ -20,7 +22,7 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test]" $(if $(DJANGO),"django$(DJANGO)")
 	touch $@
 
 demo: $(VENV)/.demo-installed
