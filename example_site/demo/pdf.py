@@ -44,7 +44,7 @@ def make_cover_png() -> bytes:
     image = Image.new("RGB", (600, 800), "#0b5cad")
     draw = ImageDraw.Draw(image)
     draw.rectangle((40, 40, 560, 760), outline="#ffffff", width=6)
-    draw.text((80, 300), "THE LEAD-GENERATION", fill="#ffffff", font_size=44)
+    draw.text((70, 300), "THE LEAD-GENERATION", fill="#ffffff", font_size=38)
     draw.text((80, 360), "GUIDE", fill="#ffbf47", font_size=72)
     buffer = BytesIO()
     image.save(buffer, format="PNG")

@@ -6,6 +6,7 @@ import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
@@ -106,7 +107,7 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
     def clean(self) -> None:
         super().clean()
         self.purpose_text = clean_stored_purpose_html(self.purpose_text)
-        if not self.purpose_text.strip():
+        if not strip_tags(self.purpose_text).strip():
             raise ValidationError(
                 {"purpose_text": _("Enter the purpose text shown to visitors.")}
             )
