@@ -13,6 +13,7 @@ from wagtail_leadgen.models import (
     ConsentPurpose,
     EbookPage,
     LandingPage,
+    LeadgenSiteSettings,
     ThankYouPage,
 )
 
@@ -111,3 +112,12 @@ def make_cta(**kwargs) -> CallToAction:
     if not any(k in kwargs for k in ("target_page", "target_url", "phone_number")):
         kwargs["target_url"] = "https://example.com/guide/"
     return CallToAction.objects.create(**kwargs)
+
+
+def set_controller(**fields) -> LeadgenSiteSettings:
+    """Fill the default site's data-controller settings (the information notice)."""
+    settings = LeadgenSiteSettings.for_site(Site.objects.get(is_default_site=True))
+    for field, value in fields.items():
+        setattr(settings, field, value)
+    settings.save()
+    return settings

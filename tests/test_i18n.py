@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from django.utils import translation
-from wagtail.models import Site
 
 import wagtail_leadgen
 from wagtail_leadgen.models import LandingPage, LeadgenSiteSettings
 
-from .factories import make_landing_page, make_purpose
+from .factories import make_landing_page, make_purpose, set_controller
 from .helpers import form_data
 
 LOCALE_DIR = Path(wagtail_leadgen.__file__).resolve().parent / "locale"
@@ -106,11 +105,11 @@ def messages(entries: list[Entry]) -> list[Entry]:
 
 @pytest.fixture
 def page_with_notice(db):
-    settings = LeadgenSiteSettings.for_site(Site.objects.get(is_default_site=True))
-    settings.controller_name = "Acme SAS"
-    settings.contact_email = "privacy@acme.example"
-    settings.dpo_email = "dpo@acme.example"
-    settings.save()
+    set_controller(
+        controller_name="Acme SAS",
+        contact_email="privacy@acme.example",
+        dpo_email="dpo@acme.example",
+    )
     one_month = make_purpose(recipients="Acme sales", retention_months=1)
     three_years = make_purpose(recipients="Acme partners", retention_months=36)
     return make_landing_page(purposes=[one_month, three_years])

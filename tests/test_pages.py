@@ -15,6 +15,7 @@ from .factories import (
     make_landing_page,
     make_purpose,
     make_thank_you_page,
+    set_controller,
     site_root,
 )
 from .helpers import form_data
@@ -127,14 +128,7 @@ def test_a_site_s_own_page_type_built_from_the_mixins_captures_leads(client):
 
 @pytest.mark.django_db
 def test_every_page_shows_the_information_notice(client):
-    from wagtail.models import Site
-
-    from wagtail_leadgen.models import LeadgenSiteSettings
-
-    settings = LeadgenSiteSettings.for_site(Site.objects.get(is_default_site=True))
-    settings.controller_name = "Acme SAS"
-    settings.contact_email = "privacy@acme.example"
-    settings.save()
+    set_controller(controller_name="Acme SAS", contact_email="privacy@acme.example")
     purpose = make_purpose(recipients="Acme sales", retention_months=24)
     html = client.get(make_landing_page(purposes=[purpose]).url).content.decode()
     assert "Acme SAS" in html
@@ -162,13 +156,6 @@ def test_an_ebook_needs_a_document():
 
 @pytest.mark.django_db
 def test_the_notice_names_the_controller_with_its_address(client):
-    from wagtail.models import Site
-
-    from wagtail_leadgen.models import LeadgenSiteSettings
-
-    settings = LeadgenSiteSettings.for_site(Site.objects.get(is_default_site=True))
-    settings.controller_name = "Acme SAS"
-    settings.controller_address = "1 rue de Paris"
-    settings.save()
+    set_controller(controller_name="Acme SAS", controller_address="1 rue de Paris")
     html = client.get(make_landing_page().url).content.decode()
     assert "Acme SAS (1 rue de Paris) is responsible" in html
