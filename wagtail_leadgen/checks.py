@@ -8,7 +8,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
 from django.urls import NoReverseMatch, reverse
 
-from .conf import DEFAULTS, SETTINGS_NAME
+from .conf import DEFAULTS, SETTINGS_NAME, leadgen_settings
 
 
 @register()
@@ -108,3 +108,62 @@ def check_gated_documents(app_configs, databases=None, **kwargs):
                     )
                 )
     return errors
+
+
+@register()
+def check_crm_backends(app_configs, **kwargs):
+    """Build every destination now, so a misconfiguration shows at start-up."""
+    from .crm import build_backend
+    from .crm.base import CRMConfigurationError
+
+    configs = leadgen_settings.CRM_BACKENDS
+    if not isinstance(configs, dict) or not configs:
+        return [
+            Error(
+                f'{SETTINGS_NAME}["CRM_BACKENDS"] must be a non-empty dict of destinations.',
+                hint="Leave it unset to keep leads in the database only.",
+                id="wagtail_leadgen.E005",
+            )
+        ]
+    errors = []
+    for alias, config in configs.items():
+        try:
+            build_backend(alias, config)
+        except CRMConfigurationError as exc:
+            errors.append(Error(str(exc), id="wagtail_leadgen.E005"))
+    return errors
+
+
+@register()
+def check_task_backend(app_configs, **kwargs):
+    """With the immediate task backend, a visitor's request would wait on the CRM."""
+    from django_tasks import task_backends
+    from django_tasks.backends.immediate import ImmediateBackend
+    from django_tasks.exceptions import InvalidTaskBackendError
+
+    alias = leadgen_settings.TASK_BACKEND
+    try:
+        backend = task_backends[alias]
+    except InvalidTaskBackendError:
+        return [
+            Error(
+                f'{SETTINGS_NAME}["TASK_BACKEND"] = {alias!r} is not in TASKS.',
+                id="wagtail_leadgen.E006",
+            )
+        ]
+    remote = [
+        alias
+        for alias, config in leadgen_settings.CRM_BACKENDS.items()
+        if isinstance(config, dict)
+        and config.get("BACKEND") != "wagtail_leadgen.crm.database.DatabaseBackend"
+    ]
+    if isinstance(backend, ImmediateBackend) and remote:
+        return [
+            Warning(
+                "Leads are handed to CRMs by the immediate task backend, inside the "
+                "visitor's request: a slow CRM slows the form down.",
+                hint="Configure a queue in TASKS (e.g. django_tasks_db) and run a worker.",
+                id="wagtail_leadgen.W003",
+            )
+        ]
+    return []

@@ -36,6 +36,21 @@ DEFAULTS: dict[str, Any] = {
     # Retention a new consent purpose starts with, in months (CNIL standard for
     # prospects: at most 3 years after the last contact from the person).
     "DEFAULT_RETENTION_MONTHS": 36,
+    # CRM destinations by alias, like Django's CACHES: {"alias": {"BACKEND":
+    # "dotted.path", "OPTIONS": {...}}}. Default: keep leads in the database only.
+    "CRM_BACKENDS": {
+        "database": {"BACKEND": "wagtail_leadgen.crm.database.DatabaseBackend"},
+    },
+    # Delivery retries: capped exponential backoff with jitter. With these
+    # defaults a lead is retried for about three days before it is marked failed.
+    "DELIVERY_MAX_ATTEMPTS": 20,
+    "DELIVERY_BACKOFF_BASE": 60,
+    "DELIVERY_BACKOFF_CAP": 6 * 60 * 60,
+    # How long a worker owns a claimed delivery; a crashed worker's claim
+    # expires after this and another worker takes the delivery over.
+    "DELIVERY_LEASE_SECONDS": 5 * 60,
+    # The django-tasks backend alias deliveries are enqueued on.
+    "TASK_BACKEND": "default",
     # Content-Security-Policy sent with the plugin's public pages, unless the
     # response already has one (e.g. from the site's own middleware). None: off.
     "CONTENT_SECURITY_POLICY": (

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from .gating import is_gated_document
-from .models import CallToAction, ConsentPurpose
+from .models import CallToAction, ConsentPurpose, Delivery, Lead
+from .views.admin import LeadgenViewSetGroup, ReadOnlyPermissionPolicy
 
 
 class ConsentPurposeViewSet(SnippetViewSet):
@@ -33,6 +35,17 @@ class CallToActionViewSet(SnippetViewSet):
 
 register_snippet(ConsentPurposeViewSet)
 register_snippet(CallToActionViewSet)
+
+
+register_permission_policy(Lead, ReadOnlyPermissionPolicy(Lead), exact_class=True)
+register_permission_policy(
+    Delivery, ReadOnlyPermissionPolicy(Delivery), exact_class=True
+)
+
+
+@hooks.register("register_admin_viewset")
+def register_leads_and_deliveries():
+    return LeadgenViewSetGroup()
 
 
 @hooks.register("before_serve_document")

@@ -1,4 +1,5 @@
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
+from .delivery import Delivery, DeliveryStatus, PausedDestination
 from .leads import DownloadGrant, Lead, Submission
 from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
 from .pages import EbookPage, LandingPage, ThankYouPage
@@ -11,6 +12,8 @@ __all__ = [
     "ConsentDecision",
     "ConsentPurpose",
     "ConsentRecord",
+    "Delivery",
+    "DeliveryStatus",
     "DownloadGrant",
     "EbookPage",
     "GatedDocumentMixin",
@@ -19,6 +22,7 @@ __all__ = [
     "LeadCaptureMixin",
     "LeadgenSiteSettings",
     "LegalBasis",
+    "PausedDestination",
     "Submission",
     "ThankYouMixin",
     "ThankYouPage",

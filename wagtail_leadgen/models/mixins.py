@@ -64,6 +64,15 @@ class LeadCaptureMixin(models.Model):
         blank=True,
         related_name="+",
     )
+    crm_destinations = models.CharField(
+        _("CRM destinations"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "Comma-separated destination names from the site's settings; "
+            "leave empty to send this page's leads to every destination."
+        ),
+    )
 
     form_panels = [
         MultiFieldPanel(
@@ -73,6 +82,7 @@ class LeadCaptureMixin(models.Model):
                 FieldPanel("consent_purposes", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("submit_label"),
                 FieldPanel("thank_you_page"),
+                FieldPanel("crm_destinations"),
             ],
             heading=_("Lead form"),
         )
@@ -117,6 +127,15 @@ class LeadCaptureMixin(models.Model):
     def get_gated_document(self):
         """The document a submission unlocks; none for a plain landing page."""
         return None
+
+    def get_crm_destinations(self) -> list[str]:
+        """The CRM aliases this page's leads go to. Override to route otherwise."""
+        from ..crm import configured_aliases
+
+        chosen = [
+            alias.strip() for alias in self.crm_destinations.split(",") if alias.strip()
+        ]
+        return chosen or configured_aliases()
 
     # -- Serving ------------------------------------------------------------
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -181,6 +200,21 @@ class LeadCaptureMixin(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        from ..crm import configured_aliases
+
+        unknown = set(self.get_crm_destinations()) - set(configured_aliases())
+        if unknown:
+            raise ValidationError(
+                {
+                    "crm_destinations": _(
+                        "Unknown destination(s): %(names)s. Available: %(available)s."
+                    )
+                    % {
+                        "names": ", ".join(sorted(unknown)),
+                        "available": ", ".join(configured_aliases()),
+                    }
+                }
+            )
         thank_you = self.thank_you_page
         if thank_you is not None and not isinstance(thank_you.specific, ThankYouMixin):
             raise ValidationError(

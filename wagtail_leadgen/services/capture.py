@@ -7,7 +7,7 @@ JSON API both end here, so validation, consent and handoff cannot drift apart.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -17,6 +17,7 @@ from ..models.consent import ConsentPurpose
 from ..models.leads import Lead, Submission
 from ..signals import lead_captured
 from .consent import record_decisions
+from .delivery import plan_deliveries
 from .downloads import download_token, grant_download
 
 logger = logging.getLogger("wagtail_leadgen.security")
@@ -86,10 +87,12 @@ def capture_lead(
     answers: Mapping[str, str],
     decisions: Mapping[ConsentPurpose, bool],
     shown_versions: Mapping[int, int | None],
+    destinations: Sequence[str] = (),
     document=None,
 ) -> CaptureResult:
-    """Store the lead, the submission, one consent record per purpose shown and,
-    for a gated offer, a download grant — all or nothing."""
+    """Store the lead, the submission, one consent record per purpose shown, one
+    delivery per CRM destination and, for a gated offer, a download grant — all
+    or nothing. Deliveries are enqueued only once the transaction commits."""
     lead = _lead_for(email)
     submission = Submission.objects.create(
         lead=lead, answers=dict(answers), **context.submission_fields()
@@ -102,6 +105,7 @@ def capture_lead(
         language=context.language,
         channel=context.channel,
     )
+    plan_deliveries(submission, destinations)
     token = download_token(grant_download(submission, document)) if document else None
     transaction.on_commit(lambda: _announce(submission))
     return CaptureResult(lead=lead, submission=submission, download_token=token)

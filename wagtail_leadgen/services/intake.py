@@ -123,6 +123,7 @@ def process_submission(
         answers=form.answers(),
         decisions=form.consent_answers(),
         shown_versions=token.purpose_versions,
+        destinations=page.get_crm_destinations(),
         document=page.get_gated_document(),
     )
     return IntakeOutcome(Outcome.CAPTURED, form, result)

@@ -1,0 +1,64 @@
+"""Misconfigured destinations are reported by `manage.py check`, naming the setting."""
+
+import pytest
+from django.test import override_settings
+
+from wagtail_leadgen.checks import check_crm_backends, check_task_backend
+from wagtail_leadgen.crm import get_backend
+from wagtail_leadgen.crm.base import CRMConfigurationError, CRMError
+
+LOCMEM = "wagtail_leadgen.crm.locmem.LocmemBackend"
+
+
+def errors_for(backends):
+    with override_settings(WAGTAIL_LEADGEN={"CRM_BACKENDS": backends}):
+        return [(error.id, error.msg) for error in check_crm_backends(None)]
+
+
+def test_the_default_keeps_leads_in_the_database_and_is_valid():
+    assert check_crm_backends(None) == []
+    assert type(get_backend("database")).__name__ == "DatabaseBackend"
+
+
+@pytest.mark.parametrize(
+    "backends,expected",
+    [
+        (
+            {"sales": {"BACKEND": "no.such.Backend"}},
+            'CRM_BACKENDS"]["sales"]["BACKEND"]',
+        ),
+        ({"sales": {"BACKEND": "django.db.models.Model"}}, "not a BaseCRMBackend"),
+        (
+            {"sales": {"BACKEND": LOCMEM, "OPTION": {}}},
+            'CRM_BACKENDS"]["sales"]["OPTION"]',
+        ),
+        (
+            {"sales": {"BACKEND": LOCMEM, "OPTIONS": {"FAIL_WTIH": None}}},
+            'CRM_BACKENDS"]["sales"]["OPTIONS"]["FAIL_WTIH"]',
+        ),
+        ({"sales": {}}, 'CRM_BACKENDS"]["sales"]["BACKEND"] is required'),
+        ({}, "non-empty dict"),
+    ],
+)
+def test_a_misconfiguration_names_the_exact_setting(backends, expected):
+    errors = errors_for(backends)
+    assert errors and errors[0][0] == "wagtail_leadgen.E005"
+    assert expected in errors[0][1]
+
+
+def test_configuration_errors_are_not_runtime_errors():
+    """A retry loop catching CRMError can never swallow a misconfiguration."""
+    assert not issubclass(CRMConfigurationError, CRMError)
+
+
+@override_settings(
+    WAGTAIL_LEADGEN={"CRM_BACKENDS": {"sales": {"BACKEND": LOCMEM}}},
+    TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+)
+def test_a_remote_crm_on_the_immediate_task_backend_is_warned_about():
+    assert [w.id for w in check_task_backend(None)] == ["wagtail_leadgen.W003"]
+
+
+@override_settings(WAGTAIL_LEADGEN={"TASK_BACKEND": "missing"})
+def test_an_unknown_task_backend_alias_is_an_error():
+    assert [e.id for e in check_task_backend(None)] == ["wagtail_leadgen.E006"]

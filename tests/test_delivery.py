@@ -1,0 +1,283 @@
+"""CRM handoff: the outbox, retries, leases, dead letters and paused destinations."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+from django_tasks import task_backends
+
+from wagtail_leadgen.crm import locmem
+from wagtail_leadgen.crm.base import (
+    DestinationGone,
+    PermanentCRMError,
+    TransientCRMError,
+)
+from wagtail_leadgen.models import Delivery, PausedDestination, Submission
+from wagtail_leadgen.services import delivery as delivery_service
+from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
+
+from .factories import make_landing_page, make_purpose
+
+pytestmark = pytest.mark.django_db
+
+LOCMEM = "wagtail_leadgen.crm.locmem.LocmemBackend"
+DUMMY_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def crm(**destinations):
+    """WAGTAIL_LEADGEN with the given locmem destinations (alias -> FAIL_WITH)."""
+    return {
+        "FORM_MIN_FILL_SECONDS": 0,
+        "CRM_BACKENDS": {
+            alias: {"BACKEND": LOCMEM, "OPTIONS": {"FAIL_WITH": fail_with}}
+            for alias, fail_with in destinations.items()
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def _empty_outbox():
+    locmem.outbox.clear()
+    yield
+    locmem.outbox.clear()
+
+
+def submit(page=None, email="ann@example.com"):
+    page = page or make_landing_page()
+    return capture_lead(
+        context=SubmissionContext(page=page, language="en"),
+        email=email,
+        answers={"company": "Acme"},
+        decisions={},
+        shown_versions={},
+        destinations=page.get_crm_destinations(),
+    ).submission
+
+
+def our_tasks():
+    """Tasks our code enqueued (Wagtail enqueues its own search-index tasks too)."""
+    return [
+        result
+        for result in task_backends["default"].results
+        if result.task.name == "deliver_lead"
+    ]
+
+
+def run_due(**options):
+    call_command("leadgen_deliver", "--once", **options)
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=None, archive=None))
+def test_a_submission_writes_one_delivery_per_destination(
+    post_form, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_form(make_landing_page(), email="ann@example.com")
+    assert response.status_code == 303
+    deliveries = Delivery.objects.order_by("backend_alias")
+    assert [d.backend_alias for d in deliveries] == ["archive", "sales"]
+    assert all(d.status == "delivered" for d in deliveries)
+    assert sorted(alias for alias, _ in locmem.outbox) == ["archive", "sales"]
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=None, archive=None))
+def test_a_page_can_route_its_leads_to_some_destinations_only():
+    page = make_landing_page(crm_destinations="sales")
+    submit(page)
+    assert list(Delivery.objects.values_list("backend_alias", flat=True)) == ["sales"]
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=None), TASKS=DUMMY_TASKS)
+def test_rollback_leaves_no_delivery_and_enqueues_nothing(
+    django_capture_on_commit_callbacks,
+):
+    task_backends["default"].results.clear()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        with transaction.atomic():
+            submit()
+            raise RuntimeError("rolled back")
+    assert not Delivery.objects.exists()
+    assert our_tasks() == []
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=None), TASKS=DUMMY_TASKS)
+def test_tasks_carry_the_delivery_id_only(django_capture_on_commit_callbacks):
+    task_backends["default"].results.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(email="secret.person@example.com")
+    (result,) = our_tasks()
+    assert result.args == [Delivery.objects.get().pk]
+    assert result.kwargs == {}
+    assert "secret.person" not in repr(result.args)
+
+
+def test_the_payload_carries_answers_consents_and_a_stable_key():
+    purpose = make_purpose(name="Newsletter")
+    page = make_landing_page(purposes=[purpose])
+    submission = capture_lead(
+        context=SubmissionContext(page=page, language="fr", utm={"utm_source": "mail"}),
+        email="ann@example.com",
+        answers={"company": "Acme"},
+        decisions={purpose: True},
+        shown_versions={},
+        destinations=["database"],
+    ).submission
+    delivery = submission.deliveries.get()
+    payload = delivery_service.build_payload(delivery)
+    assert payload.email == "ann@example.com"
+    assert payload.answers == {"company": "Acme"}
+    assert payload.utm == {"utm_source": "mail"}
+    assert payload.language == "fr"
+    assert payload.idempotency_key == str(delivery.idempotency_key)
+    (consent,) = payload.consents
+    assert consent.granted and consent.purpose_name == "Newsletter"
+    assert payload.admin_url.endswith(f"/inspect/{submission.lead_id}/")
+    assert (
+        delivery_service.build_payload(delivery).idempotency_key
+        == payload.idempotency_key
+    )
+
+
+def outage(error):
+    return lambda lead: error
+
+
+@override_settings(
+    WAGTAIL_LEADGEN=crm(sales=outage(TransientCRMError("the CRM failed", status=503)))
+)
+def test_a_transient_failure_is_retried_later_without_personal_data_in_the_error():
+    submit(email="secret.person@example.com")
+    run_due()
+    delivery = Delivery.objects.get()
+    assert delivery.status == "pending"
+    assert delivery.attempts == 1
+    assert delivery.next_attempt_at > timezone.now()
+    assert delivery.last_status_code == 503
+    assert "secret.person" not in delivery.last_error
+    assert "TransientCRMError" in delivery.last_error
+    run_due()  # not due yet: nothing happens
+    assert Delivery.objects.get().attempts == 1
+
+
+@override_settings(
+    WAGTAIL_LEADGEN=crm(
+        sales=outage(TransientCRMError("slow down", status=429, retry_after=3600))
+    )
+)
+def test_retry_after_is_honoured():
+    submit()
+    run_due()
+    delay = Delivery.objects.get().next_attempt_at - timezone.now()
+    assert delay > timedelta(minutes=59)
+
+
+@override_settings(
+    WAGTAIL_LEADGEN=crm(sales=outage(PermanentCRMError("bad request", status=400)))
+)
+def test_a_refused_lead_is_dead_lettered_with_a_visible_error():
+    submit()
+    run_due()
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed"
+    assert delivery.last_error == "PermanentCRMError: HTTP 400: bad request"
+
+
+def test_a_transient_failure_becomes_failed_after_the_last_attempt():
+    settings = crm(sales=outage(TransientCRMError("down")))
+    settings["DELIVERY_MAX_ATTEMPTS"] = 3
+    with override_settings(WAGTAIL_LEADGEN=settings):
+        submit()
+        for _ in range(3):
+            run_due(all=True)
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed" and delivery.attempts == 3
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap():
+    delays = [delivery_service.backoff_seconds(n) for n in range(1, 25)]
+    assert 30 <= delays[0] <= 60
+    assert 240 <= delays[3] <= 480
+    assert max(delays) <= 6 * 3600
+    assert delivery_service.backoff_seconds(1, retry_after=7200) >= 7200
+
+
+def test_a_410_pauses_the_destination_and_resuming_delivers_the_waiting_leads():
+    gone = {"answer": DestinationGone("gone", status=410)}
+    settings = crm(sales=lambda lead: gone["answer"])
+    with override_settings(WAGTAIL_LEADGEN=settings):
+        submit(email="a@example.com")
+        run_due()
+        assert PausedDestination.objects.filter(backend_alias="sales").exists()
+        submit(email="b@example.com")
+        run_due(all=True)
+        assert Delivery.objects.filter(status="pending").count() == 2
+        assert not locmem.outbox
+        gone["answer"] = None
+        delivery_service.resume_destination("sales")
+        run_due(all=True)
+    assert Delivery.objects.filter(status="delivered").count() == 2
+    assert len(locmem.outbox) == 2
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=None))
+def test_a_claimed_delivery_belongs_to_one_worker_until_its_lease_expires():
+    submission = submit()
+    delivery = submission.deliveries.get()
+    assert delivery_service.claim(delivery.pk) is not None
+    assert delivery_service.claim(delivery.pk) is None
+    assert delivery_service.claim_due() == []
+    Delivery.objects.filter(pk=delivery.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert [d.pk for d in delivery_service.claim_due()] == [delivery.pk]
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=None))
+def test_a_worker_crash_after_sending_is_repaired_with_the_same_key(monkeypatch):
+    submit()
+    (delivery,) = delivery_service.claim_due()
+    real_record = delivery_service._record
+
+    def crash(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(delivery_service, "_record", crash)
+    with pytest.raises(SystemExit):
+        delivery_service.attempt(delivery)
+    monkeypatch.setattr(delivery_service, "_record", real_record)
+    assert Delivery.objects.get().status == "pending"
+    Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    run_due()
+    assert Delivery.objects.get().status == "delivered"
+    keys = [lead.idempotency_key for _, lead in locmem.outbox]
+    assert len(keys) == 2 and len(set(keys)) == 1  # sent twice, recognisable as one
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=outage(TransientCRMError("down"))))
+def test_deliver_all_ignores_backoff_and_reports_what_it_did(capsys):
+    submit(email="a@example.com")
+    submit(email="b@example.com")
+    run_due()
+    run_due(all=True)
+    out = capsys.readouterr().out
+    assert "sales: 2 pending" in out
+    assert Delivery.objects.filter(attempts=2).count() == 2
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=None))
+def test_retry_now_requeues_a_failed_delivery():
+    submit()
+    Delivery.objects.update(status="failed")
+    assert delivery_service.retry_now(Delivery.objects.all()) == 1
+    run_due()
+    assert Delivery.objects.get().status == "delivered"
+
+
+def test_spam_is_never_handed_to_a_crm(post_form):
+    with override_settings(WAGTAIL_LEADGEN=crm(sales=None)):
+        post_form(make_landing_page(), email="bot@example.com", leadgen_hp="x")
+    assert Submission.objects.get().is_spam
+    assert not Delivery.objects.exists()

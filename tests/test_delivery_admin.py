@@ -1,0 +1,112 @@
+"""Admins see every delivery and can retry; nobody without permission sees leads."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.test import override_settings
+from django.urls import reverse
+
+from wagtail_leadgen.crm.base import TransientCRMError
+from wagtail_leadgen.models import Delivery
+from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
+
+from .factories import make_landing_page
+
+pytestmark = pytest.mark.django_db
+
+FAILING = {
+    "CRM_BACKENDS": {
+        "sales": {
+            "BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend",
+            "OPTIONS": {
+                "FAIL_WITH": lambda lead: TransientCRMError("down", status=503)
+            },
+        }
+    }
+}
+
+
+def staff(*codenames):
+    user = get_user_model().objects.create_user("staff", "s@example.com", "pw")
+    group = Group.objects.create(name="Sales")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for codename in codenames:
+        group.permissions.add(Permission.objects.get(codename=codename))
+    user.groups.add(group)
+    return user
+
+
+def assert_denied(response):
+    """Wagtail answers a permission refusal with a redirect to the dashboard."""
+    assert response.status_code in (302, 403)
+    if response.status_code == 302:
+        assert response.url == reverse("wagtailadmin_home")
+
+
+@pytest.fixture
+def delivery():
+    page = make_landing_page()
+    submission = capture_lead(
+        context=SubmissionContext(page=page, language="en"),
+        email="ann@example.com",
+        answers={},
+        decisions={},
+        shown_versions={},
+        destinations=["sales"],
+    ).submission
+    Delivery.objects.update(
+        status="failed", last_error="TransientCRMError: HTTP 503: down"
+    )
+    return submission.deliveries.get()
+
+
+@override_settings(WAGTAIL_LEADGEN=FAILING)
+def test_page_editors_without_lead_permissions_see_no_leads(client, delivery):
+    client.force_login(staff())
+    for name in ("wagtail_leadgen_lead:index", "wagtail_leadgen_delivery:index"):
+        assert_denied(client.get(reverse(name)))
+
+
+@override_settings(WAGTAIL_LEADGEN=FAILING)
+def test_the_lead_page_shows_its_deliveries_and_errors(client, delivery):
+    client.force_login(staff("view_lead", "view_delivery"))
+    lead_id = delivery.submission.lead_id
+    html = client.get(
+        reverse("wagtail_leadgen_lead:inspect", args=[lead_id])
+    ).content.decode()
+    assert "ann@example.com" in html
+    assert "sales" in html and "HTTP 503: down" in html
+    listing = client.get(reverse("wagtail_leadgen_delivery:index")).content.decode()
+    assert "HTTP 503: down" in listing
+
+
+@override_settings(WAGTAIL_LEADGEN=FAILING)
+def test_viewers_cannot_edit_or_retry(client, delivery):
+    client.force_login(staff("view_lead", "view_delivery"))
+    assert_denied(
+        client.get(reverse("wagtail_leadgen_delivery:edit", args=[delivery.pk]))
+    )
+    assert_denied(
+        client.post(reverse("wagtail_leadgen_delivery:retry", args=[delivery.pk]))
+    )
+    assert Delivery.objects.get().status == "failed"
+
+
+@override_settings(WAGTAIL_LEADGEN=FAILING)
+def test_an_admin_with_change_permission_retries_a_failed_delivery(
+    client, delivery, django_capture_on_commit_callbacks
+):
+    client.force_login(staff("view_lead", "view_delivery", "change_delivery"))
+    inspect = client.get(
+        reverse("wagtail_leadgen_delivery:inspect", args=[delivery.pk])
+    )
+    assert b"Retry now" in inspect.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("wagtail_leadgen_delivery:retry", args=[delivery.pk])
+        )
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert (
+        delivery.status == "pending" and delivery.attempts == 1
+    )  # attempted again, still down

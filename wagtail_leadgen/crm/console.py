@@ -1,0 +1,24 @@
+"""``console``: prints each lead (without answers) for development."""
+
+from __future__ import annotations
+
+import sys
+
+from .base import BaseCRMBackend, DeliveryResult, LeadPayload
+
+
+class ConsoleBackend(BaseCRMBackend):
+    """Development only: prints what would be sent. Personal data is masked
+    unless ``SHOW_PERSONAL_DATA`` is set, so a copied log leaks nothing."""
+
+    OPTIONS = {"SHOW_PERSONAL_DATA": False}
+
+    def deliver(self, lead: LeadPayload) -> DeliveryResult:
+        email = lead.email if self.options["SHOW_PERSONAL_DATA"] else "***"
+        granted = ", ".join(c.purpose_name for c in lead.granted_purposes()) or "none"
+        sys.stdout.write(
+            f"[leadgen:{self.alias}] delivery {lead.delivery_id} "
+            f"({lead.idempotency_key}) email={email} page={lead.page_title!r} "
+            f"consents granted: {granted}\n"
+        )
+        return DeliveryResult(detail="printed")

@@ -1,0 +1,79 @@
+"""The transactional outbox: one Delivery row per destination and submission (R20).
+
+Written in the capture transaction, so the database is the single source of
+truth; retry state lives here because the task framework never retries.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class Delivery(models.Model):
+    """Handing one submission to one CRM destination, with its retry state."""
+
+    submission = models.ForeignKey(
+        "wagtail_leadgen.Submission",
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("submission"),
+    )
+    backend_alias = models.CharField(_("destination"), max_length=64, db_index=True)
+    idempotency_key = models.UUIDField(
+        _("idempotency key"), default=uuid.uuid4, unique=True, editable=False
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    lease_expires_at = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last HTTP status"), null=True, blank=True
+    )
+    remote_id = models.CharField(_("CRM id"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.backend_alias} #{self.submission_id} ({self.get_status_display()})"
+        )
+
+
+class PausedDestination(models.Model):
+    """A destination that answered 410 Gone: nothing is sent until an admin resumes it.
+
+    Its pending deliveries wait (nothing is lost) instead of being dead-lettered.
+    """
+
+    backend_alias = models.CharField(_("destination"), max_length=64, unique=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    paused_at = models.DateTimeField(_("paused at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("paused destination")
+        verbose_name_plural = _("paused destinations")
+
+    def __str__(self) -> str:
+        return self.backend_alias

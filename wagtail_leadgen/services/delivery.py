@@ -1,0 +1,263 @@
+"""Handing leads to CRMs reliably: outbox rows, leases, retries, dead letters (R20).
+
+At-least-once: a delivery is claimed with a lease, attempted, then marked.
+A worker that dies between the CRM's answer and the mark leaves the lease to
+expire; the delivery is attempted again with the same idempotency key, so the
+CRM can recognise the repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from ..conf import leadgen_settings
+from ..crm import get_backend
+from ..crm.base import (
+    ConsentItem,
+    CRMError,
+    DestinationGone,
+    LeadPayload,
+    PermanentCRMError,
+)
+from ..models.delivery import Delivery, DeliveryStatus, PausedDestination
+from ..models.leads import Submission
+
+logger = logging.getLogger("wagtail_leadgen.delivery")
+
+
+# -- Writing the outbox (inside the capture transaction) ------------------------
+def plan_deliveries(submission: Submission, aliases: Sequence[str]) -> list[Delivery]:
+    """One pending delivery per destination; enqueued once the transaction commits."""
+    deliveries = Delivery.objects.bulk_create(
+        [Delivery(submission=submission, backend_alias=alias) for alias in aliases]
+    )
+    ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return deliveries
+
+
+def enqueue_deliveries(ids: Iterable[int], *, run_after=None) -> None:
+    """Enqueue the task for each id; a queue outage leaves rows for ``leadgen_deliver``."""
+    from ..tasks import deliver_lead
+
+    task = deliver_lead.using(backend=leadgen_settings.TASK_BACKEND)
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return  # this queue cannot wait: ``leadgen_deliver`` retries when due
+        task = task.using(run_after=run_after)
+    for delivery_id in ids:
+        try:
+            task.enqueue(delivery_id)
+        except (
+            Exception
+        ):  # the row is the source of truth; the cron fallback picks it up
+            logger.exception(
+                "Could not enqueue delivery %s; it stays pending", delivery_id
+            )
+
+
+# -- Claiming -----------------------------------------------------------------
+def _claimable(now) -> Q:
+    return Q(status=DeliveryStatus.PENDING) & (
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    )
+
+
+def _runnable(now, *, ignore_backoff: bool):
+    """Pending, unclaimed (or claim expired), due, and not for a paused destination."""
+    queryset = Delivery.objects.filter(_claimable(now)).exclude(
+        backend_alias__in=PausedDestination.objects.values("backend_alias")
+    )
+    return queryset if ignore_backoff else queryset.filter(next_attempt_at__lte=now)
+
+
+def _take(queryset, delivery_id: int, now) -> bool:
+    """Atomically take one delivery: exactly one worker wins the conditional update."""
+    lease = now + timedelta(seconds=leadgen_settings.DELIVERY_LEASE_SECONDS)
+    return bool(
+        queryset.filter(_claimable(now), pk=delivery_id).update(
+            lease_expires_at=lease, attempts=F("attempts") + 1
+        )
+    )
+
+
+def claim(delivery_id: int, *, ignore_backoff: bool = False) -> Delivery | None:
+    """Claim one delivery if it is runnable; None if another worker has it or it is not due."""
+    now = timezone.now()
+    if not _take(_runnable(now, ignore_backoff=ignore_backoff), delivery_id, now):
+        return None
+    return Delivery.objects.select_related("submission").get(pk=delivery_id)
+
+
+def claim_due(
+    *, limit: int = 100, ignore_backoff: bool = False, exclude: Iterable[int] = ()
+) -> list[Delivery]:
+    """Claim up to ``limit`` due deliveries; safe with several workers at once.
+
+    On PostgreSQL rows are locked with ``SKIP LOCKED`` so workers split the
+    work instead of queueing on each other; everywhere, the conditional
+    update in ``_take`` guarantees that one delivery has one owner.
+    """
+    now = timezone.now()
+    runnable = _runnable(now, ignore_backoff=ignore_backoff)
+    queryset = runnable.exclude(pk__in=list(exclude)).order_by("next_attempt_at", "pk")
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+        ids = list(queryset.values_list("pk", flat=True)[:limit])
+        taken = [pk for pk in ids if _take(runnable, pk, now)]
+    return list(Delivery.objects.select_related("submission").filter(pk__in=taken))
+
+
+# -- Attempting ---------------------------------------------------------------
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Capped exponential backoff with full jitter, never sooner than Retry-After."""
+    cap = leadgen_settings.DELIVERY_BACKOFF_CAP
+    ceiling = min(
+        cap, leadgen_settings.DELIVERY_BACKOFF_BASE * 2 ** max(0, attempts - 1)
+    )
+    delay = random.uniform(ceiling / 2, ceiling)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, cap))
+    return delay
+
+
+def admin_url_for(submission: Submission) -> str:
+    base = getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
+    try:
+        path = reverse("wagtail_leadgen_lead:inspect", args=[submission.lead_id])
+    except NoReverseMatch:
+        return ""
+    return f"{base}{path}"
+
+
+def build_payload(delivery: Delivery) -> LeadPayload:
+    """The normalised payload, read from the database at send time."""
+    submission = delivery.submission
+    page = submission.page
+    records = submission.consent_records.select_related("purpose").order_by("pk")
+    return LeadPayload(
+        idempotency_key=str(delivery.idempotency_key),
+        delivery_id=delivery.pk,
+        submission_id=submission.pk,
+        submitted_at=submission.created_at,
+        email=submission.lead.email,
+        answers=dict(submission.answers),
+        consents=tuple(
+            ConsentItem(
+                purpose_id=record.purpose_id,
+                purpose_name=record.purpose.name,
+                legal_basis=record.purpose.legal_basis,
+                granted=record.granted,
+                wording=record.wording,
+                wording_sha256=record.wording_sha256,
+                version=record.purpose_revision_id,
+                decided_at=record.created_at,
+            )
+            for record in records
+        ),
+        page_id=submission.page_id,
+        page_title=page.title if page else "",
+        page_url=(page.full_url or "") if page else "",
+        language=submission.language,
+        utm={
+            key: getattr(submission, key)
+            for key in (
+                "utm_source",
+                "utm_medium",
+                "utm_campaign",
+                "utm_term",
+                "utm_content",
+            )
+            if getattr(submission, key)
+        },
+        referrer=submission.referrer,
+        admin_url=admin_url_for(submission),
+    )
+
+
+def _describe(error: CRMError) -> str:
+    """What admins see: the error class and the backend's own words, no payload."""
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def attempt(delivery: Delivery) -> Delivery:
+    """Send a claimed delivery once and record the outcome on its row.
+
+    Configuration errors are not caught: they propagate to the worker (and
+    ``manage.py check`` reports them); the lease then expires and nothing is lost.
+    """
+    backend = get_backend(delivery.backend_alias)
+    now = timezone.now()
+    try:
+        result = backend.deliver(build_payload(delivery))
+    except DestinationGone as error:
+        PausedDestination.objects.get_or_create(
+            backend_alias=delivery.backend_alias, defaults={"reason": _describe(error)}
+        )
+        logger.warning(
+            "Destination %s answered 410 and is paused", delivery.backend_alias
+        )
+        return _record(delivery, next_attempt_at=now, error=error)
+    except PermanentCRMError as error:
+        logger.warning("Delivery %s dead-lettered: %s", delivery.pk, _describe(error))
+        return _record(delivery, status=DeliveryStatus.FAILED, error=error)
+    except CRMError as error:
+        if delivery.attempts >= leadgen_settings.DELIVERY_MAX_ATTEMPTS:
+            logger.warning(
+                "Delivery %s failed after %s attempts", delivery.pk, delivery.attempts
+            )
+            return _record(delivery, status=DeliveryStatus.FAILED, error=error)
+        delay = backoff_seconds(delivery.attempts, error.retry_after)
+        return _record(
+            delivery, next_attempt_at=now + timedelta(seconds=delay), error=error
+        )
+    return _record(
+        delivery,
+        status=DeliveryStatus.DELIVERED,
+        delivered_at=now,
+        remote_id=result.remote_id[:255],
+        last_error="",
+        last_status_code=None,
+    )
+
+
+def _record(delivery: Delivery, *, error: CRMError | None = None, **fields) -> Delivery:
+    if error is not None:
+        fields.update(last_error=_describe(error), last_status_code=error.status)
+    fields["lease_expires_at"] = None
+    Delivery.objects.filter(pk=delivery.pk).update(**fields)
+    delivery.refresh_from_db()
+    return delivery
+
+
+# -- Operator actions ------------------------------------------------------------
+def retry_now(deliveries: Iterable[Delivery]) -> int:
+    """Put failed or waiting deliveries back in the queue, due now."""
+    ids = [d.pk for d in deliveries if d.status != DeliveryStatus.DELIVERED]
+    count = Delivery.objects.filter(pk__in=ids).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return count
+
+
+def resume_destination(alias: str) -> int:
+    """Un-pause a destination and enqueue what waited for it."""
+    PausedDestination.objects.filter(backend_alias=alias).delete()
+    ids = list(
+        Delivery.objects.filter(
+            backend_alias=alias, status=DeliveryStatus.PENDING
+        ).values_list("pk", flat=True)
+    )
+    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return len(ids)
