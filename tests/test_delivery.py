@@ -95,10 +95,13 @@ def test_rollback_leaves_no_delivery_and_enqueues_nothing(
     django_capture_on_commit_callbacks,
 ):
     task_backends["default"].results.clear()
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            submit()
-            raise RuntimeError("rolled back")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        submit()
+        raise RuntimeError("rolled back")
     assert not Delivery.objects.exists()
     assert our_tasks() == []
 
@@ -281,3 +284,36 @@ def test_spam_is_never_handed_to_a_crm(post_form):
         post_form(make_landing_page(), email="bot@example.com", leadgen_hp="x")
     assert Submission.objects.get().is_spam
     assert not Delivery.objects.exists()
+
+
+def crashing_backend(lead):
+    raise KeyError("secret.person@example.com")
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=lambda lead: crashing_backend(lead)))
+def test_a_crashing_backend_is_retried_and_shown_without_the_exception_text():
+    submit()
+    run_due()
+    delivery = Delivery.objects.get()
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert (
+        delivery.last_error == "TransientCRMError: unexpected KeyError in the backend"
+    )
+
+
+@override_settings(WAGTAIL_LEADGEN=crm(sales=None))
+def test_a_misconfiguration_at_send_time_is_not_swallowed(monkeypatch):
+    from wagtail_leadgen.crm.base import CRMConfigurationError
+
+    submit()
+    (delivery,) = delivery_service.claim_due()
+
+    def misconfigured(alias):
+        raise CRMConfigurationError(
+            'WAGTAIL_LEADGEN["CRM_BACKENDS"]["sales"] is broken'
+        )
+
+    monkeypatch.setattr(delivery_service, "get_backend", misconfigured)
+    with pytest.raises(CRMConfigurationError):
+        delivery_service.attempt(delivery)
+    assert Delivery.objects.get().status == "pending"

@@ -42,12 +42,15 @@ class CRMError(Exception):
         backend: str = "",
         status: int | None = None,
         retry_after: float | None = None,
+        response: Any = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.backend = backend
         self.status = status
         self.retry_after = retry_after
+        # The raw answer, for code that handles the error; never shown to admins.
+        self.response = response
 
     def __str__(self) -> str:
         status = f"HTTP {self.status}: " if self.status else ""
@@ -117,6 +120,11 @@ class DeliveryResult:
 
 
 # -- Backend --------------------------------------------------------------------
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
 class BaseCRMBackend:
     """Subclass this, declare options, implement ``deliver`` (and ``erase``).
 
@@ -125,7 +133,7 @@ class BaseCRMBackend:
     configuration error naming the exact setting path.
     """
 
-    REQUIRED: ClassVar[object] = object()
+    REQUIRED: ClassVar[object] = _Required()
     OPTIONS: ClassVar[Mapping[str, Any]] = {}
     supports_erasure: ClassVar[bool] = False
     supports_update: ClassVar[bool] = False
@@ -134,6 +142,10 @@ class BaseCRMBackend:
         self.alias = alias
         self.options = self._resolve_options(dict(options or {}))
         self.configure()
+
+    def __repr__(self) -> str:
+        # Options may hold secrets: never part of a repr (debug pages print reprs).
+        return f"<{type(self).__name__} {self.alias!r}>"
 
     def setting_path(self, option: str | None = None) -> str:
         path = f'{SETTING_PATH}["{self.alias}"]'
@@ -148,7 +160,9 @@ class BaseCRMBackend:
             )
         resolved = {}
         for name, default in self.OPTIONS.items():
-            if name in given:
+            if name in given and not (
+                default is self.REQUIRED and given[name] in (None, "")
+            ):
                 resolved[name] = given[name]
             elif default is self.REQUIRED:
                 raise CRMConfigurationError(

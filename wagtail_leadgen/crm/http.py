@@ -46,12 +46,14 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def resolve(host: str, port: int, *, allow_private: bool) -> str:
-    """The address to connect to; refuses loopback, private and link-local ones."""
+def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
+    """The addresses to connect to; refuses loopback, private and link-local ones."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise TransientCRMError(f"cannot resolve {host}: {exc.strerror}") from exc
+    except UnicodeError as exc:  # e.g. a label longer than 63 characters
+        raise PermanentCRMError(f"invalid host name {host!r}") from exc
     addresses = [info[4][0] for info in infos]
     if not allow_private:
         refused = [address for address in addresses if not _is_public(address)]
@@ -59,7 +61,18 @@ def resolve(host: str, port: int, *, allow_private: bool) -> str:
             raise PermanentCRMError(
                 f"{host} resolves to a non-public address; refused (SSRF protection)"
             )
-    return addresses[0]
+    return list(dict.fromkeys(addresses))
+
+
+def _connect_first(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """Connect to the first checked address that answers (IPv6 may be unreachable)."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -67,16 +80,16 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self,
         host: str,
         port: int,
-        address: str,
+        addresses: list[str],
         connect_timeout: float,
         read_timeout: float,
     ):
         super().__init__(host, port, timeout=connect_timeout)
-        self._address = address
+        self._addresses = addresses
         self._read_timeout = read_timeout
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect_first(self._addresses, self.port, self.timeout)
         self.sock.settimeout(self._read_timeout)
 
 
@@ -85,18 +98,18 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self,
         host: str,
         port: int,
-        address: str,
+        addresses: list[str],
         connect_timeout: float,
         read_timeout: float,
     ):
         super().__init__(
             host, port, timeout=connect_timeout, context=ssl.create_default_context()
         )
-        self._address = address
+        self._addresses = addresses
         self._read_timeout = read_timeout
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect_first(self._addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
         self.sock.settimeout(self._read_timeout)
 
@@ -105,9 +118,8 @@ def check_url(url: str, *, allow_http: bool, setting: str) -> None:
     """Validate a configured URL at start-up; raise ``CRMConfigurationError``."""
     parts = urlsplit(url or "")
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise CRMConfigurationError(
-            f"{setting} must be an absolute https:// URL, not {url!r}."
-        )
+        # The URL itself is not repeated: webhook URLs often carry a token.
+        raise CRMConfigurationError(f"{setting} must be an absolute https:// URL.")
     if parts.scheme == "http" and not allow_http:
         raise CRMConfigurationError(
             f"{setting} uses plain http; use https, or set ALLOW_HTTP for development."
@@ -133,15 +145,20 @@ def post(
     followed).
     """
     parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PermanentCRMError("not an absolute http(s) URL")
     if parts.scheme == "http" and not allow_http:
         raise PermanentCRMError("plain http refused")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = resolve(parts.hostname or "", port, allow_private=allow_private)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise PermanentCRMError("invalid port in URL") from exc
+    addresses = resolve(parts.hostname, port, allow_private=allow_private)
     connection_class = (
         _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     )
     connection = connection_class(
-        parts.hostname, port, address, connect_timeout, read_timeout
+        parts.hostname, port, addresses, connect_timeout, read_timeout
     )
     path = parts.path or "/"
     if parts.query:

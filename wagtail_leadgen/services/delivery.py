@@ -23,10 +23,12 @@ from ..conf import leadgen_settings
 from ..crm import get_backend
 from ..crm.base import (
     ConsentItem,
+    CRMConfigurationError,
     CRMError,
     DestinationGone,
     LeadPayload,
     PermanentCRMError,
+    TransientCRMError,
 )
 from ..models.delivery import Delivery, DeliveryStatus, PausedDestination
 from ..models.leads import Submission
@@ -194,13 +196,35 @@ def attempt(delivery: Delivery) -> Delivery:
     """Send a claimed delivery once and record the outcome on its row.
 
     Configuration errors are not caught: they propagate to the worker (and
-    ``manage.py check`` reports them); the lease then expires and nothing is lost.
+    ``manage.py check`` reports them); the lease then expires and nothing is
+    lost. Any other unexpected exception in a backend counts as a transient
+    failure, so it shows in the admin and ends as ``failed`` instead of
+    stalling silently.
     """
     backend = get_backend(delivery.backend_alias)
     now = timezone.now()
     try:
         result = backend.deliver(build_payload(delivery))
-    except DestinationGone as error:
+    except CRMConfigurationError:
+        raise
+    except CRMError as crm_error:
+        error = crm_error
+    except Exception as exc:
+        logger.exception(
+            "Backend %s crashed on delivery %s", delivery.backend_alias, delivery.pk
+        )
+        error = TransientCRMError(f"unexpected {type(exc).__name__} in the backend")
+    else:
+        return _record(
+            delivery,
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            remote_id=result.remote_id[:255],
+            last_error="",
+            last_status_code=None,
+        )
+
+    if isinstance(error, DestinationGone):
         PausedDestination.objects.get_or_create(
             backend_alias=delivery.backend_alias, defaults={"reason": _describe(error)}
         )
@@ -208,26 +232,17 @@ def attempt(delivery: Delivery) -> Delivery:
             "Destination %s answered 410 and is paused", delivery.backend_alias
         )
         return _record(delivery, next_attempt_at=now, error=error)
-    except PermanentCRMError as error:
+    if isinstance(error, PermanentCRMError):
         logger.warning("Delivery %s dead-lettered: %s", delivery.pk, _describe(error))
         return _record(delivery, status=DeliveryStatus.FAILED, error=error)
-    except CRMError as error:
-        if delivery.attempts >= leadgen_settings.DELIVERY_MAX_ATTEMPTS:
-            logger.warning(
-                "Delivery %s failed after %s attempts", delivery.pk, delivery.attempts
-            )
-            return _record(delivery, status=DeliveryStatus.FAILED, error=error)
-        delay = backoff_seconds(delivery.attempts, error.retry_after)
-        return _record(
-            delivery, next_attempt_at=now + timedelta(seconds=delay), error=error
+    if delivery.attempts >= leadgen_settings.DELIVERY_MAX_ATTEMPTS:
+        logger.warning(
+            "Delivery %s failed after %s attempts", delivery.pk, delivery.attempts
         )
+        return _record(delivery, status=DeliveryStatus.FAILED, error=error)
+    delay = backoff_seconds(delivery.attempts, error.retry_after)
     return _record(
-        delivery,
-        status=DeliveryStatus.DELIVERED,
-        delivered_at=now,
-        remote_id=result.remote_id[:255],
-        last_error="",
-        last_status_code=None,
+        delivery, next_attempt_at=now + timedelta(seconds=delay), error=error
     )
 
 

@@ -1,0 +1,290 @@
+"""``webhook``: POSTs each lead as a signed JSON event (Standard Webhooks v1).
+
+The receiver verifies the ``webhook-signature`` header with the shared
+``whsec_…`` secret and de-duplicates on ``webhook-id``, which is the delivery's
+idempotency key: every retry of one delivery carries the same id and the same
+body. See ``docs/backends/webhook.md`` for the event format.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from . import http
+from .base import (
+    BaseCRMBackend,
+    CRMConfigurationError,
+    CRMError,
+    DeliveryResult,
+    LeadPayload,
+)
+
+EVENT_VERSION = 1
+SECRET_PREFIX = "whsec_"  # noqa: S105 -- the format's prefix, not a secret
+# Standard Webhooks: a symmetric signing secret has at least 24 random bytes.
+MIN_SECRET_BYTES = 24
+USER_AGENT = "wagtail-leadgen"
+_MAX_REMOTE_ID = 255
+# How to make a secret (shown in error messages and the docs).
+_KEYGEN_COMMAND = (
+    "python -c \"import base64, secrets; print('whsec_' + "
+    'base64.b64encode(secrets.token_bytes(32)).decode())"'
+)
+
+
+def decode_secret(secret: str | bytes) -> bytes:
+    """The HMAC key in a ``whsec_<base64>`` secret (raw bytes are used as is).
+
+    Raises ``ValueError`` with a message that never contains the secret.
+    """
+    if isinstance(secret, bytes):
+        key = secret
+    elif isinstance(secret, str):
+        encoded = secret.removeprefix(SECRET_PREFIX)
+        # Some tools print the base64 part without its padding.
+        encoded += "=" * (-len(encoded) % 4)
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("the secret is not valid base64 after 'whsec_'") from None
+    else:
+        raise ValueError("the secret must be a string")
+    if not key:
+        raise ValueError("the secret is empty")
+    return key
+
+
+def sign(secret: str | bytes, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value for one message (Standard Webhooks v1).
+
+    ``v1,`` followed by the base64 HMAC-SHA256 of ``{msg_id}.{timestamp}.{body}``,
+    keyed with the base64-decoded part of a ``whsec_`` secret. ``body`` is the
+    exact bytes sent: re-serialised JSON would not verify.
+    """
+    if "." in msg_id:
+        # The spec forbids it: a dot would make the signed content ambiguous.
+        raise ValueError("a webhook id cannot contain '.'")
+    signed = f"{msg_id}.{int(timestamp)}.".encode() + body
+    digest = hmac.new(decode_secret(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment
+
+
+class WebhookBackend(BaseCRMBackend):
+    """POSTs ``lead.created`` (and ``lead.erased``) events to one URL, signed.
+
+    Retries are not done here: errors from ``http.post`` propagate as
+    ``TransientCRMError`` / ``PermanentCRMError`` / ``DestinationGone`` and the
+    delivery service decides what to do with the delivery row.
+    """
+
+    OPTIONS = {
+        "URL": BaseCRMBackend.REQUIRED,
+        "SECRET": BaseCRMBackend.REQUIRED,
+        "ALLOW_HTTP": False,
+        "ALLOW_PRIVATE_ADDRESSES": False,
+        "CONNECT_TIMEOUT": 5,
+        "READ_TIMEOUT": 15,
+        "INCLUDE_ANSWERS": True,
+    }
+    supports_erasure = True
+
+    # -- Configuration ------------------------------------------------------------
+    def configure(self) -> None:
+        for name in ("ALLOW_HTTP", "ALLOW_PRIVATE_ADDRESSES", "INCLUDE_ANSWERS"):
+            if not isinstance(self.options[name], bool):
+                raise CRMConfigurationError(
+                    f"{self.setting_path(name)} must be True or False."
+                )
+        for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT"):
+            value = self.options[name]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or value <= 0
+            ):
+                raise CRMConfigurationError(
+                    f"{self.setting_path(name)} must be a positive number of seconds."
+                )
+        self._configure_url()
+        self._key = self._configure_secret()
+
+    def _configure_url(self) -> None:
+        url = self.options["URL"]
+        setting = self.setting_path("URL")
+        if not url:
+            raise CRMConfigurationError(f"{setting} is required for WebhookBackend.")
+        if not isinstance(url, str):
+            raise CRMConfigurationError(f"{setting} must be a string.")
+        parts = urlsplit(url)
+        # Checked before ``check_url``, whose messages repeat the URL.
+        if parts.username is not None or parts.password is not None:
+            raise CRMConfigurationError(
+                f"{setting} must not contain credentials; the receiver "
+                "authenticates requests with the signature."
+            )
+        http.check_url(url, allow_http=self.options["ALLOW_HTTP"], setting=setting)
+        try:
+            parts.port  # noqa: B018 -- raises ValueError for a bad port
+            parts.hostname.encode("idna")
+        except (ValueError, UnicodeError):
+            raise CRMConfigurationError(
+                f"{setting} has an invalid host name or port."
+            ) from None
+
+    def _configure_secret(self) -> bytes:
+        secret = self.options["SECRET"]
+        setting = self.setting_path("SECRET")
+        if not secret:
+            raise CRMConfigurationError(f"{setting} is required for WebhookBackend.")
+        if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
+            raise CRMConfigurationError(
+                f"{setting} must be a Standard Webhooks secret: 'whsec_' followed "
+                f"by base64. Generate one with: {_KEYGEN_COMMAND}"
+            )
+        try:
+            key = decode_secret(secret)
+        except ValueError as exc:
+            raise CRMConfigurationError(f"{setting}: {exc}.") from None
+        if len(key) < MIN_SECRET_BYTES:
+            raise CRMConfigurationError(
+                f"{setting} is too short: a signing secret needs at least "
+                f"{MIN_SECRET_BYTES} random bytes. Generate one with: {_KEYGEN_COMMAND}"
+            )
+        return key
+
+    # -- Events -------------------------------------------------------------------
+    def get_lead_data(self, lead: LeadPayload) -> dict[str, Any]:
+        """The ``data`` of a ``lead.created`` event. Override this to add fields.
+
+        Consents carry the SHA-256 of the wording shown, not the wording itself.
+        """
+        return {
+            "submission_id": lead.submission_id,
+            "submitted_at": _utc(lead.submitted_at),
+            "email": lead.email,
+            "answers": dict(lead.answers) if self.options["INCLUDE_ANSWERS"] else {},
+            "page": {
+                "id": lead.page_id,
+                "title": lead.page_title,
+                "url": lead.page_url,
+            },
+            "language": lead.language,
+            "utm": dict(lead.utm),
+            "referrer": lead.referrer,
+            "consents": [
+                {
+                    "purpose_id": consent.purpose_id,
+                    "purpose": consent.purpose_name,
+                    "legal_basis": consent.legal_basis,
+                    "granted": consent.granted,
+                    "version": consent.version,
+                    "wording_sha256": consent.wording_sha256,
+                    "decided_at": _utc(consent.decided_at),
+                }
+                for consent in lead.consents
+            ],
+        }
+
+    def get_event(
+        self,
+        event_type: str,
+        event_id: str,
+        occurred_at: datetime,
+        data: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The envelope around ``data``. Override this to add top-level metadata."""
+        return {
+            "type": event_type,
+            "version": EVENT_VERSION,
+            "id": event_id,
+            "timestamp": _utc(occurred_at),
+            "data": data,
+        }
+
+    @staticmethod
+    def serialise(event: dict[str, Any]) -> bytes:
+        """Deterministic JSON: the same lead always gives the same bytes.
+
+        ASCII-only (``ensure_ascii``), so any string, even a lone surrogate,
+        encodes; receivers must verify the raw bytes before parsing.
+        """
+        return json.dumps(
+            event, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")
+        ).encode("ascii")
+
+    def get_headers(self, msg_id: str, body: bytes) -> dict[str, str]:
+        """Standard Webhooks headers, signed at send time."""
+        timestamp = int(time.time())
+        return {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(self._key, msg_id, timestamp, body),
+        }
+
+    # -- Sending ------------------------------------------------------------------
+    def send(self, msg_id: str, body: bytes) -> http.HttpResponse:
+        """Sign and POST one event; CRM errors propagate, tagged with the alias."""
+        try:
+            return http.post(
+                self.options["URL"],
+                body,
+                self.get_headers(msg_id, body),
+                allow_http=self.options["ALLOW_HTTP"],
+                allow_private=self.options["ALLOW_PRIVATE_ADDRESSES"],
+                connect_timeout=self.options["CONNECT_TIMEOUT"],
+                read_timeout=self.options["READ_TIMEOUT"],
+            )
+        except CRMError as error:
+            error.backend = error.backend or self.alias
+            raise
+
+    def deliver(self, lead: LeadPayload) -> DeliveryResult:
+        # The event time is the submission time, so every retry sends the same
+        # body; only ``webhook-timestamp`` and the signature change.
+        event = self.get_event(
+            "lead.created",
+            lead.idempotency_key,
+            lead.submitted_at,
+            self.get_lead_data(lead),
+        )
+        response = self.send(lead.idempotency_key, self.serialise(event))
+        return DeliveryResult(
+            remote_id=self.parse_remote_id(response), detail=f"HTTP {response.status}"
+        )
+
+    def erase(self, email: str) -> None:
+        event_id = str(uuid.uuid4())
+        event = self.get_event(
+            "lead.erased", event_id, datetime.now(UTC), {"email": email}
+        )
+        self.send(event_id, self.serialise(event))
+
+    @staticmethod
+    def parse_remote_id(response: http.HttpResponse) -> str:
+        """The ``id`` of a JSON object answer, if any; "" for anything else."""
+        try:
+            answer = json.loads(response.body)
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        remote_id = answer.get("id") if isinstance(answer, dict) else None
+        if isinstance(remote_id, bool) or not isinstance(remote_id, str | int):
+            return ""
+        remote_id = str(remote_id)
+        return remote_id if len(remote_id) <= _MAX_REMOTE_ID else ""
