@@ -82,6 +82,8 @@ class ConsentItem:
     wording_sha256: str
     version: int | None
     decided_at: datetime
+    # The purpose is the very thing requested (e.g. "send me the e-book").
+    is_offer: bool = False
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,9 @@ def post(
             headers={name.lower(): value for name, value in raw.getheaders()},
             body=raw.read(_MAX_BODY),
         )
+    except ValueError:
+        # e.g. CR/LF in a header value; the message would quote it (a token?)
+        raise PermanentCRMError("invalid request (bad header value)") from None
     except TimeoutError as exc:
         raise TransientCRMError("timed out") from exc
     except (OSError, http.client.HTTPException) as exc:
@@ -205,9 +208,16 @@ def classify(response: HttpResponse) -> HttpResponse:
             else "the CRM failed",
             status=status,
             retry_after=retry_after_seconds(response.header("retry-after")),
+            response=response,
         )
     if status == 410:
-        raise DestinationGone("the destination is gone", status=status)
+        raise DestinationGone(
+            "the destination is gone", status=status, response=response
+        )
     if 300 <= status < 400:
-        raise PermanentCRMError("redirects are not followed", status=status)
-    raise PermanentCRMError("the CRM refused the lead", status=status)
+        raise PermanentCRMError(
+            "redirects are not followed", status=status, response=response
+        )
+    raise PermanentCRMError(
+        "the CRM refused the request", status=status, response=response
+    )

@@ -160,6 +160,7 @@ def build_payload(delivery: Delivery) -> LeadPayload:
                 purpose_name=record.purpose.name,
                 legal_basis=record.purpose.legal_basis,
                 granted=record.granted,
+                is_offer=record.purpose.is_offer,
                 wording=record.wording,
                 wording_sha256=record.wording_sha256,
                 version=record.purpose_revision_id,

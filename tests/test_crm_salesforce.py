@@ -1,0 +1,465 @@
+"""Salesforce backend: the Web-to-Lead form post and REST erasure, HTTP mocked."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from wagtail_leadgen.crm import build_backend, http
+from wagtail_leadgen.crm.base import (
+    ConsentItem,
+    CRMConfigurationError,
+    CRMError,
+    DestinationGone,
+    LeadPayload,
+    PermanentCRMError,
+    TransientCRMError,
+)
+from wagtail_leadgen.crm.salesforce import PLACEHOLDER, SalesforceBackend
+
+ORG_ID = "00D5g000004XyZa"
+WEB_TO_LEAD = "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8"
+INSTANCE = "https://example.my.salesforce.com"
+TOKEN = "00D5g000004XyZa!AQ0AQExampleExampleExample.Example_Token"
+SUBMITTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+SETTING = 'WAGTAIL_LEADGEN["CRM_BACKENDS"]["sales"]["OPTIONS"]'
+
+
+def make_consent(**kwargs) -> ConsentItem:
+    kwargs.setdefault("purpose_id", 1)
+    kwargs.setdefault("purpose_name", "E-book")
+    kwargs.setdefault("legal_basis", "contract")
+    kwargs.setdefault("granted", True)
+    kwargs.setdefault("wording", "Send me the e-book")
+    kwargs.setdefault("wording_sha256", "0" * 64)
+    kwargs.setdefault("version", 3)
+    kwargs.setdefault("decided_at", SUBMITTED_AT)
+    return ConsentItem(**kwargs)
+
+
+def make_lead(**kwargs) -> LeadPayload:
+    kwargs.setdefault("idempotency_key", "1b7e1a52-6d0e-4c43-9d8a-8f3f3c0f6b11")
+    kwargs.setdefault("delivery_id", 7)
+    kwargs.setdefault("submission_id", 5)
+    kwargs.setdefault("submitted_at", SUBMITTED_AT)
+    kwargs.setdefault("email", "ada@example.com")
+    kwargs.setdefault(
+        "answers",
+        {"first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines"},
+    )
+    kwargs.setdefault("consents", (make_consent(),))
+    kwargs.setdefault("page_id", 3)
+    kwargs.setdefault("page_title", "The e-book")
+    kwargs.setdefault("page_url", "https://www.example.com/e-book/")
+    kwargs.setdefault("language", "en")
+    return LeadPayload(**kwargs)
+
+
+def make_backend(alias: str = "sales", **options) -> SalesforceBackend:
+    options.setdefault("ORG_ID", ORG_ID)
+    return SalesforceBackend(alias, options)
+
+
+def rest_backend(**options) -> SalesforceBackend:
+    return make_backend(INSTANCE_URL=INSTANCE, ACCESS_TOKEN=TOKEN, **options)
+
+
+def json_response(data, status: int = 200) -> http.HttpResponse:
+    return http.HttpResponse(
+        status, {"content-type": "application/json"}, json.dumps(data).encode()
+    )
+
+
+class FakeHTTP:
+    """Records every call to ``http.post`` and answers from a script."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+        self.answers: list = []
+
+    def __call__(self, url, body, headers, **kwargs):
+        self.calls.append({"url": url, "body": body, "headers": headers, **kwargs})
+        answer = (
+            self.answers.pop(0) if self.answers else http.HttpResponse(200, {}, b"")
+        )
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    @property
+    def last(self) -> dict:
+        return self.calls[-1]
+
+    def form(self, index: int = -1) -> list[tuple[str, str]]:
+        return parse_qsl(
+            self.calls[index]["body"].decode("ascii"),
+            keep_blank_values=True,
+            strict_parsing=True,
+        )
+
+
+@pytest.fixture
+def fake_http(monkeypatch) -> FakeHTTP:
+    fake = FakeHTTP()
+    monkeypatch.setattr(http, "post", fake)
+    return fake
+
+
+# -- Delivery -----------------------------------------------------------------------
+def test_deliver_posts_a_web_to_lead_form(fake_http):
+    result = make_backend().deliver(make_lead())
+
+    call = fake_http.last
+    assert call["url"] == WEB_TO_LEAD
+    assert call["method"] == "POST"
+    assert call["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    assert (call["connect_timeout"], call["read_timeout"]) == (
+        http.DEFAULT_CONNECT_TIMEOUT,
+        http.DEFAULT_READ_TIMEOUT,
+    )
+    assert fake_http.form() == [
+        ("oid", ORG_ID),
+        ("email", "ada@example.com"),
+        ("first_name", "Ada"),
+        ("last_name", "Lovelace"),
+        ("company", "Analytical Engines"),
+        ("lead_source", "Web"),
+    ]
+    assert result.remote_id == ""
+
+
+def test_backend_is_built_from_its_dotted_path(fake_http):
+    backend = build_backend(
+        "sales",
+        {
+            "BACKEND": "wagtail_leadgen.crm.salesforce.SalesforceBackend",
+            "OPTIONS": {"ORG_ID": ORG_ID},
+        },
+    )
+    backend.deliver(make_lead())
+    assert fake_http.last["url"] == WEB_TO_LEAD
+
+
+def test_body_is_utf8_form_encoded(fake_http):
+    make_backend().deliver(
+        make_lead(answers={"last_name": "Lövelace & Co", "company": "É"})
+    )
+    body = fake_http.last["body"]
+    assert b"last_name=L%C3%B6velace+%26+Co" in body
+    assert ("company", "É") in fake_http.form()
+
+
+def test_default_field_map_covers_every_answer_kind(fake_http):
+    answers = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company": "Analytical Engines",
+        "job_title": "Analyst",
+        "phone": "+44 20 7946 0000",
+        "country": "GB",
+        "question": "Can I get\ntwo copies?",
+    }
+    make_backend().deliver(make_lead(answers=answers))
+    assert dict(fake_http.form()) == {
+        "oid": ORG_ID,
+        "email": "ada@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company": "Analytical Engines",
+        "title": "Analyst",
+        "phone": "+44 20 7946 0000",
+        "country": "GB",
+        "description": "Can I get\ntwo copies?",
+        "lead_source": "Web",
+    }
+
+
+def test_only_answers_mapped_in_field_map_are_sent(fake_http):
+    backend = make_backend(
+        FIELD_MAP={"last_name": "last_name", "phone": "MobilePhone__c"},
+        LEAD_SOURCE="Partner Referral",
+    )
+    lead = make_lead(
+        answers={
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "company": "Analytical Engines",
+            "phone": "+44 20 7946 0000",
+            "question": "Something private",
+        }
+    )
+    backend.deliver(lead)
+    assert fake_http.form() == [
+        ("oid", ORG_ID),
+        ("email", "ada@example.com"),
+        ("last_name", "Lovelace"),
+        ("MobilePhone__c", "+44 20 7946 0000"),
+        # Salesforce requires a company: the form did not send one.
+        ("company", PLACEHOLDER),
+        ("lead_source", "Partner Referral"),
+    ]
+    body = fake_http.last["body"].decode("ascii")
+    assert "Ada" not in body
+    assert "private" not in body
+
+
+def test_required_lead_fields_get_a_placeholder(fake_http):
+    make_backend().deliver(make_lead(answers={"first_name": "Ada", "last_name": " "}))
+    form = dict(fake_http.form())
+    assert form["last_name"] == "[not provided]"
+    assert form["company"] == "[not provided]"
+    assert form["first_name"] == "Ada"
+
+
+def test_lead_source_can_be_left_out(fake_http):
+    make_backend(LEAD_SOURCE=None).deliver(make_lead())
+    assert "lead_source" not in dict(fake_http.form())
+
+
+def test_extra_and_consent_fields(fake_http):
+    newsletter = make_consent(
+        purpose_id=2, purpose_name="Newsletter", legal_basis="consent"
+    )
+    events = make_consent(
+        purpose_id=3, purpose_name="Events", legal_basis="consent", granted=False
+    )
+    backend = make_backend(
+        EXTRA_FIELDS={"Campaign_ID": "7015g000000AbCd", "00N5g00000Abcde": 1},
+        CONSENT_FIELDS={2: "Newsletter_Opt_In__c", "Events": "Events_Opt_In__c"},
+    )
+    backend.deliver(make_lead(consents=(make_consent(), newsletter, events)))
+    form = dict(fake_http.form())
+    assert form["Campaign_ID"] == "7015g000000AbCd"
+    assert form["00N5g00000Abcde"] == "1"
+    assert form["Newsletter_Opt_In__c"] == "1"
+    # A refused purpose is not marked.
+    assert "Events_Opt_In__c" not in form
+
+
+def test_values_longer_than_the_lead_field_are_shortened(fake_http):
+    make_backend().deliver(make_lead(answers={"last_name": "x" * 100, "company": "Co"}))
+    last_name = dict(fake_http.form())["last_name"]
+    assert len(last_name) == 80
+    assert last_name.endswith("…")
+
+
+def test_the_email_is_never_shortened(fake_http):
+    email = "a" * 90 + "@example.com"
+    make_backend().deliver(make_lead(email=email))
+    assert dict(fake_http.form())["email"] == email
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransientCRMError("timed out"),
+        TransientCRMError("the CRM failed", status=503, retry_after=30.0),
+        PermanentCRMError("redirects are not followed", status=302),
+        DestinationGone("the destination is gone", status=410),
+    ],
+)
+def test_errors_from_http_pass_through(fake_http, error):
+    fake_http.answers.append(error)
+    with pytest.raises(type(error)) as excinfo:
+        make_backend().deliver(make_lead())
+    assert excinfo.value is error
+    assert excinfo.value.backend == "sales"
+
+
+# -- Erasure ------------------------------------------------------------------------
+def test_erasure_needs_instance_url_and_token():
+    assert make_backend().supports_erasure is False
+    assert rest_backend().supports_erasure is True
+    assert SalesforceBackend.supports_erasure is False
+
+
+@pytest.mark.parametrize(
+    ("options", "missing"),
+    [
+        ({"INSTANCE_URL": INSTANCE}, "ACCESS_TOKEN"),
+        ({"ACCESS_TOKEN": TOKEN}, "INSTANCE_URL"),
+    ],
+)
+def test_half_configured_erasure_is_reported(options, missing):
+    with pytest.raises(CRMConfigurationError) as excinfo:
+        make_backend(**options)
+    assert f'{SETTING}["{missing}"]' in str(excinfo.value)
+    assert TOKEN not in str(excinfo.value)
+
+
+def test_erase_queries_lead_ids_then_deletes_each(fake_http):
+    fake_http.answers += [
+        json_response(
+            {
+                "totalSize": 2,
+                "done": True,
+                "records": [
+                    {
+                        "attributes": {
+                            "type": "Lead",
+                            "url": "/services/data/v62.0/sobjects/Lead/00Q5g00000AbCdEEAV",
+                        },
+                        "Id": "00Q5g00000AbCdEEAV",
+                    },
+                    {"attributes": {"type": "Lead"}, "Id": "00Q5g00000AbCdF"},
+                ],
+            }
+        ),
+        http.HttpResponse(204, {}, b""),
+        http.HttpResponse(204, {}, b""),
+    ]
+    rest_backend().erase("o'brien@example.com")
+
+    query, first, second = fake_http.calls
+    parts = urlsplit(query["url"])
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == (
+        f"{INSTANCE}/services/data/v62.0/query/"
+    )
+    assert parse_qsl(parts.query) == [
+        ("q", "SELECT Id FROM Lead WHERE Email = 'o\\'brien@example.com'")
+    ]
+    assert query["method"] == "GET"
+    assert query["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    assert query["headers"]["Sforce-Query-Options"] == "batchSize=200"
+
+    assert (
+        first["url"]
+        == f"{INSTANCE}/services/data/v62.0/sobjects/Lead/00Q5g00000AbCdEEAV"
+    )
+    assert (
+        second["url"] == f"{INSTANCE}/services/data/v62.0/sobjects/Lead/00Q5g00000AbCdF"
+    )
+    for call in (first, second):
+        assert call["method"] == "DELETE"
+        assert call["body"] == b""
+        assert call["headers"]["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_erase_follows_next_records_url(fake_http):
+    fake_http.answers += [
+        json_response(
+            {
+                "done": False,
+                "records": [{"Id": "00Q5g00000AbCdE"}],
+                "nextRecordsUrl": "/services/data/v62.0/query/01gD0000002HU6KIAW-200",
+            }
+        ),
+        json_response({"done": True, "records": [{"Id": "00Q5g00000AbCdF"}]}),
+    ]
+    rest_backend().erase("ada@example.com")
+    urls = [call["url"] for call in fake_http.calls]
+    assert urls[1] == f"{INSTANCE}/services/data/v62.0/query/01gD0000002HU6KIAW-200"
+    assert urls[2:] == [
+        f"{INSTANCE}/services/data/v62.0/sobjects/Lead/00Q5g00000AbCdE",
+        f"{INSTANCE}/services/data/v62.0/sobjects/Lead/00Q5g00000AbCdF",
+    ]
+
+
+def test_erase_without_leads_deletes_nothing(fake_http):
+    fake_http.answers.append(
+        json_response({"totalSize": 0, "done": True, "records": []})
+    )
+    rest_backend().erase("ada@example.com")
+    assert len(fake_http.calls) == 1
+
+
+def test_erase_treats_an_already_deleted_lead_as_done(fake_http):
+    fake_http.answers += [
+        json_response({"done": True, "records": [{"Id": "00Q5g00000AbCdE"}]}),
+        PermanentCRMError("the CRM refused the lead", status=404),
+    ]
+    rest_backend().erase("ada@example.com")
+
+
+def test_erase_refuses_a_next_page_on_another_host(fake_http):
+    fake_http.answers.append(
+        json_response(
+            {"done": False, "records": [], "nextRecordsUrl": "https://evil.example/x"}
+        )
+    )
+    with pytest.raises(PermanentCRMError):
+        rest_backend().erase("ada@example.com")
+    assert len(fake_http.calls) == 1
+
+
+def test_erase_refuses_an_unexpected_record_id(fake_http):
+    fake_http.answers.append(
+        json_response({"done": True, "records": [{"Id": "../../sobjects/Account/1"}]})
+    )
+    with pytest.raises(PermanentCRMError):
+        rest_backend().erase("ada@example.com")
+    assert len(fake_http.calls) == 1
+
+
+def test_an_expired_token_is_a_clear_permanent_error(fake_http):
+    fake_http.answers.append(PermanentCRMError("the CRM refused the lead", status=401))
+    with pytest.raises(PermanentCRMError) as excinfo:
+        rest_backend().erase("ada@example.com")
+    assert excinfo.value.status == 401
+    assert "access token" in str(excinfo.value)
+    assert TOKEN not in str(excinfo.value)
+
+
+def test_erase_transient_errors_pass_through(fake_http):
+    error = TransientCRMError("the CRM failed", status=503)
+    fake_http.answers.append(error)
+    with pytest.raises(TransientCRMError) as excinfo:
+        rest_backend().erase("ada@example.com")
+    assert excinfo.value is error
+
+
+def test_erase_without_credentials_is_a_configuration_error(fake_http):
+    with pytest.raises(CRMConfigurationError):
+        make_backend().erase("ada@example.com")
+    assert fake_http.calls == []
+
+
+# -- Configuration ------------------------------------------------------------------
+def test_org_id_is_required():
+    with pytest.raises(CRMConfigurationError) as excinfo:
+        SalesforceBackend("sales", {})
+    assert f'{SETTING}["ORG_ID"]' in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "setting"),
+    [
+        ({"ORG_ID": "12345"}, "ORG_ID"),
+        ({"FIELD_MAP": {"title": "title"}}, "FIELD_MAP"),
+        ({"FIELD_MAP": {"phone": "email"}}, "FIELD_MAP"),
+        ({"FIELD_MAP": {"phone": "phone", "question": "phone"}}, "FIELD_MAP"),
+        ({"LEAD_SOURCE": 3}, "LEAD_SOURCE"),
+        ({"EXTRA_FIELDS": {"oid": "00D000000000001"}}, "EXTRA_FIELDS"),
+        ({"EXTRA_FIELDS": {"last_name": "Smith"}}, "EXTRA_FIELDS"),
+        ({"EXTRA_FIELDS": {"Flag__c": None}}, "EXTRA_FIELDS"),
+        ({"CONSENT_FIELDS": {2: "company"}}, "CONSENT_FIELDS"),
+        ({"URL": "http://webto.salesforce.com/servlet/servlet.WebToLead"}, "URL"),
+        ({"READ_TIMEOUT": -1}, "READ_TIMEOUT"),
+        ({"API_VERSION": "62"}, "API_VERSION"),
+        (
+            {"INSTANCE_URL": "example.my.salesforce.com", "ACCESS_TOKEN": TOKEN},
+            "INSTANCE_URL",
+        ),
+    ],
+)
+def test_invalid_options_name_the_setting(options, setting):
+    with pytest.raises(CRMConfigurationError) as excinfo:
+        make_backend(**options)
+    assert f'{SETTING}["{setting}"]' in str(excinfo.value)
+
+
+@pytest.mark.parametrize("token", [f"{TOKEN}\nX-Injected: 1", f"Bearer {TOKEN}", 12345])
+def test_a_malformed_token_is_refused_without_being_shown(token):
+    with pytest.raises(CRMConfigurationError) as excinfo:
+        make_backend(INSTANCE_URL=INSTANCE, ACCESS_TOKEN=token)
+    assert f'{SETTING}["ACCESS_TOKEN"]' in str(excinfo.value)
+    assert TOKEN not in str(excinfo.value)
+
+
+def test_configuration_errors_are_not_runtime_errors():
+    with pytest.raises(CRMConfigurationError) as excinfo:
+        make_backend(ORG_ID="nope")
+    assert not isinstance(excinfo.value, CRMError)

@@ -1,0 +1,325 @@
+"""``hubspot``: the Forms "submit data to a form" API, and GDPR delete for erasure.
+
+Each lead is posted to a HubSpot form (``/submissions/v3/integration/submit/
+{portalId}/{formGuid}``) with the answers mapped in ``FIELD_MAP``, the page it
+came from and ``legalConsentOptions`` carrying the exact wording of each
+purpose. With a private-app ``ACCESS_TOKEN``, a person can be erased through
+``POST /crm/v3/objects/contacts/gdpr-delete``. See ``docs/backends/hubspot.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from . import http
+from .base import (
+    BaseCRMBackend,
+    ConsentItem,
+    CRMConfigurationError,
+    CRMError,
+    DeliveryResult,
+    LeadPayload,
+)
+
+# Our answer kinds -> HubSpot default contact properties.
+DEFAULT_FIELD_MAP: dict[str, str] = {
+    "first_name": "firstname",
+    "last_name": "lastname",
+    "company": "company",
+    "job_title": "jobtitle",
+    "phone": "phone",
+    "country": "country",
+    "question": "message",
+}
+# Sent as ``legalConsentOptions.consent.text`` when no offer purpose was shown.
+GENERIC_CONSENT_TEXT = (
+    "I submitted this form to receive what it offers; my data is processed "
+    "for that request."
+)
+# The legal basis of the thing the visitor asked for (see ``LegalBasis``).
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # one line of printable ASCII, no spaces
+_USER_AGENT = "wagtail-leadgen"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _epoch_milliseconds(moment: datetime) -> int:
+    """Milliseconds since the epoch, exactly (no float rounding); naive means UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def answer_kinds() -> list[str]:
+    """The answer kinds a form can collect (imported late: blocks import Wagtail)."""
+    from ..blocks import FORM_FIELD_KINDS
+
+    return list(FORM_FIELD_KINDS)
+
+
+class HubSpotBackend(BaseCRMBackend):
+    """Submits each lead to a HubSpot form; erases contacts with GDPR delete.
+
+    ``supports_erasure`` is set per instance: True only when ``ACCESS_TOKEN``
+    is configured. Erasure must only be requested for people whose lead was
+    actually delivered here: HubSpot blocklists an unknown address on GDPR
+    delete (the delivery service is responsible for that; ``erase`` just calls).
+    """
+
+    OPTIONS = {
+        "PORTAL_ID": BaseCRMBackend.REQUIRED,
+        "FORM_GUID": BaseCRMBackend.REQUIRED,
+        "FIELD_MAP": DEFAULT_FIELD_MAP,
+        "SUBSCRIPTION_TYPES": {},
+        "ACCESS_TOKEN": None,
+        "CONNECT_TIMEOUT": http.DEFAULT_CONNECT_TIMEOUT,
+        "READ_TIMEOUT": http.DEFAULT_READ_TIMEOUT,
+        "FORMS_BASE": "https://api.hsforms.com",
+        "API_BASE": "https://api.hubapi.com",
+    }
+    supports_erasure = False
+
+    # -- Configuration ------------------------------------------------------------
+    def configure(self) -> None:
+        self.portal_id = self._configure_portal_id()
+        self.form_guid = self._configure_form_guid()
+        self.field_map = self._configure_field_map()
+        self.subscription_types = self._configure_subscription_types()
+        self._token = self._configure_token()
+        self.supports_erasure = self._token is not None
+        for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT"):
+            value = self.options[name]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or value <= 0
+            ):
+                raise CRMConfigurationError(
+                    f"{self.setting_path(name)} must be a positive number of seconds."
+                )
+        self.forms_base = self._configure_base("FORMS_BASE")
+        self.api_base = self._configure_base("API_BASE")
+
+    def _configure_portal_id(self) -> str:
+        value = self.options["PORTAL_ID"]
+        text = (
+            str(value)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else value
+        )
+        if not isinstance(text, str) or not text.isascii() or not text.isdigit():
+            raise CRMConfigurationError(
+                f"{self.setting_path('PORTAL_ID')} must be your HubSpot account id "
+                "(digits only, e.g. 12345678)."
+            )
+        return text
+
+    def _configure_form_guid(self) -> str:
+        value = self.options["FORM_GUID"]
+        if not isinstance(value, str) or not _UUID.fullmatch(value.strip().lower()):
+            raise CRMConfigurationError(
+                f"{self.setting_path('FORM_GUID')} must be the form's GUID, e.g. "
+                "'78c2891f-ebdd-44c0-bd94-15c012bbbfbf' (it is in the form editor's URL)."
+            )
+        return value.strip().lower()
+
+    def _configure_field_map(self) -> dict[str, str]:
+        setting = self.setting_path("FIELD_MAP")
+        value = self.options["FIELD_MAP"]
+        if not isinstance(value, Mapping):
+            raise CRMConfigurationError(
+                f"{setting} must be a dict of answer kind -> HubSpot property name."
+            )
+        kinds = answer_kinds()
+        seen: set[str] = {"email"}
+        for kind, prop in value.items():
+            if kind == "email":
+                raise CRMConfigurationError(
+                    f"{setting} must not map 'email': the address is always sent "
+                    "as the 'email' property."
+                )
+            if kind not in kinds:
+                raise CRMConfigurationError(
+                    f"{setting} has an unknown answer kind {kind!r}; valid kinds: "
+                    f"{', '.join(kinds)}."
+                )
+            if not isinstance(prop, str) or not prop.strip():
+                raise CRMConfigurationError(
+                    f'{setting}["{kind}"] must be a HubSpot property name.'
+                )
+            if prop in seen:
+                raise CRMConfigurationError(
+                    f"{setting} sends two values to the HubSpot property {prop!r}."
+                )
+            seen.add(prop)
+        return dict(value)
+
+    def _configure_subscription_types(self) -> dict[int | str, int]:
+        setting = self.setting_path("SUBSCRIPTION_TYPES")
+        value = self.options["SUBSCRIPTION_TYPES"]
+        if not isinstance(value, Mapping):
+            raise CRMConfigurationError(
+                f"{setting} must be a dict of consent purpose (id or name) -> "
+                "HubSpot subscription type id."
+            )
+        resolved: dict[int | str, int] = {}
+        for purpose, type_id in value.items():
+            if isinstance(purpose, bool) or not isinstance(purpose, int | str):
+                raise CRMConfigurationError(
+                    f"{setting} keys must be consent purpose ids or names."
+                )
+            number = str(type_id) if not isinstance(type_id, bool) else ""
+            if not number.isascii() or not number.isdigit():
+                raise CRMConfigurationError(
+                    f'{setting}["{purpose}"] must be a HubSpot subscription type id '
+                    "(a number)."
+                )
+            resolved[purpose] = int(number)
+        return resolved
+
+    def _configure_token(self) -> str | None:
+        value = self.options["ACCESS_TOKEN"]
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or not _TOKEN.fullmatch(value):
+            # Never repeat the value: it is a secret.
+            raise CRMConfigurationError(
+                f"{self.setting_path('ACCESS_TOKEN')} must be a HubSpot private app "
+                "access token (one line, no spaces); the value is not shown."
+            )
+        return value
+
+    def _configure_base(self, name: str) -> str:
+        value = self.options[name]
+        setting = self.setting_path(name)
+        if not isinstance(value, str):
+            raise CRMConfigurationError(f"{setting} must be an https:// URL.")
+        http.check_url(value, allow_http=False, setting=setting)
+        parts = urlsplit(value)
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise CRMConfigurationError(
+                f"{setting} must be a plain base URL, without credentials, query "
+                "or fragment."
+            )
+        return value.rstrip("/")
+
+    # -- Payload --------------------------------------------------------------------
+    def get_fields(self, lead: LeadPayload) -> list[dict[str, str]]:
+        """The ``fields`` list: the email and the answers mapped in ``FIELD_MAP``.
+
+        Answers without a mapping are never sent. Override this to add fields.
+        """
+        fields = [{"name": "email", "value": lead.email}]
+        for kind, prop in self.field_map.items():
+            value = lead.answers.get(kind)
+            if value is not None and str(value).strip():
+                fields.append({"name": prop, "value": str(value)})
+        return fields
+
+    def get_context(self, lead: LeadPayload) -> dict[str, str]:
+        """The ``context``: the page the lead came from (no IP address, no cookie)."""
+        context = {}
+        if lead.page_url:
+            context["pageUri"] = lead.page_url
+        if lead.page_title:
+            context["pageName"] = lead.page_title
+        return context
+
+    def offer_consent(self, lead: LeadPayload) -> ConsentItem | None:
+        """The granted purpose for the offer itself (the thing the visitor asked for)."""
+        return next((c for c in lead.granted_purposes() if c.is_offer), None)
+
+    def subscription_type_for(self, consent: ConsentItem) -> int | None:
+        """The HubSpot subscription type of a purpose: by id first, then by name."""
+        if consent.purpose_id in self.subscription_types:
+            return self.subscription_types[consent.purpose_id]
+        return self.subscription_types.get(consent.purpose_name)
+
+    def get_legal_consent_options(self, lead: LeadPayload) -> dict[str, Any]:
+        """``legalConsentOptions.consent``: processing consent and communications.
+
+        Only *granted* purposes with a subscription type become communications,
+        each with the exact wording the visitor saw. Refusals are not sent.
+        """
+        offer = self.offer_consent(lead)
+        communications: list[dict[str, Any]] = []
+        used: set[int] = set()
+        for consent in lead.granted_purposes():
+            type_id = self.subscription_type_for(consent)
+            if type_id is None or type_id in used:
+                continue  # HubSpot rejects a subscription type sent twice
+            used.add(type_id)
+            communications.append(
+                {"value": True, "subscriptionTypeId": type_id, "text": consent.wording}
+            )
+        return {
+            "consent": {
+                "consentToProcess": True,
+                "text": offer.wording if offer else GENERIC_CONSENT_TEXT,
+                "communications": communications,
+            }
+        }
+
+    def get_payload(self, lead: LeadPayload) -> dict[str, Any]:
+        """The JSON body posted to the form. Override this to add HubSpot options."""
+        payload: dict[str, Any] = {
+            "submittedAt": str(_epoch_milliseconds(lead.submitted_at)),
+            "fields": self.get_fields(lead),
+            "legalConsentOptions": self.get_legal_consent_options(lead),
+        }
+        context = self.get_context(lead)
+        if context:
+            payload["context"] = context
+        return payload
+
+    # -- Calls ------------------------------------------------------------------------
+    def submit_url(self) -> str:
+        return (
+            f"{self.forms_base}/submissions/v3/integration/submit/"
+            f"{quote(self.portal_id)}/{quote(self.form_guid)}"
+        )
+
+    def _post(self, url: str, payload: dict[str, Any], headers: dict[str, str]):
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        try:
+            return http.post(
+                url,
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "User-Agent": _USER_AGENT,
+                    **headers,
+                },
+                connect_timeout=self.options["CONNECT_TIMEOUT"],
+                read_timeout=self.options["READ_TIMEOUT"],
+            )
+        except CRMError as error:
+            error.backend = error.backend or self.alias
+            raise
+
+    def deliver(self, lead: LeadPayload) -> DeliveryResult:
+        self._post(self.submit_url(), self.get_payload(lead), {})
+        return DeliveryResult(detail="submitted to the HubSpot form")
+
+    def erase(self, email: str) -> None:
+        """GDPR-delete the contact with this address.
+
+        Call this only for a lead that was delivered here: HubSpot adds an
+        address it does not know to a blocklist.
+        """
+        if self._token is None:
+            raise CRMConfigurationError(
+                f"{self.setting_path('ACCESS_TOKEN')} is needed to erase people "
+                "from HubSpot."
+            )
+        self._post(
+            f"{self.api_base}/crm/v3/objects/contacts/gdpr-delete",
+            {"idProperty": "email", "objectId": email},
+            {"Authorization": f"Bearer {self._token}"},
+        )
