@@ -177,6 +177,26 @@ class BaseCRMBackend:
     def configure(self) -> None:
         """Validate option values; raise ``CRMConfigurationError`` naming the setting."""
 
+    # Validators shared by backends' ``configure``.
+    def require_bool(self, *names: str) -> None:
+        for name in names:
+            if not isinstance(self.options[name], bool):
+                raise CRMConfigurationError(
+                    f"{self.setting_path(name)} must be True or False."
+                )
+
+    def require_positive_seconds(self, *names: str) -> None:
+        for name in names:
+            value = self.options[name]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or value <= 0
+            ):
+                raise CRMConfigurationError(
+                    f"{self.setting_path(name)} must be a positive number of seconds."
+                )
+
     def deliver(self, lead: LeadPayload) -> DeliveryResult:
         """Hand one lead over. Raise ``TransientCRMError`` or ``PermanentCRMError``."""
         raise NotImplementedError

@@ -92,16 +92,7 @@ class HubSpotBackend(BaseCRMBackend):
         self.subscription_types = self._configure_subscription_types()
         self._token = self._configure_token()
         self.supports_erasure = self._token is not None
-        for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT"):
-            value = self.options[name]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or value <= 0
-            ):
-                raise CRMConfigurationError(
-                    f"{self.setting_path(name)} must be a positive number of seconds."
-                )
+        self.require_positive_seconds("CONNECT_TIMEOUT", "READ_TIMEOUT")
         self.forms_base = self._configure_base("FORMS_BASE")
         self.api_base = self._configure_base("API_BASE")
 

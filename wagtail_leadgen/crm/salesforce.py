@@ -126,16 +126,7 @@ class SalesforceBackend(BaseCRMBackend):
         self.lead_source = self._configure_lead_source()
         self.consent_fields = self._configure_consent_fields()
         self.extra_fields = self._configure_extra_fields()
-        for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT"):
-            value = self.options[name]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or value <= 0
-            ):
-                raise CRMConfigurationError(
-                    f"{self.setting_path(name)} must be a positive number of seconds."
-                )
+        self.require_positive_seconds("CONNECT_TIMEOUT", "READ_TIMEOUT")
         self.url = self._configure_url("URL", allow_query=True)
         self._configure_rest()
 

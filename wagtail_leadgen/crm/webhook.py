@@ -105,21 +105,8 @@ class WebhookBackend(BaseCRMBackend):
 
     # -- Configuration ------------------------------------------------------------
     def configure(self) -> None:
-        for name in ("ALLOW_HTTP", "ALLOW_PRIVATE_ADDRESSES", "INCLUDE_ANSWERS"):
-            if not isinstance(self.options[name], bool):
-                raise CRMConfigurationError(
-                    f"{self.setting_path(name)} must be True or False."
-                )
-        for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT"):
-            value = self.options[name]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or value <= 0
-            ):
-                raise CRMConfigurationError(
-                    f"{self.setting_path(name)} must be a positive number of seconds."
-                )
+        self.require_bool("ALLOW_HTTP", "ALLOW_PRIVATE_ADDRESSES", "INCLUDE_ANSWERS")
+        self.require_positive_seconds("CONNECT_TIMEOUT", "READ_TIMEOUT")
         self._configure_url()
         self._key = self._configure_secret()
 
