@@ -1,12 +1,14 @@
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryStatus, PausedDestination
-from .leads import DownloadGrant, Lead, Submission
+from .leads import DownloadGrant, Lead, Maturity, Submission
+from .metrics import CTAClickDay, PageViewDay
 from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
 from .pages import EbookPage, LandingPage, ThankYouPage
 from .settings import LeadgenSiteSettings
 from .snippets import CallToAction, CTAStyle
 
 __all__ = [
+    "CTAClickDay",
     "CTAStyle",
     "CallToAction",
     "ConsentDecision",
@@ -22,6 +24,8 @@ __all__ = [
     "LeadCaptureMixin",
     "LeadgenSiteSettings",
     "LegalBasis",
+    "Maturity",
+    "PageViewDay",
     "PausedDestination",
     "Submission",
     "ThankYouMixin",

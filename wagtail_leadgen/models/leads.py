@@ -12,6 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.documents import get_document_model_string
 
 
+class Maturity(models.TextChoices):
+    HOT = "hot", _("Hot")
+    WARM = "warm", _("Warm")
+    COLD = "cold", _("Cold")
+
+
 class Lead(models.Model):
     """A person, recognised by their normalised email address."""
 
@@ -21,6 +27,16 @@ class Lead(models.Model):
         _("last contact"),
         default=timezone.now,
         help_text=_("Last contact coming from the person; retention runs from here."),
+    )
+    maturity = models.CharField(
+        _("maturity"),
+        max_length=8,
+        choices=Maturity.choices,
+        default=Maturity.COLD,
+        db_index=True,
+        help_text=_(
+            "Computed from documented signals; see the lead classification docs."
+        ),
     )
 
     class Meta:
