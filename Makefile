@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make demo   install, migrate, seed demo content and serve on http://127.0.0.1:8000/
+#               (another port: make demo PORT=8010), with a task worker beside it
 #   make test   install what the tests need (incl. Debian's chromium) and run the whole suite
 # The suite runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
 # Another Django: make test PYTHON=python3.12 VENV=.venv-django6 DJANGO=">=6.0,<7"
@@ -10,6 +11,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python example_site/manage.py
 CHROMIUM ?= /usr/bin/chromium
 DJANGO ?=
+PORT ?= 8000
 
 .PHONY: demo test lint chromium
 
@@ -18,17 +20,25 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".[queue-db]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]" $(if $(DJANGO),"django$(DJANGO)")
 	touch $@
 
+# The web server and, in the background, the task worker that delivers leads
+# to the CRM destinations. The worker stops with the server (Ctrl-C, or the
+# server failing to start), so running `make demo` again starts afresh.
+demo: export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 demo: $(VENV)/.demo-installed
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	$(MANAGE) runserver 127.0.0.1:8000
+	@$(MANAGE) db_worker --no-reload --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	echo "Task worker started (pid $$worker); it stops with the server."; \
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Debian's chromium for the browser journeys; never a downloaded browser build.
 chromium:

@@ -1,7 +1,11 @@
 """Demo site settings: SQLite, no other service. ``production.py`` hardens them."""
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,6 +29,8 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -70,6 +76,11 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DEMO_DB_PATH", BASE_DIR / "db.sqlite3"),
+        # The web server and the task worker write to this one file. A
+        # transaction takes the write lock when it starts (IMMEDIATE) and waits
+        # up to `timeout` seconds for it; otherwise a transaction that read
+        # first fails at once with "database is locked" when it tries to write.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
 
@@ -96,6 +107,52 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # The demo uses no search server.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
+# Background work: a task queue in the site's own database (django-tasks-db).
+# `make demo` runs `manage.py db_worker` beside the web server; see
+# docs/scaling.md for RQ on Redis and for running without a worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _is_loopback(url: str) -> bool:
+    """True for http(s)://localhost, 127.0.0.0/8 and [::1] URLs."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# CRM destinations: every lead is kept in the database; a signed webhook is
+# added when LEADGEN_WEBHOOK_URL is set (README, "CRM destinations in the demo").
+CRM_BACKENDS = {
+    "database": {"BACKEND": "wagtail_leadgen.crm.database.DatabaseBackend"},
+}
+if os.environ.get("LEADGEN_WEBHOOK_URL"):
+    _webhook_url = os.environ["LEADGEN_WEBHOOK_URL"]
+    if not os.environ.get("LEADGEN_WEBHOOK_SECRET"):
+        raise ImproperlyConfigured(
+            "LEADGEN_WEBHOOK_URL is set, so LEADGEN_WEBHOOK_SECRET must be too: a "
+            "Standard Webhooks secret, 'whsec_' followed by base64 (see the README)."
+        )
+    # Plain http and private addresses are allowed for a receiver on this
+    # machine only; any other URL gets the backend's safe defaults (https only,
+    # public addresses only).
+    _local = _is_loopback(_webhook_url)
+    CRM_BACKENDS["webhook"] = {
+        "BACKEND": "wagtail_leadgen.crm.webhook.WebhookBackend",
+        "OPTIONS": {
+            "URL": _webhook_url,
+            "SECRET": os.environ["LEADGEN_WEBHOOK_SECRET"],
+            "ALLOW_HTTP": _local,
+            "ALLOW_PRIVATE_ADDRESSES": _local,
+            "CONNECT_TIMEOUT": 3,
+            "READ_TIMEOUT": 10,
+        },
+    }
+
 WAGTAIL_LEADGEN = {
     "DOWNLOAD_LINK_MAX_AGE": 24 * 60 * 60,
+    "CRM_BACKENDS": CRM_BACKENDS,
 }

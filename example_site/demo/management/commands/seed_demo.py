@@ -4,7 +4,9 @@ Running it again changes nothing that already exists.
 """
 
 from io import BytesIO
+from urllib.parse import urlsplit
 
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
@@ -44,9 +46,10 @@ class Command(BaseCommand):
         landing = self.ensure_landing(home, purposes)
         self.ensure_home_ctas(home, ebook, landing)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
+        base_url = django_settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         self.stdout.write(
-            f"Site:  http://127.0.0.1:8000/\n"
-            f"Admin: http://127.0.0.1:8000/admin/  "
+            f"Site:  {base_url}/\n"
+            f"Admin: {base_url}/admin/  "
             f"(user {ADMIN_USERNAME!r}, password {ADMIN_PASSWORD!r})"
         )
 
@@ -73,7 +76,10 @@ class Command(BaseCommand):
         old_root = site.root_page if site else None
         site = site or Site(is_default_site=True)
         # The address the demo is served on, so share links and full URLs work.
-        site.hostname, site.port, site.root_page = "127.0.0.1", 8000, home
+        served_on = urlsplit(django_settings.WAGTAILADMIN_BASE_URL)
+        site.hostname = served_on.hostname or "127.0.0.1"
+        site.port = served_on.port or (443 if served_on.scheme == "https" else 80)
+        site.root_page = home
         site.save()
         if old_root and old_root.pk != home.pk and not old_root.get_children().exists():
             old_root.delete()
