@@ -121,3 +121,24 @@ def set_controller(**fields) -> LeadgenSiteSettings:
         setattr(settings, field, value)
     settings.save()
     return settings
+
+
+def make_lead(email: str = "ann@example.com", *, page=None, **kwargs):
+    """Capture a lead the way the form does; returns the ``CaptureResult``.
+
+    Keyword arguments go to ``capture_lead``: ``answers``, ``decisions``
+    (``{purpose: ticked}``), ``destinations``, ``document``; ``utm`` and
+    ``referrer`` go to the submission context.
+    """
+    from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
+
+    context = SubmissionContext(
+        page=page or make_landing_page(),
+        language=kwargs.pop("language", "en"),
+        referrer=kwargs.pop("referrer", ""),
+        utm=kwargs.pop("utm", {}),
+    )
+    kwargs.setdefault("answers", {})
+    kwargs.setdefault("decisions", {})
+    kwargs.setdefault("shown_versions", {})
+    return capture_lead(context=context, email=email, **kwargs)

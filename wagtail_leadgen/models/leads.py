@@ -43,6 +43,9 @@ class Lead(models.Model):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         ordering = ["-last_contact_at"]
+        # Viewing leads needs ``view_lead``; taking them out of the site needs
+        # this one too. Both are separate from page editing (R19).
+        permissions = [("export_lead", _("Can export leads"))]
 
     def __str__(self) -> str:
         return self.email

@@ -16,6 +16,7 @@ from django.utils import timezone
 from ..models.consent import ConsentPurpose
 from ..models.leads import Lead, Submission
 from ..signals import lead_captured
+from .classification import reclassify_after_capture
 from .consent import record_decisions
 from .delivery import plan_deliveries
 from .downloads import download_token, grant_download
@@ -107,6 +108,7 @@ def capture_lead(
     )
     plan_deliveries(submission, destinations)
     token = download_token(grant_download(submission, document)) if document else None
+    reclassify_after_capture(lead)
     transaction.on_commit(lambda: _announce(submission))
     return CaptureResult(lead=lead, submission=submission, download_token=token)
 

@@ -1,46 +1,535 @@
-"""Admin views: leads and their CRM deliveries, read-only, with a retry action.
+"""Admin views: the leads inbox and CRM deliveries, read-only, with a retry action.
 
-Seeing leads needs the plugin's own ``view`` permissions, separate from page
-editing (R19). Nobody edits or deletes a lead or a delivery here: changes go
+Seeing leads needs the plugin's own ``view_lead`` permission and exporting them
+``export_lead``, both separate from page editing (R19); every lead page viewed
+and every lead exported is written to Wagtail's audit log, without personal
+data in the entry. Nobody edits or deletes a lead or a delivery here: changes go
 through the privacy services; the only action is to retry a delivery, which
 needs ``change_delivery``.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import django_filters
+import swapper
+from django import forms
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.log_actions import LogFormatter
+from wagtail.log_actions import log as log_action
+from wagtail.log_actions import registry as log_registry
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from ..models import Delivery, DeliveryStatus, Lead, PausedDestination
+from ..blocks import FORM_FIELD_KINDS
+from ..models import (
+    ConsentDecision,
+    ConsentPurpose,
+    Delivery,
+    DeliveryStatus,
+    DownloadGrant,
+    Lead,
+    Maturity,
+    PausedDestination,
+    Submission,
+)
+from ..models.consent import wording_sha256
+from ..services.classification import (
+    annotate_signals,
+    current_records,
+    signals_of,
+    submission_count,
+)
 from ..services.delivery import resume_destination, retry_now
+from ..services.exports import csv_response, xlsx_response
+
+VIEW_ACTION = "wagtail_leadgen.lead.view"
+EXPORT_ACTION = "wagtail_leadgen.lead.export"
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
-    """Grants viewing only: leads and deliveries are records, not content."""
+    """Grants reading only: leads and deliveries are records, not content.
+
+    Reading is viewing and, where the model defines ``export_<model>`` (leads
+    do), exporting; each needs its own Django permission.
+    """
+
+    read_actions = ("view", "export")
 
     def user_has_permission(self, user, action):
-        return action == "view" and super().user_has_permission(user, "view")
+        return action in self.read_actions and super().user_has_permission(user, action)
 
     def user_has_any_permission(self, user, actions):
-        return "view" in actions and super().user_has_permission(user, "view")
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+# Audit log ----------------------------------------------------------------
+
+
+class LeadViewedFormatter(LogFormatter):
+    label = _("View lead")
+    message = _("Viewed the lead's personal data")
+
+
+class LeadExportedFormatter(LogFormatter):
+    label = _("Export leads")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        count = data.get("count", 0)
+        return ngettext(
+            "Exported to %(format)s (%(count)s lead in the file)",
+            "Exported to %(format)s (%(count)s leads in the file)",
+            count,
+        ) % {"format": str(data.get("format", "")).upper(), "count": count}
+
+
+def register_lead_log_actions(actions) -> None:
+    """For the ``register_log_actions`` hook."""
+    actions.register_action(VIEW_ACTION)(LeadViewedFormatter)
+    actions.register_action(EXPORT_ACTION)(LeadExportedFormatter)
+
+
+def lead_log_label(pk: int) -> str:
+    """How a lead is named in the audit log: by id, never by its address."""
+    return f"Lead #{pk}"
+
+
+def log_lead_viewed(lead: Lead, user) -> None:
+    log_action(lead, VIEW_ACTION, user=user, title=lead_log_label(lead.pk))
+
+
+def log_leads_exported(
+    pks: Sequence[int], user, *, export_format: str, filters: dict[str, Any]
+) -> None:
+    """One entry per exported lead, all sharing one UUID (one user action).
+
+    Per lead, so that a lead's history answers "who took my data out?"; the
+    rows are inserted in bulk, as ``log()`` would write one query per lead.
+    ``filters`` must hold no personal data (ids, dates and choices only).
+    """
+    log_model = log_registry.get_log_model_for_model(Lead)
+    if not log_registry.action_exists(EXPORT_ACTION):
+        raise RuntimeError(f"{EXPORT_ACTION} is not a registered log action.")
+    content_type = ContentType.objects.get_for_model(Lead, for_concrete_model=False)
+    action_uuid = uuid.uuid4()
+    now = timezone.now()
+    data = {"format": export_format, "count": len(pks), "filters": filters}
+    log_model.objects.bulk_create(
+        [
+            log_model(
+                content_type=content_type,
+                object_id=str(pk),
+                label=lead_log_label(pk),
+                action=EXPORT_ACTION,
+                user=user,
+                uuid=action_uuid,
+                timestamp=now,
+                data=data,
+            )
+            for pk in pks
+        ],
+        batch_size=1000,
+    )
+
+
+# The inbox's queryset --------------------------------------------------------
+
+MATURITY_RANK = Case(
+    When(maturity=Maturity.HOT, then=Value(0)),
+    When(maturity=Maturity.WARM, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def _submissions() -> QuerySet[Submission]:
+    """The lead's submissions that count: spam never reaches the inbox."""
+    return Submission.objects.filter(lead=OuterRef("pk"), is_spam=False)
+
+
+def latest_answer(key: str) -> Subquery:
+    """The lead's most recent non-empty answer to one field kind, as text."""
+    return Subquery(
+        _submissions()
+        .filter(answers__has_key=key)
+        .order_by("-created_at", "-pk")
+        .values(value=KT(f"answers__{key}"))[:1]
+    )
+
+
+def annotate_inbox(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Everything a row of the inbox shows, computed by the database in one query.
+
+    Source page and campaign are the first touch: the page of the first
+    submission and the first campaign seen. The name is the latest one given.
+    """
+    first = _submissions().order_by("created_at", "pk")
+    return queryset.annotate(
+        submission_count=submission_count(),
+        source_page_id=Subquery(first.values("page_id")[:1]),
+        source_page_title=Subquery(first.values("page__title")[:1]),
+        campaign=Subquery(first.exclude(utm_campaign="").values("utm_campaign")[:1]),
+        first_name=latest_answer("first_name"),
+        last_name=latest_answer("last_name"),
+        maturity_rank=MATURITY_RANK,
+    )
+
+
+def full_name(lead: Lead) -> str:
+    return " ".join(part for part in (lead.first_name, lead.last_name) if part).strip()
+
+
+# Filters -------------------------------------------------------------------
+
+
+class DeliveryState(models.TextChoices):
+    """A lead's CRM handoff, over all its deliveries (the inbox's status filter)."""
+
+    FAILED = "failed", _("A delivery failed")
+    PENDING = "pending", _("Waiting for delivery")
+    DELIVERED = "delivered", _("All delivered")
+
+
+def _pages_with_leads(request):
+    page_model = swapper.load_model("wagtailcore", "Page")
+    pages_used = Submission.objects.filter(is_spam=False, lead__isnull=False)
+    return page_model.objects.filter(pk__in=pages_used.values("page_id")).order_by(
+        "title"
+    )
+
+
+class LeadFilterSet(WagtailFilterSet):
+    """The inbox's filters; each keeps one row per lead (no join duplicates)."""
+
+    page = django_filters.ModelChoiceFilter(
+        label=_("Page"),
+        queryset=_pages_with_leads,
+        method="filter_page",
+        help_text=_("Leads who sent a form on this page."),
+    )
+    purpose_granted = django_filters.ModelChoiceFilter(
+        label=_("Consent granted"),
+        queryset=ConsentPurpose.objects.order_by("name"),
+        method="filter_purpose_granted",
+        help_text=_("Leads whose latest answer for this purpose is a yes."),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("CRM delivery"),
+        choices=DeliveryState.choices,
+        method="filter_status",
+        widget=forms.RadioSelect,
+        empty_label=_("All"),
+    )
+    last_contact = django_filters.DateFromToRangeFilter(
+        label=_("Last contact"),
+        field_name="last_contact_at",
+        widget=DateRangePickerWidget,
+    )
+    maturity = django_filters.ChoiceFilter(
+        label=_("Maturity"),
+        choices=Maturity.choices,
+        widget=forms.RadioSelect,
+        empty_label=_("All"),
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["page", "purpose_granted", "status", "last_contact", "maturity"]
+
+    def filter_page(self, queryset, name, page):
+        return queryset.filter(Exists(_submissions().filter(page=page)))
+
+    def filter_purpose_granted(self, queryset, name, purpose):
+        granted = current_records(
+            lead=OuterRef("pk"), purpose=purpose, decision=ConsentDecision.GRANTED
+        )
+        return queryset.filter(Exists(granted))
+
+    def filter_status(self, queryset, name, state):
+        deliveries = Delivery.objects.filter(
+            submission__lead=OuterRef("pk"), submission__is_spam=False
+        )
+        failed = Exists(deliveries.filter(status=DeliveryStatus.FAILED))
+        if state == DeliveryState.FAILED:
+            return queryset.filter(failed)
+        if state == DeliveryState.PENDING:
+            return queryset.filter(
+                Exists(deliveries.filter(status=DeliveryStatus.PENDING)), ~failed
+            )
+        if state == DeliveryState.DELIVERED:
+            return queryset.filter(
+                Exists(deliveries),
+                ~Exists(deliveries.exclude(status=DeliveryStatus.DELIVERED)),
+            )
+        return queryset
+
+
+# Views ---------------------------------------------------------------------
+
+
+class LeadIndexView(IndexView):
+    """The inbox: one row per lead, filters, search by email and name, exports."""
+
+    def get_base_queryset(self):
+        return annotate_inbox(super().get_base_queryset())
+
+    def order_queryset(self, queryset):
+        """Sort as asked, then by id, so that pages never repeat or skip a lead."""
+        queryset = super().order_queryset(queryset)
+        if queryset.query.order_by:
+            queryset = queryset.order_by(*queryset.query.order_by, "-pk")
+        return queryset
+
+    @cached_property
+    def columns(self):
+        return [
+            self._get_title_column("email"),
+            Column("name", label=_("Name"), accessor=full_name),
+            Column("source_page", label=_("Source page"), accessor="source_page_title"),
+            Column("campaign", label=_("Campaign"), sort_key="campaign"),
+            StatusTagColumn(
+                "get_maturity_display",
+                label=_("Maturity"),
+                sort_key="maturity_rank",
+                primary=lambda lead: lead.maturity == Maturity.HOT,
+            ),
+            Column(
+                "submission_count", label=_("Submissions"), sort_key="submission_count"
+            ),
+            DateColumn(
+                "last_contact_at", label=_("Last contact"), sort_key="last_contact_at"
+            ),
+        ]
+
+    def search_queryset(self, queryset):
+        """Every word must be found in the email address or a first or last name.
+
+        Names live in the submissions' answers (JSON): the key lookups below
+        work the same on SQLite and PostgreSQL.
+        """
+        if not self.is_searching:
+            return queryset
+        for word in self.search_query.split()[:10]:
+            named = _submissions().filter(
+                Q(answers__first_name__icontains=word)
+                | Q(answers__last_name__icontains=word)
+            )
+            queryset = queryset.filter(Q(email__icontains=word) | Exists(named))
+        return queryset
+
+    # Exports -----------------------------------------------------------------
+
+    @cached_property
+    def show_export_buttons(self):
+        return self.user_has_permission("export")
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.is_export and not self.user_has_permission("export"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        if not self.is_export:
+            return super().get(request, *args, **kwargs)
+        if self.filters and not self.filters.is_valid():
+            # never export more than the person asked for
+            messages.error(request, _("Correct the filters before exporting."))
+            query = request.GET.copy()
+            query.pop("export", None)
+            return redirect(f"{self.index_url}?{query.urlencode()}")
+        return self.as_spreadsheet(self.get_queryset(), request.GET["export"])
+
+    def filters_for_log(self) -> dict[str, Any]:
+        """The filters applied, as ids, dates and choices; a search only as a flag.
+
+        Search words may be an address or a name, so they stay out of the log.
+        """
+        applied: dict[str, Any] = {"search": self.is_searching}
+        if self.filters:
+            for name, value in self.filters.form.cleaned_data.items():
+                if isinstance(value, slice):
+                    value = [
+                        bound.date().isoformat() if bound else None
+                        for bound in (value.start, value.stop)
+                    ]
+                elif value not in (None, ""):
+                    value = str(getattr(value, "pk", value))
+                if value not in (None, ""):
+                    applied[name] = value
+        return applied
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        queryset = queryset.annotate(
+            company=latest_answer("company"), phone=latest_answer("phone")
+        )
+        log_leads_exported(
+            list(queryset.values_list("pk", flat=True)),
+            self.request.user,
+            export_format=spreadsheet_format,
+            filters=self.filters_for_log(),
+        )
+        headings, rows = export_table(queryset)
+        filename = f"leads-{timezone.now():%Y%m%d-%H%M}"
+        if spreadsheet_format == self.FORMAT_XLSX:
+            return xlsx_response(filename, headings, rows)
+        return csv_response(filename, headings, rows)
+
+
+EXPORT_COLUMNS: list[tuple[str, Any, Callable[[Lead], Any]]] = [
+    ("email", _("Email"), lambda lead: lead.email),
+    ("first_name", _("First name"), lambda lead: lead.first_name),
+    ("last_name", _("Last name"), lambda lead: lead.last_name),
+    ("company", _("Company"), lambda lead: lead.company),
+    ("phone", _("Phone"), lambda lead: lead.phone),
+    ("source_page", _("Source page"), lambda lead: lead.source_page_title),
+    ("campaign", _("Campaign"), lambda lead: lead.campaign),
+    ("maturity", _("Maturity"), lambda lead: lead.get_maturity_display()),
+    ("submissions", _("Submissions"), lambda lead: lead.submission_count),
+    (
+        "consents",
+        _("Consents granted"),
+        lambda lead: ", ".join(r.purpose.name for r in lead.granted_records),
+    ),
+    ("created_at", _("First contact"), lambda lead: lead.created_at),
+    ("last_contact_at", _("Last contact"), lambda lead: lead.last_contact_at),
+]
+"""The columns of a lead export: key, heading, value."""
+
+
+def export_table(queryset: QuerySet[Lead]) -> tuple[list[str], Iterator[list[Any]]]:
+    """Headings and rows of a lead export; rows are read from the database in chunks."""
+    granted = Prefetch(
+        "consent_records",
+        queryset=current_records(decision=ConsentDecision.GRANTED)
+        .select_related("purpose")
+        .only("lead_id", "purpose__name")
+        .order_by("purpose__name"),
+        to_attr="granted_records",
+    )
+
+    def rows() -> Iterator[list[Any]]:
+        for lead in queryset.prefetch_related(granted).iterator(chunk_size=500):
+            yield [value(lead) for _key, _heading, value in EXPORT_COLUMNS]
+
+    return [str(heading) for _key, heading, _value in EXPORT_COLUMNS], rows()
+
+
+class LeadInspectView(InspectView):
+    """A lead's page: the person, their submissions, consent proofs and deliveries."""
+
+    def get(self, request, *args, **kwargs):
+        log_lead_viewed(self.object, request.user)
+        return super().get(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            annotate_signals(annotate_inbox(Lead.objects.all())), pk=self.pk
+        )
+
+    def get_fields(self):
+        return []  # the template lays the person out itself
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        lead = self.object
+        submissions = list(
+            lead.submissions.filter(is_spam=False)
+            .select_related("page")
+            .prefetch_related(
+                "deliveries",
+                Prefetch(
+                    "download_grants",
+                    queryset=DownloadGrant.objects.select_related("document"),
+                ),
+            )
+        )
+        records = list(
+            lead.consent_records.select_related("purpose", "purpose_revision").defer(
+                "purpose_revision__content"
+            )
+        )
+        for record in records:
+            record.wording_intact = wording_sha256(record.wording) == (
+                record.wording_sha256
+            )
+        context.update(
+            name=full_name(lead),
+            signals=signals_of(lead),
+            submissions=[
+                (submission, answer_items(submission.answers))
+                for submission in submissions
+            ],
+            deliveries=[
+                delivery
+                for submission in submissions
+                for delivery in submission.deliveries.all()
+            ],
+            consent_records=records,
+            access_log=log_registry.get_logs_for_instance(lead)
+            .filter(action__in=[VIEW_ACTION, EXPORT_ACTION])
+            .select_related("user")[:20],
+        )
+        return context
+
+
+def answer_items(answers: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Answers with the form's own labels, in the form's order."""
+    order = {kind: index for index, kind in enumerate(FORM_FIELD_KINDS)}
+    keys = sorted(answers, key=lambda key: (order.get(key, len(order)), key))
+    return [(str(FORM_FIELD_KINDS.get(key, key)), answers[key]) for key in keys]
 
 
 class LeadViewSet(ModelViewSet):
     model = Lead
     icon = "user"
     menu_label = _("Leads")
-    list_display = ["email", "created_at", "last_contact_at"]
-    search_fields = ["email"]
+    index_view_class = LeadIndexView
+    inspect_view_class = LeadInspectView
+    filterset_class = LeadFilterSet
+    search_fields = ["email"]  # and names: see LeadIndexView.search_queryset
+    ordering = "-last_contact_at"
+    list_export = [key for key, _heading, _value in EXPORT_COLUMNS]
     inspect_view_enabled = True
     inspect_template_name = "wagtail_leadgen/admin/lead_inspect.html"
-    inspect_view_fields = ["email", "created_at", "last_contact_at"]
     exclude_form_fields = []  # required by ModelViewSet; the policy denies editing
+
+    def get_permissions_to_register(self):
+        """Only what means something for leads: view and export (no add or edit)."""
+        return (
+            super()
+            .get_permissions_to_register()
+            .filter(codename__in=["view_lead", "export_lead"])
+        )
 
 
 class DeliveryViewSet(ModelViewSet):

@@ -1,0 +1,282 @@
+"""Lead maturity: hot, warm or cold, computed from documented signals (R7).
+
+A lead scores points for each signal below; the total, compared with two
+thresholds, gives its level. Points and thresholds are the ``MATURITY`` setting
+(defaults in ``conf.py``, reference in ``docs/leads-inbox.md``); a site can
+replace the scoring altogether with ``MATURITY_CLASSIFIER``.
+
+Signals (spam never counts):
+
+- recency: days since the last contact coming from the person;
+- submissions: how many forms the person sent;
+- downloads: gated documents actually downloaded (a grant used at least once);
+- opt-in: a marketing consent currently granted (the latest record of a
+  purpose that is not the offer itself). Double opt-in comes later; until
+  then a ticked box counts as confirmed;
+- call-back: a phone number left in a form.
+
+The level is stored on ``Lead.maturity`` so the inbox can filter and sort by
+it. It is recomputed after each capture and, because recency decays with
+time, by ``manage.py leadgen_classify`` (nightly).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from ..conf import DEFAULTS, leadgen_settings
+from ..models.consent import ConsentDecision, ConsentRecord
+from ..models.leads import DownloadGrant, Lead, Maturity, Submission
+
+logger = logging.getLogger("wagtail_leadgen")
+
+Classifier = Callable[[Lead, "LeadSignals"], str]
+
+_STEP_KEYS = ("RECENCY_POINTS", "SUBMISSIONS_POINTS")
+_INT_KEYS = (
+    "DOWNLOAD_POINTS",
+    "OPT_IN_POINTS",
+    "CALL_BACK_POINTS",
+    "HOT_AT",
+    "WARM_AT",
+    "COLD_AFTER_DAYS",
+)
+
+
+@dataclass(frozen=True)
+class LeadSignals:
+    """What the classification knows about a lead; also given to a custom classifier."""
+
+    days_since_contact: int
+    submissions: int
+    downloads: int
+    opt_in: bool
+    call_back: bool
+
+
+def _count(queryset: QuerySet, group_by: str) -> Coalesce:
+    """A correlated ``COUNT(*)`` subquery, 0 when nothing matches."""
+    counted = (
+        queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")[:1]
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def current_records(**filters) -> QuerySet[ConsentRecord]:
+    """Consent records that are still the latest for their lead and purpose."""
+    later = ConsentRecord.objects.filter(
+        lead=OuterRef("lead"), purpose=OuterRef("purpose")
+    ).filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+    )
+    return ConsentRecord.objects.filter(~Exists(later), **filters)
+
+
+def submission_count() -> Coalesce:
+    """Annotation: how many forms the lead sent, spam left out."""
+    return _count(Submission.objects.filter(lead=OuterRef("pk"), is_spam=False), "lead")
+
+
+def annotate_signals(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Add the signals as annotations: one query for any number of leads."""
+    submissions = Submission.objects.filter(lead=OuterRef("pk"), is_spam=False)
+    downloads = DownloadGrant.objects.filter(
+        submission__lead=OuterRef("pk"), submission__is_spam=False, uses__gt=0
+    )
+    return queryset.annotate(
+        signal_submissions=submission_count(),
+        signal_downloads=_count(downloads, "submission__lead"),
+        signal_opt_in=Exists(
+            current_records(
+                lead=OuterRef("pk"),
+                decision=ConsentDecision.GRANTED,
+                purpose__is_offer=False,
+            )
+        ),
+        signal_call_back=Exists(submissions.filter(answers__has_key="phone")),
+    )
+
+
+def signals_of(lead: Lead, *, now: datetime | None = None) -> LeadSignals:
+    """The signals of a lead loaded through ``annotate_signals``."""
+    elapsed = (now or timezone.now()) - lead.last_contact_at
+    return LeadSignals(
+        days_since_contact=max(elapsed.days, 0),
+        submissions=lead.signal_submissions,
+        downloads=lead.signal_downloads,
+        opt_in=bool(lead.signal_opt_in),
+        call_back=bool(lead.signal_call_back),
+    )
+
+
+def maturity_settings() -> dict:
+    """The ``MATURITY`` setting merged over its defaults; a bad key is an error."""
+    user = leadgen_settings.MATURITY
+    defaults = DEFAULTS["MATURITY"]
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured("WAGTAIL_LEADGEN['MATURITY'] must be a dict.")
+    unknown = sorted(set(user) - set(defaults))
+    if unknown:
+        raise ImproperlyConfigured(
+            "Unknown key(s) in WAGTAIL_LEADGEN['MATURITY']: "
+            + ", ".join(unknown)
+            + ". Valid keys: "
+            + ", ".join(sorted(defaults))
+        )
+    merged = {**defaults, **user}
+    for key in _INT_KEYS:
+        if not isinstance(merged[key], int) or isinstance(merged[key], bool):
+            raise ImproperlyConfigured(
+                f"WAGTAIL_LEADGEN['MATURITY'][{key!r}] must be a whole number."
+            )
+    for key in _STEP_KEYS:
+        steps = merged[key]
+        if not all(
+            isinstance(step, list | tuple)
+            and len(step) == 2
+            and all(isinstance(n, int) for n in step)
+            for step in steps
+        ):
+            raise ImproperlyConfigured(
+                f"WAGTAIL_LEADGEN['MATURITY'][{key!r}] must be a list of "
+                "(number, points) pairs, e.g. [(7, 3), (30, 2)]."
+            )
+    return merged
+
+
+def _first_step(steps: Iterable[tuple[int, int]], matches: Callable[[int], bool]):
+    return next((points for bound, points in steps if matches(bound)), 0)
+
+
+def score(signals: LeadSignals, config: dict | None = None) -> int:
+    """The points a lead earns with the built-in scoring."""
+    config = config or maturity_settings()
+    points = _first_step(
+        config["RECENCY_POINTS"], lambda days: signals.days_since_contact < days
+    )
+    points += _first_step(
+        config["SUBMISSIONS_POINTS"], lambda count: signals.submissions >= count
+    )
+    points += config["DOWNLOAD_POINTS"] if signals.downloads else 0
+    points += config["OPT_IN_POINTS"] if signals.opt_in else 0
+    points += config["CALL_BACK_POINTS"] if signals.call_back else 0
+    return points
+
+
+def default_classifier(lead: Lead, signals: LeadSignals) -> str:
+    """The built-in scoring: see the module docstring and ``docs/leads-inbox.md``."""
+    config = maturity_settings()
+    if signals.days_since_contact >= config["COLD_AFTER_DAYS"]:
+        return Maturity.COLD
+    points = score(signals, config)
+    if points >= config["HOT_AT"]:
+        return Maturity.HOT
+    if points >= config["WARM_AT"]:
+        return Maturity.WARM
+    return Maturity.COLD
+
+
+def get_classifier() -> Classifier:
+    """The function named by ``MATURITY_CLASSIFIER``, or the built-in scoring."""
+    path = leadgen_settings.MATURITY_CLASSIFIER
+    if not path:
+        return default_classifier
+    try:
+        return import_string(path)
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            f"WAGTAIL_LEADGEN['MATURITY_CLASSIFIER'] = {path!r} cannot be imported: "
+            f"{error}"
+        ) from error
+
+
+def classify(lead: Lead, signals: LeadSignals) -> str:
+    """The level the configured classifier gives; anything but a level is an error."""
+    level = get_classifier()(lead, signals)
+    if level not in Maturity.values:
+        raise ValueError(
+            f"The maturity classifier returned {level!r}; expected one of "
+            + ", ".join(Maturity.values)
+        )
+    return str(level)
+
+
+def reclassify(lead: Lead, *, now: datetime | None = None) -> str:
+    """Recompute one lead's level and store it if it changed; returns the level."""
+    annotated = annotate_signals(Lead.objects.filter(pk=lead.pk)).get()
+    level = classify(annotated, signals_of(annotated, now=now))
+    if level != annotated.maturity:
+        Lead.objects.filter(pk=lead.pk).update(maturity=level)
+    lead.maturity = level
+    return level
+
+
+def reclassify_after_capture(lead: Lead) -> None:
+    """Called by ``capture_lead``: a broken classifier must never lose a lead.
+
+    The error is logged (without personal data) and the lead keeps its level
+    until ``leadgen_classify``, which fails loudly, is run again.
+    """
+    try:
+        with transaction.atomic():
+            reclassify(lead)
+    except Exception:
+        logger.exception("Lead maturity could not be computed for lead %s", lead.pk)
+
+
+@dataclass
+class ClassificationReport:
+    """What ``reclassify_all`` did: leads per level, and how many changed."""
+
+    levels: Counter = field(default_factory=Counter)
+    changed: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.levels.values())
+
+
+def reclassify_all(
+    *, now: datetime | None = None, batch_size: int = 1000
+) -> ClassificationReport:
+    """Recompute every lead's level, in batches; running it twice changes nothing.
+
+    A lead contacted while the batch was computed keeps the level its capture
+    gave it: only leads whose last contact is older than the batch are updated.
+    """
+    maturity_settings()  # fail before touching anything
+    get_classifier()
+    report = ClassificationReport()
+    last_pk = 0
+    while True:
+        started = timezone.now()
+        batch = list(
+            annotate_signals(Lead.objects.filter(pk__gt=last_pk).order_by("pk"))[
+                :batch_size
+            ]
+        )
+        if not batch:
+            return report
+        changes: dict[str, list[int]] = {}
+        for lead in batch:
+            level = classify(lead, signals_of(lead, now=now or started))
+            report.levels[level] += 1
+            if level != lead.maturity:
+                changes.setdefault(level, []).append(lead.pk)
+        for level, pks in changes.items():
+            report.changed += Lead.objects.filter(
+                pk__in=pks, last_contact_at__lte=started
+            ).update(maturity=level)
+        last_pk = batch[-1].pk
