@@ -12,6 +12,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from ..blocks import BodyBlock
+from ..panels import ContentHintsPanel
 from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
 
 
@@ -29,6 +30,7 @@ class LandingPage(LeadCaptureMixin, Page):
         *Page.content_panels,
         FieldPanel("intro"),
         FieldPanel("body"),
+        ContentHintsPanel(),
         *LeadCaptureMixin.form_panels,
     ]
     search_fields = [
@@ -63,6 +65,7 @@ class EbookPage(GatedDocumentMixin, Page):
         *Page.content_panels,
         FieldPanel("cover_image"),
         FieldPanel("summary"),
+        ContentHintsPanel(),
         FieldPanel("document"),
         *LeadCaptureMixin.form_panels,
     ]
@@ -96,6 +99,7 @@ class ThankYouPage(ThankYouMixin, Page):
     content_panels = [
         *Page.content_panels,
         FieldPanel("message"),
+        ContentHintsPanel(),
         FieldPanel("suggestions"),
         MultiFieldPanel([FieldPanel("show_share_links")], heading=_("Sharing")),
     ]

@@ -1,0 +1,204 @@
+"""The content hints panel of the page editor (R5, R6).
+
+Add ``ContentHintsPanel()`` to a page type's ``content_panels`` (the plugin's
+landing, e-book and thank-you pages have it after their text). It shows the
+word count, reading time, readability and hints of the page, and refreshes
+them while the editor types: a small script posts the unsaved form to
+``views.hints`` (debounced), which answers with JSON. Without JavaScript the
+panel shows the hints of the page as last saved.
+
+Wagtail 8 has no hook to add a side panel to the page editor (the side panels
+are a fixed list in the edit view), so this is a panel inside the form.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import Panel
+
+logger = logging.getLogger(__name__)
+
+#: How long the script waits after the last keystroke before asking for hints.
+DEBOUNCE_MS = 800
+
+
+class ContentHintsPanel(Panel):
+    """Live content, readability and lead-form hints.
+
+    :param content_fields: the fields whose text is analysed, in reading order
+        (e.g. ``["intro", "body"]``). Default: every rich text, StreamField and
+        long text field of the page, except the lead form's own.
+    """
+
+    def __init__(
+        self, content_fields: list[str] | tuple[str, ...] | None = None, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("heading", _("Content hints"))
+        kwargs.setdefault("icon", "glasses")
+        super().__init__(**kwargs)
+        self.content_fields = tuple(content_fields or ())
+
+    def clone_kwargs(self) -> dict[str, Any]:
+        kwargs = super().clone_kwargs()
+        kwargs["content_fields"] = self.content_fields
+        return kwargs
+
+    @property
+    def clean_name(self) -> str:
+        return super().clean_name or "content_hints"
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "wagtail_leadgen/hints/panel.html"
+
+        class Media:
+            js = ["wagtail_leadgen/hints.js"]
+            css = {"all": ["wagtail_leadgen/hints.css"]}
+
+        def is_shown(self) -> bool:
+            from wagtail.models import Page
+
+            return isinstance(self.instance, Page)
+
+        def hints_url(self) -> str:
+            """The endpoint that analyses the unsaved form of this page."""
+            try:
+                if self.instance.pk:
+                    return reverse(
+                        "wagtail_leadgen_hints:page", args=[self.instance.pk]
+                    )
+                match = getattr(self.request, "resolver_match", None)
+                kwargs = match.kwargs if match else {}
+                return reverse(
+                    "wagtail_leadgen_hints:new",
+                    args=[
+                        kwargs["content_type_app_name"],
+                        kwargs["content_type_model_name"],
+                        kwargs["parent_page_id"],
+                    ],
+                )
+            except (KeyError, NoReverseMatch):
+                return ""
+
+        def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
+            from .services.content import page_hints
+
+            context = super().get_context_data(parent_context)
+            context["hints_url"] = self.hints_url()
+            context["debounce_ms"] = DEBOUNCE_MS
+            try:
+                context["result"] = page_hints(self.instance).as_dict()
+            except Exception:  # the editor must open even if the hints fail
+                logger.exception("Content hints failed for %r", self.instance)
+                context["result"] = None
+            return context
+
+
+def find_hints_panel(model: type) -> ContentHintsPanel | None:
+    """The ``ContentHintsPanel`` in a page model's edit handler, if it has one."""
+    get_edit_handler = getattr(model, "get_edit_handler", None)
+    if get_edit_handler is None:
+        return None
+    try:
+        handler = get_edit_handler()
+    except Exception:  # a model whose panels cannot be built has no hints panel
+        return None
+    stack = [handler]
+    while stack:
+        panel = stack.pop()
+        if isinstance(panel, ContentHintsPanel):
+            return panel
+        stack.extend(reversed(getattr(panel, "children", ())))
+    return None
+
+
+# -- Wagtail's Checks panel -------------------------------------------------------------
+#: Selector that matches no element: the rule of a check that passes stays inapplicable.
+INACTIVE_SELECTOR = "wagtail-leadgen-inactive"
+#: An Axe check that always fails (no element matches its selector). Axe's own
+#: ``has-descendant`` evaluation is named, so no script is sent as a string.
+FAILING_CHECK = {
+    "id": "leadgen-needs-attention",
+    "evaluate": "has-descendant-evaluate",
+    "options": {"selector": INACTIVE_SELECTOR},
+}
+
+
+def checks_rule_id(hint_id: str) -> str:
+    return f"leadgen-{hint_id}"
+
+
+def add_leadgen_checks(request: Any, items: list, page: Any) -> None:
+    """Add the lead-generation checks to the content checker (Axe) items.
+
+    The rules are computed on the server, from the page being rendered: in the
+    editor's preview that is the unsaved page, so Wagtail's Checks panel
+    lists the lead-generation problems of what the editor is writing. Each
+    check is an Axe rule on ``body`` that always fails while its problem is
+    present, and that matches nothing otherwise; its name and help text come
+    from ``axe_messages``. Every rule is always defined, so that the editor's
+    configuration (``runOnly``, messages) and the preview's agree.
+
+    This only works on pages whose template renders ``{% wagtailuserbar %}``:
+    that is what runs Axe inside the preview.
+    """
+    from wagtail.admin.userbar import ContentCheckerItem
+    from wagtail.models import Page
+
+    from .services.content import (
+        CHECKS_PANEL_HINTS,
+        HINT_TEXTS,
+        POOR,
+        WARNING,
+        get_targets,
+        leadgen_hints,
+    )
+
+    checkers = [item for item in items if isinstance(item, ContentCheckerItem)]
+    if not checkers:
+        return
+    active: dict[str, str] = {}
+    if isinstance(page, Page):
+        try:
+            hints = leadgen_hints(page, get_targets(page))
+        except Exception:  # a failing check must never break the userbar
+            logger.exception("Lead-generation checks failed for %r", page)
+        else:
+            for hint in hints:
+                relevant = hint.id in CHECKS_PANEL_HINTS and hint.level in (
+                    WARNING,
+                    POOR,
+                )
+                if relevant and active.get(hint.id) != POOR:
+                    active[hint.id] = hint.level
+    rules = [
+        {
+            "id": checks_rule_id(hint_id),
+            "impact": "serious" if active.get(hint_id) == POOR else "moderate",
+            "selector": "body" if hint_id in active else INACTIVE_SELECTOR,
+            "tags": ["wagtail-leadgen"],
+            "all": [],
+            "any": [FAILING_CHECK["id"]],
+            "none": [],
+            "enabled": True,
+        }
+        for hint_id in CHECKS_PANEL_HINTS
+    ]
+    messages = {
+        checks_rule_id(hint_id): {
+            "error_name": str(HINT_TEXTS[hint_id][0]),
+            "help_text": str(HINT_TEXTS[hint_id][1]),
+        }
+        for hint_id in CHECKS_PANEL_HINTS
+    }
+    rule_ids = [rule["id"] for rule in rules]
+    for item in checkers:
+        item.axe_custom_rules = [*item.axe_custom_rules, *rules]
+        item.axe_custom_checks = [*item.axe_custom_checks, FAILING_CHECK]
+        item.axe_messages = {**item.axe_messages, **messages}
+        # A falsy runOnly runs every rule already; a list names rules to run.
+        if item.axe_run_only:
+            item.axe_run_only = [*item.axe_run_only, *rule_ids]

@@ -1,0 +1,293 @@
+"""Admin views of the content hints: the live endpoint and the report.
+
+``page_hints_view`` / ``new_page_hints_view`` take the page editor's *unsaved*
+form (posted by hints.js), build the page from it the way Wagtail's preview
+does (``wagtail.admin.views.pages.preview``), and answer with the hints as
+JSON. Nothing is saved. The user must be allowed to edit the page (to add it,
+for a new page); anyone else gets 403, anonymous visitors the login page.
+
+``ContentHintsReportView`` lists the lead-generation pages with their hint
+summary, sortable, and exports it as CSV or XLSX.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+import swapper
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from wagtail.admin.forms.models import WagtailAdminModelForm
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views.reports import ReportView
+from wagtail.models import get_page_models
+from wagtail.permissions import policy_registry
+
+from ..services.content import page_hints, page_language
+
+Page = swapper.load_model("wagtailcore", "Page")
+
+
+# -- Live endpoint ------------------------------------------------------------------
+def _bind_form(request: HttpRequest, page: Any, parent: Any):
+    """The page's edit form bound to the posted data, as the preview does it."""
+    form_class = page.get_edit_handler().get_form_class()
+    data = request.POST.copy()
+    if not data.get("title"):
+        data["title"] = gettext("Placeholder title")
+    if not data.get("slug"):
+        data["slug"] = str(uuid.uuid4())
+    return form_class(data, instance=page, parent_page=parent, for_user=request.user)
+
+
+def _hints_response(request: HttpRequest, page: Any, parent: Any) -> JsonResponse:
+    form = _bind_form(request, page, parent)
+    if isinstance(form, WagtailAdminModelForm):
+        form.defer_required_fields()
+    # Validation fills form.instance with every valid field, even when another
+    # field has an error; parental many-to-many fields are set in memory only.
+    valid = form.is_valid()
+    form.save_cluster_m2m()
+    unsaved = form.instance
+    site = parent.get_site() if parent is not None else None
+    result = page_hints(unsaved, language=page_language(unsaved), site=site).as_dict()
+    result["valid"] = valid
+    result["invalid_fields"] = sorted(form.errors) if not valid else []
+    response = JsonResponse(result)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _forbidden() -> JsonResponse:
+    # A plain 403, also for non-XHR requests (where Wagtail's admin would turn a
+    # PermissionDenied into a redirect to the dashboard).
+    return JsonResponse({"error": gettext("You cannot edit this page.")}, status=403)
+
+
+@require_POST
+def page_hints_view(request: HttpRequest, page_id: int) -> JsonResponse:
+    """Hints for the unsaved edit form of an existing page."""
+    page = get_object_or_404(
+        Page.objects.select_related("latest_revision"), id=page_id
+    ).get_latest_revision_as_object()
+    if not page.permissions_for_user(request.user).can_edit():
+        return _forbidden()
+    return _hints_response(request, page, page.get_parent().specific)
+
+
+@require_POST
+def new_page_hints_view(
+    request: HttpRequest,
+    content_type_app_name: str,
+    content_type_model_name: str,
+    parent_page_id: int,
+) -> JsonResponse:
+    """Hints for the form of a page being created under ``parent_page_id``."""
+    try:
+        content_type = ContentType.objects.get_by_natural_key(
+            content_type_app_name, content_type_model_name
+        )
+    except ContentType.DoesNotExist as error:
+        raise Http404 from error
+    page_class = content_type.model_class()
+    if page_class not in get_page_models():
+        raise Http404
+    parent = get_object_or_404(Page, id=parent_page_id).specific
+    if not parent.permissions_for_user(request.user).can_add_subpage():
+        return _forbidden()
+    page = page_class(locale_id=parent.locale_id)
+    # A realistic tree position, as Wagtail's preview-on-create sets it.
+    page.depth = parent.depth + 1
+    if parent.is_leaf():
+        page.path = page._get_path(parent.path, page.depth, 1)
+    else:
+        page.path = parent.get_last_child()._inc_path()
+    return _hints_response(request, page, parent)
+
+
+# -- Report ---------------------------------------------------------------------------
+def lead_generation_page_models() -> list[type]:
+    """Page types listed in the report: lead capture and thank-you pages, and
+    any page type whose editor has the ``ContentHintsPanel``."""
+    from ..models.mixins import LeadCaptureMixin, ThankYouMixin
+    from ..panels import find_hints_panel
+
+    return [
+        model
+        for model in get_page_models()
+        if issubclass(model, (LeadCaptureMixin, ThankYouMixin))
+        or find_hints_panel(model) is not None
+    ]
+
+
+class HintsRow:
+    """One page of the report, with its hint summary."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.pk = page.pk
+        self.title = page.get_admin_display_title()
+        self.page_type = str(page.specific_class._meta.verbose_name).capitalize()
+        self.status = page.status_string
+        draft = (
+            page.get_latest_revision_as_object()
+            if page.has_unpublished_changes
+            else page
+        )
+        result = page_hints(draft)
+        analysis = result.analysis
+        self.words = analysis.words
+        self.reading_time_minutes = analysis.reading_time_minutes
+        self.readability = analysis.readability
+        self.readability_formula = analysis.readability_formula or ""
+        self.warnings = result.warnings
+        self.poor = result.poor
+        self.form_fields = result.form_fields
+        self.issues = [
+            hint.message for hint in result.hints if hint.level in ("warning", "poor")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+SORT_KEYS = {
+    "title": lambda row: row.title.lower(),
+    "page_type": lambda row: row.page_type.lower(),
+    "words": lambda row: row.words,
+    "readability": lambda row: row.readability,
+    "warnings": lambda row: row.warnings,
+    "poor": lambda row: row.poor,
+    "form_fields": lambda row: row.form_fields,
+}
+
+
+class ContentHintsReportView(ReportView):
+    """Lead-generation pages with words, readability, warnings and form length."""
+
+    page_title = _("Content hints")
+    header_icon = "glasses"
+    template_name = "wagtail_leadgen/admin/hints_report.html"
+    index_url_name = "wagtail_leadgen_hints:report"
+    index_results_url_name = "wagtail_leadgen_hints:report_results"
+    model = Page
+    any_permission_required = ["add", "change", "publish"]
+    default_ordering = "-poor"
+    paginate_by = 50
+    columns = [
+        TitleColumn(
+            "title",
+            label=_("Title"),
+            url_name="wagtailadmin_pages:edit",
+            sort_key="title",
+        ),
+        Column("page_type", label=_("Type"), sort_key="page_type"),
+        Column("status", label=_("Status")),
+        Column("words", label=_("Words"), sort_key="words"),
+        Column(
+            "readability",
+            label=_("Readability"),
+            accessor=lambda row: "–" if row.readability is None else row.readability,
+            sort_key="readability",
+        ),
+        Column("poor", label=_("Poor"), sort_key="poor"),
+        Column("warnings", label=_("Warnings"), sort_key="warnings"),
+        Column("form_fields", label=_("Form fields"), sort_key="form_fields"),
+    ]
+    list_export = [
+        "title",
+        "page_type",
+        "status",
+        "words",
+        "reading_time_minutes",
+        "readability",
+        "readability_formula",
+        "poor",
+        "warnings",
+        "form_fields",
+        "issues",
+    ]
+    export_headings = {
+        "title": _("Title"),
+        "page_type": _("Type"),
+        "status": _("Status"),
+        "words": _("Words"),
+        "reading_time_minutes": _("Reading time (min)"),
+        "readability": _("Readability"),
+        "readability_formula": _("Formula"),
+        "poor": _("Poor"),
+        "warnings": _("Warnings"),
+        "form_fields": _("Form fields"),
+        "issues": _("Issues"),
+    }
+
+    def get_filename(self) -> str:
+        return "content-hints-{}".format(datetime.date.today().strftime("%Y-%m-%d"))
+
+    @cached_property
+    def pages(self):
+        models = lead_generation_page_models()
+        content_types = (
+            ContentType.objects.get_for_models(*models).values() if models else []
+        )
+        policy = self.permission_policy
+        return (
+            policy.instances_user_has_any_permission_for(
+                self.request.user, ["change", "publish"]
+            )
+            .filter(content_type__in=list(content_types))
+            .specific()
+        )
+
+    def get_queryset(self) -> list[HintsRow]:
+        rows = sorted((HintsRow(page) for page in self.pages), key=SORT_KEYS["title"])
+        ordering = self.ordering or self.default_ordering
+        key = SORT_KEYS[ordering.lstrip("-")]
+        descending = ordering.startswith("-")
+        known = [row for row in rows if key(row) is not None]
+        unknown = [row for row in rows if key(row) is None]
+        # Sorting is stable: ties stay in title order. Rows without a value
+        # (no readability score, no form) always come last.
+        known.sort(key=key, reverse=descending)
+        return known + unknown
+
+    def get_valid_orderings(self) -> list[str]:
+        return [*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]
+
+
+class HintsReportMenuItem(MenuItem):
+    """Shown to users who may use the page explorer, like Wagtail's page reports."""
+
+    def is_shown(self, request: HttpRequest) -> bool:
+        return policy_registry.get_by_type(Page).user_has_any_permission(
+            request.user, ["add", "change", "publish"]
+        )
+
+
+def admin_urls() -> list:
+    """Registered under the admin by ``wagtail_hooks`` (namespace ``wagtail_leadgen_hints``)."""
+    from django.urls import include, path
+
+    patterns = [
+        path("page/<int:page_id>/", page_hints_view, name="page"),
+        path(
+            "new/<slug:content_type_app_name>/<slug:content_type_model_name>/<int:parent_page_id>/",
+            new_page_hints_view,
+            name="new",
+        ),
+        path("report/", ContentHintsReportView.as_view(), name="report"),
+        path(
+            "report/results/",
+            ContentHintsReportView.as_view(results_only=True),
+            name="report_results",
+        ),
+    ]
+    return [path("leadgen/hints/", include((patterns, "wagtail_leadgen_hints")))]
