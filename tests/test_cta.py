@@ -49,5 +49,5 @@ def test_a_cta_needs_exactly_one_valid_target(targets):
 def test_the_cta_block_renders_a_button_in_content():
     cta = make_cta(label="Get the guide", description="Free PDF")
     html = CTABlock().render(CTABlock().to_python({"cta": cta.pk}))
-    assert 'href="https://example.com/guide/"' in html
+    assert f'href="/leadgen/cta/{cta.pk}/"' in html  # counted, then redirected
     assert "Get the guide" in html and "Free PDF" in html

@@ -58,6 +58,117 @@ DEFAULTS: dict[str, Any] = {
         "script-src 'self'; form-action 'self'; frame-ancestors 'self'; "
         "base-uri 'self'; object-src 'none'"
     ),
+    # -- Content hints (R5, R6), see docs/content-hints.md ----------------------
+    # Targets per page type. Sections: "default" (every page), the profiles
+    # "content" (a site's own pages, e.g. articles carrying CTAs), "landing",
+    # "ebook", "thank_you", and any model label ("blog.articlepage"). A site's
+    # dict is merged over these section by section, target by target, so it
+    # only names what it changes; an unknown section or target is an error.
+    "CONTENT_TARGETS": {
+        "default": {
+            # Readability is not scored under this many words (too noisy).
+            "MIN_WORDS_FOR_READABILITY": 100,
+            # Score above READABILITY_GOOD: easy; from READABILITY_FAIR: fair;
+            # below: hard (Flesch-family scale, 0-100).
+            "READABILITY_GOOD": 60,
+            "READABILITY_FAIR": 50,
+            # A sentence over LONG_SENTENCE_WORDS words is long; at most this
+            # share of the sentences should be.
+            "LONG_SENTENCE_WORDS": 20,
+            "LONG_SENTENCES_MAX_SHARE": 0.25,
+            "PARAGRAPH_MAX_WORDS": 150,
+            # At least one subheading every N words.
+            "SUBHEADING_EVERY_WORDS": 300,
+            # Length: below WORDS_GOOD warns, from WORDS_EXCELLENT is excellent,
+            # above WORDS_MAX is too long for the page type. None: no target.
+            "WORDS_GOOD": None,
+            "WORDS_EXCELLENT": None,
+            "WORDS_MAX": None,
+            # Form length, email included: up to FORM_FIELDS_GOOD is good, from
+            # FORM_FIELDS_POOR is poor, in between warns.
+            "FORM_FIELDS_GOOD": 4,
+            "FORM_FIELDS_POOR": 7,
+            # The offer is described in the first content field, above the form.
+            "OFFER_ABOVE_FORM": False,
+            "META_DESCRIPTION": True,
+        },
+        # The source's figures for content that ranks: ~1,000 words as a floor,
+        # 2,500+ ranking best.
+        "content": {"WORDS_GOOD": 1000, "WORDS_EXCELLENT": 2500},
+        "landing": {"WORDS_MAX": 500, "OFFER_ABOVE_FORM": True},
+        "ebook": {"WORDS_MAX": 300, "OFFER_ABOVE_FORM": True},
+        "thank_you": {"WORDS_MAX": 150, "META_DESCRIPTION": False},
+    },
+    # Silent reading speed by language (words per minute) for reading times:
+    # Brysbaert (2019), the table Wagtail's own Checks panel uses. Merged over
+    # by a site's dict; other languages use "en".
+    "READING_WORDS_PER_MINUTE": {
+        "ar": 181,
+        "de": 260,
+        "en": 238,
+        "es": 278,
+        "fi": 195,
+        "fr": 214,
+        "he": 224,
+        "it": 285,
+        "ko": 226,
+        "nl": 228,
+        "sv": 218,
+        "zh": 260,
+    },
+    # KPI dashboard: count views of lead pages per day (no cookie, no IP).
+    "COUNT_PAGE_VIEWS": True,
+    # A request whose User-Agent contains one of these words (any case) is a
+    # bot and is not counted; an empty User-Agent is never counted either.
+    "EXCLUDED_USER_AGENTS": (
+        "bot",
+        "crawl",
+        "spider",
+        "slurp",
+        "preview",
+        "headless",
+        "curl",
+        "wget",
+        "python-requests",
+        "python-urllib",
+        "httpx",
+        "aiohttp",
+        "go-http-client",
+        "okhttp",
+        "java/",
+        "libwww",
+        "scrapy",
+        "facebookexternalhit",
+        "lighthouse",
+        "pingdom",
+        "uptime",
+    ),
+    # The report's default date range (days, today included) and longest range.
+    "DASHBOARD_DEFAULT_DAYS": 30,
+    "DASHBOARD_MAX_DAYS": 366,
+    # Lead maturity (hot / warm / cold), see docs/leads-inbox.md. A lead scores
+    # points for each signal; the score, compared with HOT_AT and WARM_AT, gives
+    # its level. Keys left out of a site's MATURITY dict keep these defaults.
+    "MATURITY": {
+        # Last contact within N days -> points; the first matching step counts.
+        "RECENCY_POINTS": ((7, 3), (30, 2), (90, 1)),
+        # At least N submissions -> points; the first matching step counts.
+        "SUBMISSIONS_POINTS": ((3, 2), (2, 1)),
+        # At least one gated document actually downloaded.
+        "DOWNLOAD_POINTS": 1,
+        # A marketing consent (not the offer itself) currently granted.
+        "OPT_IN_POINTS": 1,
+        # A phone number left in a form: the person asks to be called back.
+        "CALL_BACK_POINTS": 3,
+        # Score thresholds; below WARM_AT a lead is cold.
+        "HOT_AT": 6,
+        "WARM_AT": 3,
+        # No contact for longer than this: cold, whatever the other signals.
+        "COLD_AFTER_DAYS": 180,
+    },
+    # Dotted path to a function ``classify(lead, signals) -> "hot" | "warm" |
+    # "cold"`` used instead of the scoring above. None: the built-in scoring.
+    "MATURITY_CLASSIFIER": None,
 }
 
 

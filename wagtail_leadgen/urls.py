@@ -2,10 +2,12 @@
 
 from django.urls import path
 
-from .views import public
+from .views import public, tracking
 
 app_name = "wagtail_leadgen"
 
 urlpatterns = [
     path("download/<str:token>/", public.download, name="download"),
+    path("cta/<int:pk>/", tracking.cta_click, name="cta_click"),
+    path("cta/<int:pk>/ping/", tracking.cta_ping, name="cta_ping"),
 ]

@@ -56,3 +56,80 @@ def refuse_gated_documents_outside_token_view(document, request):
         "wagtailadmin.access_admin"
     ):
         raise Http404
+
+
+# -- KPI dashboard (R7) ---------------------------------------------------------------
+@hooks.register("register_admin_urls")
+def register_dashboard_urls():
+    from django.urls import path
+
+    from .views.dashboard import KPIReportView
+
+    return [
+        path(
+            "leadgen/kpis/",
+            KPIReportView.as_view(),
+            name="wagtail_leadgen_dashboard",
+        )
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_dashboard_menu_item():
+    from django.urls import reverse
+
+    from .views.dashboard import ReportMenuItem
+
+    return ReportMenuItem(
+        _("Lead generation KPIs"),
+        reverse("wagtail_leadgen_dashboard"),
+        name="leadgen-kpis",
+        icon_name="table",
+        order=600,
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def add_dashboard_panel(request, panels):
+    from .views.dashboard import add_top_pages_panel
+
+    add_top_pages_panel(request, panels)
+
+
+@hooks.register("register_log_actions")
+def register_lead_log_actions(actions):
+    """Audit-log actions for viewing and exporting leads (R19)."""
+    from .views.admin import register_lead_log_actions as register
+
+    register(actions)
+
+
+# -- Content hints (R5, R6) -------------------------------------------------------------
+@hooks.register("register_admin_urls")
+def register_content_hints_urls():
+    from .views.hints import admin_urls
+
+    return admin_urls()
+
+
+@hooks.register("register_reports_menu_item")
+def register_content_hints_menu_item():
+    from django.urls import reverse
+
+    from .views.hints import HintsReportMenuItem
+
+    return HintsReportMenuItem(
+        _("Content hints"),
+        reverse("wagtail_leadgen_hints:report"),
+        name="leadgen-content-hints",
+        icon_name="glasses",
+        order=650,
+    )
+
+
+@hooks.register("construct_wagtail_userbar")
+def add_lead_generation_checks(request, items, page):
+    """Feed the lead-generation checks to Wagtail's Checks panel and userbar."""
+    from .panels import add_leadgen_checks
+
+    add_leadgen_checks(request, items, page)

@@ -141,6 +141,9 @@ class LeadCaptureMixin(models.Model):
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "POST":
             return with_csp(self.serve_submission(request))
+        from ..services.metrics import count_page_view
+
+        count_page_view(request, self)  # one query; GET by people only
         context = self.get_context(request, *args, **kwargs)
         context["form"] = self.get_form(request=request)
         return with_csp(TemplateResponse(request, self.get_template(request), context))
