@@ -3,6 +3,7 @@
 Running it again changes nothing that already exists.
 """
 
+from datetime import timedelta
 from io import BytesIO
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Collection, CollectionViewRestriction, Page, Site
@@ -23,10 +25,15 @@ from wagtail_leadgen.models import (
     ConsentPurpose,
     EbookPage,
     LandingPage,
+    Lead,
     LeadgenSiteSettings,
     LegalBasis,
+    PageViewDay,
+    Submission,
     ThankYouPage,
 )
+from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
+from wagtail_leadgen.services.classification import reclassify
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "changeme"  # noqa: S105 - the documented demo login, as in bakerydemo
@@ -45,6 +52,7 @@ class Command(BaseCommand):
         ebook = self.ensure_ebook(home, document, purposes)
         landing = self.ensure_landing(home, purposes)
         self.ensure_home_ctas(home, ebook, landing)
+        self.ensure_demo_activity(ebook, landing, purposes)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         base_url = django_settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         self.stdout.write(
@@ -254,6 +262,59 @@ class Command(BaseCommand):
         landing.thank_you_page = thank_you
         landing.save_revision().publish()
         return landing
+
+    def ensure_demo_activity(self, ebook, landing, purposes):
+        """A month of sample traffic and leads, so the inbox and the dashboard
+        have something to show. Leads go through the real capture service."""
+        if Lead.objects.exists():
+            return
+        today = timezone.localdate()
+        pages = (ebook, landing)
+        for offset in range(30):
+            day = today - timedelta(days=offset)
+            for index, page in enumerate(pages):
+                views = 40 + (offset * 7 + index * 13) % 35
+                PageViewDay.objects.create(page=page, day=day, views=views)
+        people = [
+            ("Camille", "Martin", "Atelier Martin", "fr"),
+            ("Louis", "Bernard", "Bernard & Fils", "fr"),
+            ("Emma", "Dubois", "", "fr"),
+            ("Noah", "Smith", "Smith Consulting", "en"),
+            ("Léa", "Petit", "Petit Studio", "fr"),
+            ("Olivia", "Jones", "", "en"),
+            ("Hugo", "Moreau", "Moreau Conseil", "fr"),
+            ("Chloé", "Laurent", "", "fr"),
+        ]
+        for number, (first, last, company, language) in enumerate(people):
+            page = pages[number % 2]
+            answers = {"first_name": first}
+            if page is landing and company:
+                answers["company"] = company
+            decisions = {
+                purpose: purpose.is_offer or number % 3 == 0
+                for purpose in page.get_purposes()
+            }
+            result = capture_lead(
+                context=SubmissionContext(
+                    page=page,
+                    language=language,
+                    utm={"utm_source": "newsletter", "utm_campaign": "autumn-guide"}
+                    if number % 2
+                    else {},
+                ),
+                email=f"{first}.{last}@example.com".lower().replace("é", "e"),
+                answers=answers,
+                decisions=decisions,
+                shown_versions={},
+                destinations=page.get_crm_destinations(),
+                document=page.get_gated_document(),
+            )
+            submitted = timezone.now() - timedelta(days=number * 3, hours=number)
+            Submission.objects.filter(pk=result.submission.pk).update(
+                created_at=submitted
+            )
+            Lead.objects.filter(pk=result.lead.pk).update(last_contact_at=submitted)
+            reclassify(Lead.objects.get(pk=result.lead.pk))
 
     def ensure_home_ctas(self, home, ebook, landing):
         if home.body:
