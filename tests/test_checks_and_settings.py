@@ -56,3 +56,20 @@ def test_a_gated_document_in_a_public_collection_is_reported():
 @override_settings(WAGTAILDOCS_SERVE_METHOD="redirect")
 def test_redirect_document_serving_is_warned_about():
     assert [e.id for e in check_document_serving(None)] == ["wagtail_leadgen.W002"]
+
+
+@pytest.mark.parametrize(
+    "leadgen",
+    [
+        {"MATURITY": {"HOT_SCORE": "high"}},
+        {"MATURITY_CLASSIFIER": "no.such.classifier"},
+        {"CONTENT_TARGETS": {"landng": {"min_words": 10}}},
+    ],
+)
+def test_editorial_settings_are_checked_at_start_up(leadgen):
+    from wagtail_leadgen.checks import check_editorial_settings
+
+    with override_settings(WAGTAIL_LEADGEN=leadgen):
+        assert [e.id for e in check_editorial_settings(None)] == [
+            "wagtail_leadgen.E007"
+        ]

@@ -732,7 +732,7 @@ def page_profile(model: type | None) -> str:
     return CONTENT
 
 
-def _validated_user_targets() -> dict[str, dict[str, Any]]:
+def validated_content_targets() -> dict[str, dict[str, Any]]:
     user = leadgen_settings.CONTENT_TARGETS
     if user is DEFAULTS["CONTENT_TARGETS"] or not user:
         return {}
@@ -762,7 +762,7 @@ def get_targets(page_or_model: Any) -> dict[str, Any]:
     model = page_or_model if isinstance(page_or_model, type) else type(page_or_model)
     if not issubclass(model, Page):
         model = None
-    user = _validated_user_targets()
+    user = validated_content_targets()
     defaults = DEFAULTS["CONTENT_TARGETS"]
     sections = ["default", page_profile(model)]
     if model is not None:
