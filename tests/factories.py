@@ -142,3 +142,17 @@ def make_lead(email: str = "ann@example.com", *, page=None, **kwargs):
     kwargs.setdefault("decisions", {})
     kwargs.setdefault("shown_versions", {})
     return capture_lead(context=context, email=email, **kwargs)
+
+
+def make_staff(*codenames: str, username: str = "staff"):
+    """A staff user in a group with admin access and the given permissions."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    user = get_user_model().objects.create_user(username, f"{username}@corp.test", "pw")
+    group = Group.objects.create(name=f"group-{username}")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for codename in codenames:
+        group.permissions.add(Permission.objects.get(codename=codename))
+    user.groups.add(group)
+    return user

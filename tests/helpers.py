@@ -13,3 +13,12 @@ def form_data(client, page, **answers) -> dict:
         rf'name="{TOKEN_FIELD}" value="([^"]+)"', response.content.decode()
     ).group(1)
     return {TOKEN_FIELD: token, **answers}
+
+
+def assert_denied(response) -> None:
+    """Wagtail answers a permission refusal with a redirect to the dashboard."""
+    from django.urls import reverse
+
+    assert response.status_code in (302, 403)
+    if response.status_code == 302:
+        assert response.url == reverse("wagtailadmin_home")

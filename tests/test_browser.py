@@ -23,24 +23,11 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def wagtail_tree():
-    """Transactional tests flush the rows Wagtail's data migrations created
-    (root collection, root page, default site); put them back when missing."""
-    from wagtail.models import Collection, Locale, Page, Site
-
-    if not Collection.objects.exists():
-        Collection.add_root(name="Root")
-    if not Site.objects.exists():
-        locale, _ = Locale.objects.get_or_create(language_code="en")
-        root = Page.add_root(title="Root", slug="root", locale=locale)
-        home = root.add_child(
-            instance=Page(title="Welcome", slug="home", locale=locale)
-        )
-        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("wagtail_tree"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,13 @@ from django.contrib.auth import get_user_model
 from wagtail.rich_text import RichText
 
 from .factories import make_landing_page
-from .test_browser import browser, wagtail_tree  # noqa: F401 - shared fixtures
+from .test_browser import browser  # noqa: F401 - the shared browser fixture
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("wagtail_tree"),
+]
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs/images/hints-panel.png"
 BODY = (

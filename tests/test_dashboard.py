@@ -5,8 +5,6 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +12,8 @@ from django.utils import timezone
 from wagtail_leadgen.charts import line_chart, nice_ticks
 from wagtail_leadgen.models import PageViewDay, Submission
 
-from .factories import make_landing_page
+from .factories import make_landing_page, make_staff
+from .helpers import assert_denied
 
 pytestmark = pytest.mark.django_db
 
@@ -107,28 +106,11 @@ def test_ticks_are_round_numbers(maximum, ticks):
 
 
 # -- Permissions ------------------------------------------------------------------
-def staff(*codenames, username="staff"):
-    user = get_user_model().objects.create_user(
-        username, f"{username}@example.com", "pw"
-    )
-    group = Group.objects.create(name=f"Group {username}")
-    group.permissions.add(Permission.objects.get(codename="access_admin"))
-    for codename in codenames:
-        group.permissions.add(Permission.objects.get(codename=codename))
-    user.groups.add(group)
-    return user
-
-
-def assert_denied(response):
-    """Wagtail answers a permission refusal with a redirect to the dashboard."""
-    assert response.status_code in (302, 403)
-    if response.status_code == 302:
-        assert response.url == reverse("wagtailadmin_home")
 
 
 @pytest.fixture
 def viewer(client):
-    client.force_login(staff("view_lead"))
+    client.force_login(make_staff("view_lead"))
     return client
 
 
@@ -143,7 +125,7 @@ def landing():
 
 
 def test_page_editors_without_lead_permission_cannot_see_the_report(client, landing):
-    client.force_login(staff("add_page", "change_page"))
+    client.force_login(make_staff("add_page", "change_page"))
     assert_denied(client.get(reverse(REPORT)))
     home = client.get(reverse("wagtailadmin_home")).content.decode()
     assert "leadgen-top-pages" not in home
@@ -229,5 +211,5 @@ def sidebar(client) -> str:
 
 def test_the_report_is_in_the_reports_menu_for_viewers_only(client, viewer):
     assert '"name": "leadgen-kpis"' in sidebar(viewer)
-    client.force_login(staff("change_page", username="editor"))
+    client.force_login(make_staff("change_page", username="editor"))
     assert '"name": "leadgen-kpis"' not in sidebar(client)

@@ -1,8 +1,6 @@
 """Admins see every delivery and can retry; nobody without permission sees leads."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.test import override_settings
 from django.urls import reverse
 
@@ -10,7 +8,8 @@ from wagtail_leadgen.crm.base import TransientCRMError
 from wagtail_leadgen.models import Delivery
 from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
 
-from .factories import make_landing_page
+from .factories import make_landing_page, make_staff
+from .helpers import assert_denied
 
 pytestmark = pytest.mark.django_db
 
@@ -24,23 +23,6 @@ FAILING = {
         }
     }
 }
-
-
-def staff(*codenames):
-    user = get_user_model().objects.create_user("staff", "s@example.com", "pw")
-    group = Group.objects.create(name="Sales")
-    group.permissions.add(Permission.objects.get(codename="access_admin"))
-    for codename in codenames:
-        group.permissions.add(Permission.objects.get(codename=codename))
-    user.groups.add(group)
-    return user
-
-
-def assert_denied(response):
-    """Wagtail answers a permission refusal with a redirect to the dashboard."""
-    assert response.status_code in (302, 403)
-    if response.status_code == 302:
-        assert response.url == reverse("wagtailadmin_home")
 
 
 @pytest.fixture
@@ -62,14 +44,14 @@ def delivery():
 
 @override_settings(WAGTAIL_LEADGEN=FAILING)
 def test_page_editors_without_lead_permissions_see_no_leads(client, delivery):
-    client.force_login(staff())
+    client.force_login(make_staff())
     for name in ("wagtail_leadgen_lead:index", "wagtail_leadgen_delivery:index"):
         assert_denied(client.get(reverse(name)))
 
 
 @override_settings(WAGTAIL_LEADGEN=FAILING)
 def test_the_lead_page_shows_its_deliveries_and_errors(client, delivery):
-    client.force_login(staff("view_lead", "view_delivery"))
+    client.force_login(make_staff("view_lead", "view_delivery"))
     lead_id = delivery.submission.lead_id
     html = client.get(
         reverse("wagtail_leadgen_lead:inspect", args=[lead_id])
@@ -82,7 +64,7 @@ def test_the_lead_page_shows_its_deliveries_and_errors(client, delivery):
 
 @override_settings(WAGTAIL_LEADGEN=FAILING)
 def test_viewers_cannot_edit_or_retry(client, delivery):
-    client.force_login(staff("view_lead", "view_delivery"))
+    client.force_login(make_staff("view_lead", "view_delivery"))
     assert_denied(
         client.get(reverse("wagtail_leadgen_delivery:edit", args=[delivery.pk]))
     )
@@ -96,7 +78,7 @@ def test_viewers_cannot_edit_or_retry(client, delivery):
 def test_an_admin_with_change_permission_retries_a_failed_delivery(
     client, delivery, django_capture_on_commit_callbacks
 ):
-    client.force_login(staff("view_lead", "view_delivery", "change_delivery"))
+    client.force_login(make_staff("view_lead", "view_delivery", "change_delivery"))
     inspect = client.get(
         reverse("wagtail_leadgen_delivery:inspect", args=[delivery.pk])
     )

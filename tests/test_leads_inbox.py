@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,29 +14,12 @@ from wagtail_leadgen.models import Delivery, Lead, Submission
 from wagtail_leadgen.services.capture import SubmissionContext, quarantine_spam
 from wagtail_leadgen.services.consent import withdraw_consent
 
-from .factories import make_landing_page, make_lead, make_purpose
+from .factories import make_landing_page, make_lead, make_purpose, make_staff
+from .helpers import assert_denied
 
 pytestmark = pytest.mark.django_db
 
 INDEX = "wagtail_leadgen_lead:index"
-
-
-def staff(*codenames, username="staff"):
-    """A staff user in a group with admin access and the given permissions."""
-    user = get_user_model().objects.create_user(username, f"{username}@corp.test", "pw")
-    group = Group.objects.create(name=f"group-{username}")
-    group.permissions.add(Permission.objects.get(codename="access_admin"))
-    for codename in codenames:
-        group.permissions.add(Permission.objects.get(codename=codename))
-    user.groups.add(group)
-    return user
-
-
-def assert_denied(response):
-    """Wagtail answers a permission refusal with a redirect to the dashboard."""
-    assert response.status_code in (302, 403)
-    if response.status_code == 302:
-        assert response.url == reverse("wagtailadmin_home")
 
 
 def emails(response) -> set[str]:
@@ -48,7 +30,7 @@ def emails(response) -> set[str]:
 
 @pytest.fixture
 def viewer(client):
-    client.force_login(staff("view_lead"))
+    client.force_login(make_staff("view_lead"))
     return client
 
 
@@ -304,7 +286,7 @@ def test_the_lead_page_flags_a_wording_that_no_longer_matches_its_fingerprint(
 def test_without_view_permission_the_inbox_and_lead_pages_are_refused(client):
     lead = make_lead().lead
     client.force_login(
-        staff("add_page", "change_page", "publish_page", "view_delivery")
+        make_staff("add_page", "change_page", "publish_page", "view_delivery")
     )
     assert_denied(client.get(reverse(INDEX)))
     assert_denied(client.get(reverse(INDEX), {"export": "csv"}))
@@ -334,7 +316,7 @@ def test_only_view_and_export_permissions_are_offered_for_leads():
 
 
 def test_viewing_a_lead_is_in_the_audit_log_without_personal_data(client):
-    user = staff("view_lead")
+    user = make_staff("view_lead")
     client.force_login(user)
     lead = make_lead("ann@example.com", answers={"first_name": "Ann"}).lead
     client.get(reverse(INDEX))  # the list alone is not an access to one person

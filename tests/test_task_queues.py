@@ -98,23 +98,6 @@ needs_db_queue = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def wagtail_rows():
-    """Transactional tests flush the rows Wagtail's data migrations created
-    (root collection, root page, default site); put them back when missing."""
-    from wagtail.models import Collection, Locale, Page, Site
-
-    if not Collection.objects.exists():
-        Collection.add_root(name="Root")
-    if not Site.objects.exists():
-        locale, _ = Locale.objects.get_or_create(language_code="en")
-        root = Page.add_root(title="Root", slug="root", locale=locale)
-        home = root.add_child(
-            instance=Page(title="Welcome", slug="home", locale=locale)
-        )
-        Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
-
-
 def run_db_worker() -> str:
     """``manage.py db_worker --batch``: run every ready task, then return."""
     out = StringIO()
@@ -144,7 +127,7 @@ def our_db_tasks():
 # The worker checks its connection between tasks (close_old_connections), as
 # a worker process does: the data must be committed, so this test is transactional.
 @pytest.mark.django_db(transaction=True)
-def test_the_database_queue_and_db_worker_deliver_a_lead_once(wagtail_rows):
+def test_the_database_queue_and_db_worker_deliver_a_lead_once(wagtail_tree):
     page = make_landing_page()
     with override_settings(TASKS=DB_TASKS, WAGTAIL_LEADGEN=crm()):
         delivery = submit(page)
@@ -170,7 +153,7 @@ def test_the_database_queue_and_db_worker_deliver_a_lead_once(wagtail_rows):
 
 @needs_db_queue
 @pytest.mark.django_db(transaction=True)
-def test_the_database_queue_defers_a_retry_to_the_next_attempt(wagtail_rows):
+def test_the_database_queue_defers_a_retry_to_the_next_attempt(wagtail_tree):
     page = make_landing_page()
     with override_settings(TASKS=DB_TASKS, WAGTAIL_LEADGEN=crm(fail_first=True)):
         delivery = submit(page)
