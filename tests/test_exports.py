@@ -19,8 +19,8 @@ from wagtail_leadgen.services.exports import (
     write_xlsx,
 )
 
-from .factories import make_landing_page, make_lead, make_purpose
-from .test_leads_inbox import assert_denied, staff
+from .factories import make_landing_page, make_lead, make_purpose, make_staff
+from .helpers import assert_denied
 
 INDEX = "wagtail_leadgen_lead:index"
 HEADINGS = [
@@ -127,7 +127,7 @@ def test_responses_are_never_cached():
 
 @pytest.fixture
 def exporter(client):
-    client.force_login(staff("view_lead", "export_lead"))
+    client.force_login(make_staff("view_lead", "export_lead"))
     return client
 
 
@@ -247,7 +247,7 @@ def test_invalid_filters_export_nothing(exporter):
 @pytest.mark.django_db
 def test_viewing_without_export_permission_cannot_export(client):
     make_lead()
-    client.force_login(staff("view_lead"))
+    client.force_login(make_staff("view_lead"))
     listing = client.get(reverse(INDEX))
     assert listing.status_code == 200
     assert b"Download CSV" not in listing.content
@@ -260,7 +260,7 @@ def test_viewing_without_export_permission_cannot_export(client):
 @pytest.mark.django_db
 def test_export_permission_alone_is_not_enough(client):
     make_lead()
-    client.force_login(staff("export_lead"))
+    client.force_login(make_staff("export_lead"))
     assert_denied(client.get(reverse(INDEX), {"export": "csv"}))
 
 
@@ -274,7 +274,7 @@ def test_with_both_permissions_the_buttons_show_and_exports_work(exporter):
 
 @pytest.mark.django_db
 def test_every_export_is_in_the_audit_log_per_lead_without_personal_data(client):
-    user = staff("view_lead", "export_lead")
+    user = make_staff("view_lead", "export_lead")
     client.force_login(user)
     ann = make_lead("ann@example.com", answers={"first_name": "Ann"}).lead
     bob = make_lead("bob@example.com").lead
