@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import BadHeaderError, EmailMessage
+from django.core.mail import EmailMessage
 from django.core.mail.utils import DNS_NAME
 from django.core.validators import validate_email
 from django.utils import translation
@@ -249,7 +249,8 @@ class EmailBackend(BaseCRMBackend):
         message = self.get_message(lead)
         try:
             sent = message.send(fail_silently=False)
-        except (BadHeaderError, ValueError) as exc:
+        # Django's BadHeaderError is a ValueError (and deprecated in Django 6.1).
+        except ValueError as exc:
             # Not retried: the same message would fail again.
             raise PermanentCRMError(
                 f"the mail could not be built: {type(exc).__name__}", backend=self.alias
