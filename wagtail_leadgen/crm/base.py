@@ -185,6 +185,40 @@ class BaseCRMBackend:
                     f"{self.setting_path(name)} must be True or False."
                 )
 
+    def answer_field_map(
+        self, name: str, *, remote: str, reserved: frozenset[str] = frozenset()
+    ) -> dict[str, str]:
+        """Validate an option mapping answer kinds to the CRM's field names.
+
+        Only mapped answers are sent (processors receive what the purpose
+        needs); two answers never go to one field, nor onto a ``reserved`` one.
+        """
+        from ..blocks import FORM_FIELD_KINDS
+
+        setting = self.setting_path(name)
+        value = self.options[name]
+        if not isinstance(value, Mapping):
+            raise CRMConfigurationError(
+                f"{setting} must be a dict of answer kind -> {remote} field name."
+            )
+        seen: set[str] = set()
+        for kind, field_name in value.items():
+            if kind not in FORM_FIELD_KINDS:
+                raise CRMConfigurationError(
+                    f"{setting} has an unknown answer kind {kind!r}; valid kinds: "
+                    f"{', '.join(FORM_FIELD_KINDS)}."
+                )
+            if not isinstance(field_name, str) or not field_name.strip():
+                raise CRMConfigurationError(
+                    f'{setting}["{kind}"] must be a {remote} field name.'
+                )
+            if field_name in reserved or field_name in seen:
+                raise CRMConfigurationError(
+                    f'{setting}["{kind}"] = {field_name!r} is already sent by the backend.'
+                )
+            seen.add(field_name)
+        return dict(value)
+
     def require_positive_seconds(self, *names: str) -> None:
         for name in names:
             value = self.options[name]

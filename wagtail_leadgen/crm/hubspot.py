@@ -55,13 +55,6 @@ def _epoch_milliseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
-def answer_kinds() -> list[str]:
-    """The answer kinds a form can collect (imported late: blocks import Wagtail)."""
-    from ..blocks import FORM_FIELD_KINDS
-
-    return list(FORM_FIELD_KINDS)
-
-
 class HubSpotBackend(BaseCRMBackend):
     """Submits each lead to a HubSpot form; erases contacts with GDPR delete.
 
@@ -120,35 +113,15 @@ class HubSpotBackend(BaseCRMBackend):
         return value.strip().lower()
 
     def _configure_field_map(self) -> dict[str, str]:
-        setting = self.setting_path("FIELD_MAP")
-        value = self.options["FIELD_MAP"]
-        if not isinstance(value, Mapping):
+        field_map = self.options["FIELD_MAP"]
+        if isinstance(field_map, Mapping) and "email" in field_map:
             raise CRMConfigurationError(
-                f"{setting} must be a dict of answer kind -> HubSpot property name."
+                f"{self.setting_path('FIELD_MAP')} must not map 'email': the address "
+                "is always sent as the 'email' property."
             )
-        kinds = answer_kinds()
-        seen: set[str] = {"email"}
-        for kind, prop in value.items():
-            if kind == "email":
-                raise CRMConfigurationError(
-                    f"{setting} must not map 'email': the address is always sent "
-                    "as the 'email' property."
-                )
-            if kind not in kinds:
-                raise CRMConfigurationError(
-                    f"{setting} has an unknown answer kind {kind!r}; valid kinds: "
-                    f"{', '.join(kinds)}."
-                )
-            if not isinstance(prop, str) or not prop.strip():
-                raise CRMConfigurationError(
-                    f'{setting}["{kind}"] must be a HubSpot property name.'
-                )
-            if prop in seen:
-                raise CRMConfigurationError(
-                    f"{setting} sends two values to the HubSpot property {prop!r}."
-                )
-            seen.add(prop)
-        return dict(value)
+        return self.answer_field_map(
+            "FIELD_MAP", remote="HubSpot property", reserved=frozenset({"email"})
+        )
 
     def _configure_subscription_types(self) -> dict[int | str, int]:
         setting = self.setting_path("SUBSCRIPTION_TYPES")

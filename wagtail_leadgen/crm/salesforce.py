@@ -66,13 +66,6 @@ _MAX_QUERY_PAGES = 50
 _USER_AGENT = "wagtail-leadgen"
 
 
-def answer_kinds() -> list[str]:
-    """The answer kinds a form can collect (imported late: blocks import Wagtail)."""
-    from ..blocks import FORM_FIELD_KINDS
-
-    return list(FORM_FIELD_KINDS)
-
-
 def soql_string(value: str) -> str:
     """A SOQL string literal: quotes, backslashes and line breaks escaped."""
     escaped = (
@@ -131,30 +124,9 @@ class SalesforceBackend(BaseCRMBackend):
         self._configure_rest()
 
     def _configure_field_map(self) -> dict[str, str]:
-        setting = self.setting_path("FIELD_MAP")
-        value = self.options["FIELD_MAP"]
-        if not isinstance(value, Mapping):
-            raise CRMConfigurationError(
-                f"{setting} must be a dict of answer kind -> Salesforce field name."
-            )
-        kinds = answer_kinds()
-        seen: set[str] = set()
-        for kind, name in value.items():
-            if kind not in kinds:
-                raise CRMConfigurationError(
-                    f"{setting} has an unknown answer kind {kind!r}; valid kinds: "
-                    f"{', '.join(kinds)}."
-                )
-            if not isinstance(name, str) or not name.strip():
-                raise CRMConfigurationError(
-                    f'{setting}["{kind}"] must be a Salesforce field name.'
-                )
-            if name in _RESERVED or name in seen:
-                raise CRMConfigurationError(
-                    f'{setting}["{kind}"] = {name!r} is already sent by the backend.'
-                )
-            seen.add(name)
-        return dict(value)
+        return self.answer_field_map(
+            "FIELD_MAP", remote="Salesforce", reserved=frozenset(_RESERVED)
+        )
 
     def _configure_lead_source(self) -> str:
         value = self.options["LEAD_SOURCE"]
