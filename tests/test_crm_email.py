@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import smtplib
-from datetime import UTC, datetime
 
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 
 from wagtail_leadgen.crm import build_backend
 from wagtail_leadgen.crm.base import (
-    ConsentItem,
     CRMConfigurationError,
     CRMError,
     LeadPayload,
@@ -19,7 +17,8 @@ from wagtail_leadgen.crm.base import (
 )
 from wagtail_leadgen.crm.email import EmailBackend, clean_header
 
-SUBMITTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+from .crm_payloads import consent_item, lead_payload
+
 ADMIN_URL = "https://www.example.com/admin/leadgen/leads/inspect/42/"
 SETTING = 'WAGTAIL_LEADGEN["CRM_BACKENDS"]["inbox"]["OPTIONS"]'
 ANSWERS = {
@@ -34,33 +33,15 @@ ANSWERS = {
 
 
 def make_lead(**kwargs) -> LeadPayload:
-    kwargs.setdefault("idempotency_key", "1b7e1a52-6d0e-4c43-9d8a-8f3f3c0f6b11")
-    kwargs.setdefault("delivery_id", 7)
-    kwargs.setdefault("submission_id", 5)
-    kwargs.setdefault("submitted_at", SUBMITTED_AT)
-    kwargs.setdefault("email", "ada@example.com")
     kwargs.setdefault("answers", dict(ANSWERS))
     kwargs.setdefault(
         "consents",
-        (
-            ConsentItem(
-                purpose_id=1,
-                purpose_name="Call-back",
-                legal_basis="contract",
-                granted=True,
-                wording="Call me back",
-                wording_sha256="0" * 64,
-                version=1,
-                decided_at=SUBMITTED_AT,
-            ),
-        ),
+        (consent_item(purpose_name="Call-back", wording="Call me back", version=1),),
     )
-    kwargs.setdefault("page_id", 3)
     kwargs.setdefault("page_title", "Request a call-back")
     kwargs.setdefault("page_url", "https://www.example.com/call-back/")
-    kwargs.setdefault("language", "en")
     kwargs.setdefault("admin_url", ADMIN_URL)
-    return LeadPayload(**kwargs)
+    return lead_payload(**kwargs)
 
 
 def make_backend(alias: str = "inbox", **options) -> EmailBackend:

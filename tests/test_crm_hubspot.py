@@ -19,6 +19,8 @@ from wagtail_leadgen.crm.base import (
 )
 from wagtail_leadgen.crm.hubspot import GENERIC_CONSENT_TEXT, HubSpotBackend
 
+from .crm_payloads import consent_item, lead_payload
+
 PORTAL_ID = "12345678"
 FORM_GUID = "78c2891f-ebdd-44c0-bd94-15c012bbbfbf"
 TOKEN = "pat-eu1-0000aaaa-1111-bbbb-2222-cccc3333dddd"
@@ -26,6 +28,7 @@ SUBMIT_URL = (
     f"https://api.hsforms.com/submissions/v3/integration/submit/{PORTAL_ID}/{FORM_GUID}"
 )
 GDPR_URL = "https://api.hubapi.com/crm/v3/objects/contacts/gdpr-delete"
+
 SUBMITTED_AT = datetime(2026, 3, 2, 9, 30, 15, 250000, tzinfo=UTC)
 OFFER_WORDING = "Send me the e-book\n\n<p>We email you the e-book you asked for.</p>"
 NEWSLETTER_WORDING = (
@@ -34,35 +37,17 @@ NEWSLETTER_WORDING = (
 
 
 def make_consent(**kwargs) -> ConsentItem:
-    kwargs.setdefault("purpose_id", 1)
-    kwargs.setdefault("purpose_name", "E-book")
-    kwargs.setdefault("legal_basis", "contract")
-    kwargs.setdefault("granted", True)
     kwargs.setdefault("wording", OFFER_WORDING)
-    kwargs.setdefault("wording_sha256", "0" * 64)
-    kwargs.setdefault("version", 3)
     kwargs.setdefault("decided_at", SUBMITTED_AT)
-    kwargs.setdefault("is_offer", kwargs["legal_basis"] == "contract")
-    return ConsentItem(**kwargs)
+    kwargs.setdefault("is_offer", kwargs.get("legal_basis", "contract") == "contract")
+    return consent_item(**kwargs)
 
 
 def make_lead(**kwargs) -> LeadPayload:
-    kwargs.setdefault("idempotency_key", "1b7e1a52-6d0e-4c43-9d8a-8f3f3c0f6b11")
-    kwargs.setdefault("delivery_id", 7)
-    kwargs.setdefault("submission_id", 5)
     kwargs.setdefault("submitted_at", SUBMITTED_AT)
-    kwargs.setdefault("email", "ada@example.com")
-    kwargs.setdefault(
-        "answers",
-        {"first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines"},
-    )
     kwargs.setdefault("consents", (make_consent(),))
-    kwargs.setdefault("page_id", 3)
-    kwargs.setdefault("page_title", "The e-book")
-    kwargs.setdefault("page_url", "https://www.example.com/e-book/")
-    kwargs.setdefault("language", "en")
     kwargs.setdefault("admin_url", "https://www.example.com/admin/leads/5/")
-    return LeadPayload(**kwargs)
+    return lead_payload(**kwargs)
 
 
 def make_backend(alias: str = "sales", **options) -> HubSpotBackend:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -20,42 +19,23 @@ from wagtail_leadgen.crm.base import (
 )
 from wagtail_leadgen.crm.salesforce import PLACEHOLDER, SalesforceBackend
 
+from .crm_payloads import consent_item, lead_payload
+
 ORG_ID = "00D5g000004XyZa"
 WEB_TO_LEAD = "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8"
 INSTANCE = "https://example.my.salesforce.com"
 TOKEN = "00D5g000004XyZa!AQ0AQExampleExampleExample.Example_Token"
-SUBMITTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
 SETTING = 'WAGTAIL_LEADGEN["CRM_BACKENDS"]["sales"]["OPTIONS"]'
 
 
 def make_consent(**kwargs) -> ConsentItem:
-    kwargs.setdefault("purpose_id", 1)
-    kwargs.setdefault("purpose_name", "E-book")
-    kwargs.setdefault("legal_basis", "contract")
-    kwargs.setdefault("granted", True)
-    kwargs.setdefault("wording", "Send me the e-book")
-    kwargs.setdefault("wording_sha256", "0" * 64)
-    kwargs.setdefault("version", 3)
-    kwargs.setdefault("decided_at", SUBMITTED_AT)
-    return ConsentItem(**kwargs)
+    return consent_item(**kwargs)
 
 
 def make_lead(**kwargs) -> LeadPayload:
-    kwargs.setdefault("idempotency_key", "1b7e1a52-6d0e-4c43-9d8a-8f3f3c0f6b11")
-    kwargs.setdefault("delivery_id", 7)
-    kwargs.setdefault("submission_id", 5)
-    kwargs.setdefault("submitted_at", SUBMITTED_AT)
-    kwargs.setdefault("email", "ada@example.com")
-    kwargs.setdefault(
-        "answers",
-        {"first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines"},
-    )
     kwargs.setdefault("consents", (make_consent(),))
-    kwargs.setdefault("page_id", 3)
-    kwargs.setdefault("page_title", "The e-book")
-    kwargs.setdefault("page_url", "https://www.example.com/e-book/")
-    kwargs.setdefault("language", "en")
-    return LeadPayload(**kwargs)
+    return lead_payload(**kwargs)
 
 
 def make_backend(alias: str = "sales", **options) -> SalesforceBackend:

@@ -26,6 +26,8 @@ from wagtail_leadgen.crm.base import (
 )
 from wagtail_leadgen.crm.webhook import WebhookBackend, sign
 
+from .crm_payloads import consent_item, lead_payload
+
 # 32 random-looking bytes, base64: a valid Standard Webhooks secret.
 SECRET = "whsec_3q2+7wEjRWeJq83vASNFZ4mrze8BI0VniavN7wEjRWc="
 SECRET_PATH = 'WAGTAIL_LEADGEN["CRM_BACKENDS"]["hooks"]["OPTIONS"]["SECRET"]'
@@ -37,12 +39,10 @@ def make_consent(**kwargs) -> ConsentItem:
     kwargs.setdefault("purpose_id", 7)
     kwargs.setdefault("purpose_name", "Newsletter")
     kwargs.setdefault("legal_basis", "consent")
-    kwargs.setdefault("granted", True)
     kwargs.setdefault("wording", "Send me the monthly newsletter.")
     kwargs.setdefault("wording_sha256", "ab" * 32)
-    kwargs.setdefault("version", 3)
     kwargs.setdefault("decided_at", datetime(2025, 3, 4, 10, 0, 1, tzinfo=UTC))
-    return ConsentItem(**kwargs)
+    return consent_item(**kwargs)
 
 
 def make_lead(**kwargs) -> LeadPayload:
@@ -56,10 +56,9 @@ def make_lead(**kwargs) -> LeadPayload:
     kwargs.setdefault("page_id", 5)
     kwargs.setdefault("page_title", "Whitepaper")
     kwargs.setdefault("page_url", "https://www.example.com/whitepaper/")
-    kwargs.setdefault("language", "en")
     kwargs.setdefault("utm", {"utm_source": "newsletter"})
     kwargs.setdefault("referrer", "https://search.example/")
-    return LeadPayload(**kwargs)
+    return lead_payload(**kwargs)
 
 
 def make_backend(url: str, **options) -> WebhookBackend:

@@ -1,0 +1,40 @@
+"""Builders for the normalised payload every CRM backend receives (no database).
+
+Each backend's test module sets only the defaults its assertions rely on.
+"""
+
+from datetime import UTC, datetime
+
+from wagtail_leadgen.crm.base import ConsentItem, LeadPayload
+
+SUBMITTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def consent_item(**kwargs) -> ConsentItem:
+    kwargs.setdefault("purpose_id", 1)
+    kwargs.setdefault("purpose_name", "E-book")
+    kwargs.setdefault("legal_basis", "contract")
+    kwargs.setdefault("granted", True)
+    kwargs.setdefault("wording", "Send me the e-book")
+    kwargs.setdefault("wording_sha256", "0" * 64)
+    kwargs.setdefault("version", 3)
+    kwargs.setdefault("decided_at", SUBMITTED_AT)
+    return ConsentItem(**kwargs)
+
+
+def lead_payload(**kwargs) -> LeadPayload:
+    kwargs.setdefault("idempotency_key", "1b7e1a52-6d0e-4c43-9d8a-8f3f3c0f6b11")
+    kwargs.setdefault("delivery_id", 7)
+    kwargs.setdefault("submission_id", 5)
+    kwargs.setdefault("submitted_at", SUBMITTED_AT)
+    kwargs.setdefault("email", "ada@example.com")
+    kwargs.setdefault(
+        "answers",
+        {"first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines"},
+    )
+    kwargs.setdefault("consents", (consent_item(),))
+    kwargs.setdefault("page_id", 3)
+    kwargs.setdefault("page_title", "The e-book")
+    kwargs.setdefault("page_url", "https://www.example.com/e-book/")
+    kwargs.setdefault("language", "en")
+    return LeadPayload(**kwargs)
