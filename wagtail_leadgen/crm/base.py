@@ -219,6 +219,21 @@ class BaseCRMBackend:
             seen.add(field_name)
         return dict(value)
 
+    def purpose_keyed_option(self, name: str, *, values: str) -> Mapping[Any, Any]:
+        """An option mapping consent purposes (by id or name) to CRM values."""
+        setting = self.setting_path(name)
+        value = self.options[name]
+        if not isinstance(value, Mapping):
+            raise CRMConfigurationError(
+                f"{setting} must be a dict of consent purpose (id or name) -> {values}."
+            )
+        for purpose in value:
+            if isinstance(purpose, bool) or not isinstance(purpose, int | str):
+                raise CRMConfigurationError(
+                    f"{setting} keys must be consent purpose ids or names."
+                )
+        return value
+
     def require_positive_seconds(self, *names: str) -> None:
         for name in names:
             value = self.options[name]

@@ -125,18 +125,11 @@ class HubSpotBackend(BaseCRMBackend):
 
     def _configure_subscription_types(self) -> dict[int | str, int]:
         setting = self.setting_path("SUBSCRIPTION_TYPES")
-        value = self.options["SUBSCRIPTION_TYPES"]
-        if not isinstance(value, Mapping):
-            raise CRMConfigurationError(
-                f"{setting} must be a dict of consent purpose (id or name) -> "
-                "HubSpot subscription type id."
-            )
+        value = self.purpose_keyed_option(
+            "SUBSCRIPTION_TYPES", values="HubSpot subscription type id"
+        )
         resolved: dict[int | str, int] = {}
         for purpose, type_id in value.items():
-            if isinstance(purpose, bool) or not isinstance(purpose, int | str):
-                raise CRMConfigurationError(
-                    f"{setting} keys must be consent purpose ids or names."
-                )
             number = str(type_id) if not isinstance(type_id, bool) else ""
             if not number.isascii() or not number.isdigit():
                 raise CRMConfigurationError(

@@ -140,18 +140,11 @@ class SalesforceBackend(BaseCRMBackend):
 
     def _configure_consent_fields(self) -> dict[int | str, str]:
         setting = self.setting_path("CONSENT_FIELDS")
-        value = self.options["CONSENT_FIELDS"]
-        if not isinstance(value, Mapping):
-            raise CRMConfigurationError(
-                f"{setting} must be a dict of consent purpose (id or name) -> "
-                "Salesforce checkbox field."
-            )
+        value = self.purpose_keyed_option(
+            "CONSENT_FIELDS", values="Salesforce checkbox field"
+        )
         taken = _RESERVED | set(self.field_map.values())
         for purpose, name in value.items():
-            if isinstance(purpose, bool) or not isinstance(purpose, int | str):
-                raise CRMConfigurationError(
-                    f"{setting} keys must be consent purpose ids or names."
-                )
             if not isinstance(name, str) or not name.strip() or name in taken:
                 raise CRMConfigurationError(
                     f'{setting}["{purpose}"] must be a Salesforce field name not '
