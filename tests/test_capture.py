@@ -170,3 +170,36 @@ def test_bulk_rewrites_of_consent_records_are_refused(post_form):
     with pytest.raises(AppendOnlyError):
         ConsentRecord.objects.bulk_update([record], ["decision"])
     assert ConsentRecord.objects.get().decision == "refused"
+
+
+def test_recording_consents_costs_the_same_queries_for_one_or_many_purposes():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wagtail_leadgen.services.consent import record_decisions
+
+    counts = []
+    for size in (1, 4):
+        purposes = [make_purpose() for _ in range(size)]
+        submission = submit_for_queries(make_landing_page(purposes=purposes))
+        with CaptureQueriesContext(connection) as queries:
+            record_decisions(
+                lead=submission.lead,
+                submission=submission,
+                decisions=dict.fromkeys(purposes, True),
+                shown_versions={},
+                language="en",
+                channel="web",
+            )
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def submit_for_queries(page):
+    return capture_lead(
+        context=SubmissionContext(page=page, language="en"),
+        email=f"q{page.pk}@example.com",
+        answers={},
+        decisions={},
+        shown_versions={},
+    ).submission

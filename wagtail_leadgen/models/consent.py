@@ -120,7 +120,12 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
     @property
     def wording(self) -> str:
         """The exact wording shown next to the checkbox, as kept in the proof."""
-        return f"{self.checkbox_label}\n\n{self.purpose_html}"
+        return purpose_wording(self.checkbox_label, self.purpose_text)
+
+
+def purpose_wording(checkbox_label: str, purpose_text: str) -> str:
+    """The wording a purpose shows, from its fields (or a revision's content)."""
+    return f"{checkbox_label}\n\n{clean_purpose_html(expand_db_html(purpose_text))}"
 
 
 def wording_sha256(wording: str) -> str:

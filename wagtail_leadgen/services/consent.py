@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 from wagtail.models import Revision
@@ -11,33 +11,44 @@ from ..models.consent import (
     ConsentDecision,
     ConsentPurpose,
     ConsentRecord,
+    purpose_wording,
     wording_sha256,
 )
 from ..models.leads import Lead, Submission
 
 
-def shown_version(purpose: ConsentPurpose) -> int | None:
-    """The id of the published revision a form shows for this purpose."""
-    return purpose.live_revision_id
-
-
-def purpose_as_shown(
-    purpose: ConsentPurpose, revision_id: int | None
-) -> tuple[ConsentPurpose, Revision | None]:
-    """The purpose as it read in the given published revision, if it still exists.
+def _revisions_shown(
+    purposes: Iterable[ConsentPurpose], shown_versions: Mapping[int, int | None]
+) -> dict[int, Revision]:
+    """For each purpose, the published revision the visitor saw — or, when that
+    one is gone, the live one — loaded in one query for all purposes.
 
     A purpose may be re-published between the moment a form is shown and the
     moment it is posted: the proof must hold what the visitor read.
     """
-    if revision_id is not None:
-        revision = Revision.objects.filter(
-            pk=revision_id,
-            base_content_type=purpose.get_base_content_type(),
-            object_id=str(purpose.pk),
-        ).first()
-        if revision is not None:
-            return revision.as_object(), revision
-    return purpose, purpose.live_revision
+    purposes = list(purposes)
+    if not purposes:
+        return {}
+    wanted = {
+        pk
+        for purpose in purposes
+        for pk in (shown_versions.get(purpose.pk), purpose.live_revision_id)
+        if pk is not None
+    }
+    loaded = {
+        revision.pk: revision
+        for revision in Revision.objects.filter(
+            pk__in=wanted, base_content_type=purposes[0].get_base_content_type()
+        )
+    }
+    shown = {}
+    for purpose in purposes:
+        for pk in (shown_versions.get(purpose.pk), purpose.live_revision_id):
+            revision = loaded.get(pk)
+            if revision is not None and revision.object_id == str(purpose.pk):
+                shown[purpose.pk] = revision
+                break
+    return shown
 
 
 def record_decisions(
@@ -50,12 +61,18 @@ def record_decisions(
     channel: str,
 ) -> list[ConsentRecord]:
     """Write one record per purpose shown: granted when ticked, refused otherwise."""
+    revisions = _revisions_shown(decisions, shown_versions)
     records = []
     for purpose, granted in decisions.items():
-        as_shown, revision = purpose_as_shown(
-            purpose, shown_versions.get(purpose.pk, shown_version(purpose))
+        revision = revisions.get(purpose.pk)
+        # Read from the revision's content: as_object() would fetch more rows.
+        wording = (
+            purpose_wording(
+                revision.content["checkbox_label"], revision.content["purpose_text"]
+            )
+            if revision
+            else purpose.wording
         )
-        wording = as_shown.wording
         records.append(
             ConsentRecord(
                 lead=lead,
