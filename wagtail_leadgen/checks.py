@@ -171,17 +171,9 @@ def check_task_backend(app_configs, **kwargs):
 
 @register()
 def check_editorial_settings(app_configs, **kwargs):
-    """Maturity rules, the classifier path and content targets are checked at
-    start-up, not at the first submission or the first page edit."""
-    from django.core.exceptions import ImproperlyConfigured
-
-    from .services.classification import get_classifier, maturity_settings
-    from .services.content import validated_content_targets
-
-    errors = []
-    for validate in (maturity_settings, get_classifier, validated_content_targets):
-        try:
-            validate()
-        except ImproperlyConfigured as exc:
-            errors.append(Error(str(exc), id="wagtail_leadgen.E007"))
-    return errors
+    """Maturity rules, the classifier path, content targets and reading speeds
+    are checked at start-up, not at the first submission or the first page edit."""
+    return [
+        Error(problem, id="wagtail_leadgen.E007")
+        for problem in leadgen_settings.validate()
+    ]

@@ -8,11 +8,14 @@ Unknown keys are reported by the ``wagtail_leadgen.E001`` system check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.module_loading import import_string
 
 SETTINGS_NAME = "WAGTAIL_LEADGEN"
 
@@ -172,17 +175,152 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+Classifier = Callable[[Any, Any], str]
+
+# Keys of MATURITY whose value is a whole number, and those holding
+# (bound, points) steps.
+_MATURITY_INT_KEYS = (
+    "DOWNLOAD_POINTS",
+    "OPT_IN_POINTS",
+    "CALL_BACK_POINTS",
+    "HOT_AT",
+    "WARM_AT",
+    "COLD_AFTER_DAYS",
+)
+_MATURITY_STEP_KEYS = ("RECENCY_POINTS", "SUBMISSIONS_POINTS")
+# The page-type profiles CONTENT_TARGETS may name besides "default" and model labels.
+CONTENT_PROFILES = ("content", "landing", "ebook", "thank_you")
+
+
+def _setting(*keys: str) -> str:
+    return SETTINGS_NAME + "".join(f"[{key!r}]" for key in keys)
+
+
+def _merge_maturity(user: Any) -> dict[str, Any]:
+    """``MATURITY`` merged over its defaults; a bad key or value is an error."""
+    defaults = DEFAULTS["MATURITY"]
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured(f"{_setting('MATURITY')} must be a dict.")
+    unknown = sorted(set(user) - set(defaults))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"Unknown key(s) in {_setting('MATURITY')}: {', '.join(unknown)}. "
+            f"Valid keys: {', '.join(sorted(defaults))}"
+        )
+    merged = {**defaults, **user}
+    for key in _MATURITY_INT_KEYS:
+        if not isinstance(merged[key], int) or isinstance(merged[key], bool):
+            raise ImproperlyConfigured(
+                f"{_setting('MATURITY', key)} must be a whole number."
+            )
+    for key in _MATURITY_STEP_KEYS:
+        steps = merged[key]
+        if not isinstance(steps, list | tuple) or not all(
+            isinstance(step, list | tuple)
+            and len(step) == 2
+            and all(isinstance(n, int) for n in step)
+            for step in steps
+        ):
+            raise ImproperlyConfigured(
+                f"{_setting('MATURITY', key)} must be a list of (number, points) "
+                "pairs, e.g. [(7, 3), (30, 2)]."
+            )
+    return merged
+
+
+def _resolve_classifier(path: Any) -> Classifier | None:
+    """The function ``MATURITY_CLASSIFIER`` names, imported once; None: built-in."""
+    if not path:
+        return None
+    try:
+        return import_string(path)
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            f"{_setting('MATURITY_CLASSIFIER')} = {path!r} cannot be imported: {error}"
+        ) from error
+
+
+def _merge_content_targets(user: Any) -> dict[str, dict[str, Any]]:
+    """``CONTENT_TARGETS`` merged over the defaults, section by section.
+
+    Sections are "default", a profile (``CONTENT_PROFILES``) or a model label
+    such as "blog.articlepage"; an unknown section or target is an error.
+    """
+    defaults = DEFAULTS["CONTENT_TARGETS"]
+    user = user or {}
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured(f"{_setting('CONTENT_TARGETS')} must be a dict.")
+    valid_targets = set(defaults["default"])
+    merged = {section: dict(targets) for section, targets in defaults.items()}
+    for section, targets in user.items():
+        if section not in ("default", *CONTENT_PROFILES) and "." not in str(section):
+            raise ImproperlyConfigured(
+                f"{_setting('CONTENT_TARGETS')} has an unknown section {section!r}. "
+                f"Use 'default', one of {', '.join(CONTENT_PROFILES)}, or a model "
+                "label such as 'blog.articlepage'."
+            )
+        if not isinstance(targets, dict):
+            raise ImproperlyConfigured(
+                f"{_setting('CONTENT_TARGETS', section)} must be a dict of targets."
+            )
+        unknown = set(targets) - valid_targets
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{_setting('CONTENT_TARGETS', section)} has unknown target(s) "
+                f"{', '.join(sorted(unknown))}. Valid targets: "
+                f"{', '.join(sorted(valid_targets))}."
+            )
+        merged.setdefault(section, {}).update(targets)
+    return merged
+
+
+def _merge_reading_speeds(user: Any) -> dict[str, int]:
+    """Words per minute by language root, a site's dict merged over the table."""
+    user = user or {}
+    if not isinstance(user, dict) or not all(
+        isinstance(speed, int) and not isinstance(speed, bool) and speed > 0
+        for speed in user.values()
+    ):
+        raise ImproperlyConfigured(
+            f"{_setting('READING_WORDS_PER_MINUTE')} must be a dict of language "
+            "code -> words per minute (a positive whole number)."
+        )
+    return {**DEFAULTS["READING_WORDS_PER_MINUTE"], **user}
+
+
+# Nested sections: each is read through its own function, which merges the
+# site's value over the defaults and validates it, once per settings change.
+_SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "maturity": ("MATURITY", _merge_maturity),
+    "maturity_classifier": ("MATURITY_CLASSIFIER", _resolve_classifier),
+    "content_targets": ("CONTENT_TARGETS", _merge_content_targets),
+    "reading_speeds": ("READING_WORDS_PER_MINUTE", _merge_reading_speeds),
+}
+
+
 class LeadgenSettings:
-    """Attribute access to ``WAGTAIL_LEADGEN`` with defaults, e.g. ``leadgen_settings.FORM_MAX_AGE``."""
+    """Attribute access to ``WAGTAIL_LEADGEN`` with defaults.
+
+    Upper-case names are the raw options (``leadgen_settings.FORM_MAX_AGE``);
+    lower-case names are the nested sections, merged over their defaults and
+    validated (``leadgen_settings.maturity``). Both are cached until the
+    setting changes.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[str, Any] = {}
 
     @property
     def user_settings(self) -> dict[str, Any]:
-        return getattr(settings, SETTINGS_NAME, None) or {}
+        user = getattr(settings, SETTINGS_NAME, None) or {}
+        return user if isinstance(user, dict) else {}
 
     def __getattr__(self, name: str) -> Any:
+        if name in _SECTIONS:
+            if name not in self._cache:
+                key, resolve = _SECTIONS[name]
+                self._cache[name] = resolve(self.user_settings.get(key, DEFAULTS[key]))
+            return self._cache[name]
         if name not in DEFAULTS:
             raise AttributeError(f"Invalid {SETTINGS_NAME} setting: {name!r}")
         if name not in self._cache:
@@ -191,6 +329,21 @@ class LeadgenSettings:
 
     def reload(self) -> None:
         self._cache.clear()
+
+    def configured_aliases(self) -> list[str]:
+        """The CRM destination aliases, in the order the settings give them."""
+        backends = self.CRM_BACKENDS
+        return list(backends) if isinstance(backends, dict) else []
+
+    def validate(self) -> list[str]:
+        """Every problem with the nested sections, for the start-up check."""
+        problems = []
+        for name in _SECTIONS:
+            try:
+                getattr(self, name)
+            except ImproperlyConfigured as error:
+                problems.append(str(error))
+        return problems
 
 
 leadgen_settings = LeadgenSettings()

@@ -21,10 +21,6 @@ _backends: dict[str, BaseCRMBackend] = {}
 _VALID_KEYS = {"BACKEND", "OPTIONS"}
 
 
-def configured_aliases() -> list[str]:
-    return list(leadgen_settings.CRM_BACKENDS)
-
-
 def build_backend(alias: str, config: Any) -> BaseCRMBackend:
     """Build one backend from its settings entry, with errors naming the setting."""
     path = f'{SETTING_PATH}["{alias}"]'

@@ -23,6 +23,7 @@ from wagtail.documents import get_document_model_string
 from wagtail.fields import StreamField
 
 from ..blocks import FormFieldsBlock
+from ..conf import leadgen_settings
 from ..forms import REFERRER_FIELD, TOKEN_FIELD, LeadForm, LeadFormBuilder
 from ..responses import private, with_csp
 from .consent import ConsentPurpose
@@ -130,12 +131,10 @@ class LeadCaptureMixin(models.Model):
 
     def get_crm_destinations(self) -> list[str]:
         """The CRM aliases this page's leads go to. Override to route otherwise."""
-        from ..crm import configured_aliases
-
         chosen = [
             alias.strip() for alias in self.crm_destinations.split(",") if alias.strip()
         ]
-        return chosen or configured_aliases()
+        return chosen or leadgen_settings.configured_aliases()
 
     # -- Serving ------------------------------------------------------------
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -203,9 +202,8 @@ class LeadCaptureMixin(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        from ..crm import configured_aliases
-
-        unknown = set(self.get_crm_destinations()) - set(configured_aliases())
+        available = leadgen_settings.configured_aliases()
+        unknown = set(self.get_crm_destinations()) - set(available)
         if unknown:
             raise ValidationError(
                 {
@@ -214,7 +212,7 @@ class LeadCaptureMixin(models.Model):
                     )
                     % {
                         "names": ", ".join(sorted(unknown)),
-                        "available": ", ".join(configured_aliases()),
+                        "available": ", ".join(available),
                     }
                 }
             )

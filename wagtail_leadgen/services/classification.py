@@ -28,30 +28,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from ..conf import DEFAULTS, leadgen_settings
+from ..conf import leadgen_settings
 from ..models.consent import ConsentDecision, ConsentRecord
 from ..models.leads import DownloadGrant, Lead, Maturity, Submission
 
 logger = logging.getLogger("wagtail_leadgen")
 
 Classifier = Callable[[Lead, "LeadSignals"], str]
-
-_STEP_KEYS = ("RECENCY_POINTS", "SUBMISSIONS_POINTS")
-_INT_KEYS = (
-    "DOWNLOAD_POINTS",
-    "OPT_IN_POINTS",
-    "CALL_BACK_POINTS",
-    "HOT_AT",
-    "WARM_AT",
-    "COLD_AFTER_DAYS",
-)
 
 
 @dataclass(frozen=True)
@@ -121,48 +109,13 @@ def signals_of(lead: Lead, *, now: datetime | None = None) -> LeadSignals:
     )
 
 
-def maturity_settings() -> dict:
-    """The ``MATURITY`` setting merged over its defaults; a bad key is an error."""
-    user = leadgen_settings.MATURITY
-    defaults = DEFAULTS["MATURITY"]
-    if not isinstance(user, dict):
-        raise ImproperlyConfigured("WAGTAIL_LEADGEN['MATURITY'] must be a dict.")
-    unknown = sorted(set(user) - set(defaults))
-    if unknown:
-        raise ImproperlyConfigured(
-            "Unknown key(s) in WAGTAIL_LEADGEN['MATURITY']: "
-            + ", ".join(unknown)
-            + ". Valid keys: "
-            + ", ".join(sorted(defaults))
-        )
-    merged = {**defaults, **user}
-    for key in _INT_KEYS:
-        if not isinstance(merged[key], int) or isinstance(merged[key], bool):
-            raise ImproperlyConfigured(
-                f"WAGTAIL_LEADGEN['MATURITY'][{key!r}] must be a whole number."
-            )
-    for key in _STEP_KEYS:
-        steps = merged[key]
-        if not all(
-            isinstance(step, list | tuple)
-            and len(step) == 2
-            and all(isinstance(n, int) for n in step)
-            for step in steps
-        ):
-            raise ImproperlyConfigured(
-                f"WAGTAIL_LEADGEN['MATURITY'][{key!r}] must be a list of "
-                "(number, points) pairs, e.g. [(7, 3), (30, 2)]."
-            )
-    return merged
-
-
 def _first_step(steps: Iterable[tuple[int, int]], matches: Callable[[int], bool]):
     return next((points for bound, points in steps if matches(bound)), 0)
 
 
 def score(signals: LeadSignals, config: dict | None = None) -> int:
     """The points a lead earns with the built-in scoring."""
-    config = config or maturity_settings()
+    config = config or leadgen_settings.maturity
     points = _first_step(
         config["RECENCY_POINTS"], lambda days: signals.days_since_contact < days
     )
@@ -177,7 +130,7 @@ def score(signals: LeadSignals, config: dict | None = None) -> int:
 
 def default_classifier(lead: Lead, signals: LeadSignals) -> str:
     """The built-in scoring: see the module docstring and ``docs/leads-inbox.md``."""
-    config = maturity_settings()
+    config = leadgen_settings.maturity
     if signals.days_since_contact >= config["COLD_AFTER_DAYS"]:
         return Maturity.COLD
     points = score(signals, config)
@@ -190,16 +143,7 @@ def default_classifier(lead: Lead, signals: LeadSignals) -> str:
 
 def get_classifier() -> Classifier:
     """The function named by ``MATURITY_CLASSIFIER``, or the built-in scoring."""
-    path = leadgen_settings.MATURITY_CLASSIFIER
-    if not path:
-        return default_classifier
-    try:
-        return import_string(path)
-    except ImportError as error:
-        raise ImproperlyConfigured(
-            f"WAGTAIL_LEADGEN['MATURITY_CLASSIFIER'] = {path!r} cannot be imported: "
-            f"{error}"
-        ) from error
+    return leadgen_settings.maturity_classifier or default_classifier
 
 
 def classify(lead: Lead, signals: LeadSignals) -> str:
@@ -256,7 +200,7 @@ def reclassify_all(
     A lead contacted while the batch was computed keeps the level its capture
     gave it: only leads whose last contact is older than the batch are updated.
     """
-    maturity_settings()  # fail before touching anything
+    leadgen_settings.maturity  # noqa: B018 -- fail before touching anything
     get_classifier()
     report = ClassificationReport()
     last_pk = 0

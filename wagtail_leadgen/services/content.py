@@ -41,13 +41,13 @@ from html.parser import HTMLParser
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.formats import number_format
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..conf import DEFAULTS, SETTINGS_NAME, leadgen_settings
+from ..conf import leadgen_settings
 
 # -- Levels ---------------------------------------------------------------------
 GOOD = "good"
@@ -606,10 +606,7 @@ def _ends_with_abbreviation(sentence: str) -> bool:
 
 
 def reading_speed(root: str) -> int:
-    speeds = {
-        **DEFAULTS["READING_WORDS_PER_MINUTE"],
-        **(leadgen_settings.READING_WORDS_PER_MINUTE or {}),
-    }
+    speeds = leadgen_settings.reading_speeds
     return int(speeds.get(root) or speeds.get("en") or 238)
 
 
@@ -732,28 +729,6 @@ def page_profile(model: type | None) -> str:
     return CONTENT
 
 
-def validated_content_targets() -> dict[str, dict[str, Any]]:
-    user = leadgen_settings.CONTENT_TARGETS
-    if user is DEFAULTS["CONTENT_TARGETS"] or not user:
-        return {}
-    valid_targets = set(DEFAULTS["CONTENT_TARGETS"]["default"])
-    for section, targets in user.items():
-        if section not in ("default", *PROFILES) and "." not in section:
-            raise ImproperlyConfigured(
-                f'{SETTINGS_NAME}["CONTENT_TARGETS"] has an unknown section {section!r}. '
-                f"Use 'default', one of {', '.join(PROFILES)}, or a model label "
-                "such as 'blog.articlepage'."
-            )
-        unknown = set(targets) - valid_targets
-        if unknown:
-            raise ImproperlyConfigured(
-                f'{SETTINGS_NAME}["CONTENT_TARGETS"][{section!r}] has unknown '
-                f"target(s) {', '.join(sorted(unknown))}. Valid targets: "
-                f"{', '.join(sorted(valid_targets))}."
-            )
-    return user
-
-
 def get_targets(page_or_model: Any) -> dict[str, Any]:
     """The targets for a page (or page model): defaults, then its profile, then
     its model label; a site's ``CONTENT_TARGETS`` merged over each level."""
@@ -762,15 +737,13 @@ def get_targets(page_or_model: Any) -> dict[str, Any]:
     model = page_or_model if isinstance(page_or_model, type) else type(page_or_model)
     if not issubclass(model, Page):
         model = None
-    user = validated_content_targets()
-    defaults = DEFAULTS["CONTENT_TARGETS"]
+    configured = leadgen_settings.content_targets
     sections = ["default", page_profile(model)]
     if model is not None:
         sections.append(model._meta.label_lower)
     merged: dict[str, Any] = {}
     for section in sections:
-        merged.update(defaults.get(section, {}))
-        merged.update(user.get(section, {}))
+        merged.update(configured.get(section, {}))
     return merged
 
 
