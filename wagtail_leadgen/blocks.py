@@ -7,6 +7,8 @@ from wagtail import blocks
 from wagtail.images.blocks import ImageBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from .field_kinds import FORM_FIELD_KINDS
+
 
 class CTABlock(blocks.StructBlock):
     """Places a reusable CallToAction snippet anywhere in a page's body."""
@@ -46,17 +48,6 @@ class FormFieldBlock(blocks.StructBlock):
 
     class Meta:
         icon = "form"
-
-
-FORM_FIELD_KINDS: dict[str, str] = {
-    "first_name": _("First name"),
-    "last_name": _("Last name"),
-    "company": _("Company"),
-    "job_title": _("Job title"),
-    "phone": _("Phone"),
-    "country": _("Country"),
-    "question": _("Your question"),
-}
 
 
 class FormFieldsBlock(blocks.StreamBlock):

@@ -16,8 +16,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from .blocks import FORM_FIELD_KINDS
 from .conf import leadgen_settings
+from .field_kinds import FORM_FIELD_KINDS
 from .models.consent import ConsentPurpose
 from .validators import (
     EMAIL_MAX_LENGTH,

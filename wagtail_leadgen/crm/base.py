@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
 
+from ..field_kinds import FORM_FIELD_KINDS
+
 SETTING_PATH = 'WAGTAIL_LEADGEN["CRM_BACKENDS"]'
 
 
@@ -193,8 +195,6 @@ class BaseCRMBackend:
         Only mapped answers are sent (processors receive what the purpose
         needs); two answers never go to one field, nor onto a ``reserved`` one.
         """
-        from ..blocks import FORM_FIELD_KINDS
-
         setting = self.setting_path(name)
         value = self.options[name]
         if not isinstance(value, Mapping):

@@ -24,6 +24,7 @@ from django.core.validators import validate_email
 from django.utils import translation
 from django.utils.translation import gettext
 
+from ..field_kinds import FORM_FIELD_KINDS
 from .base import (
     BaseCRMBackend,
     CRMConfigurationError,
@@ -38,9 +39,7 @@ MAX_SUBJECT_LENGTH = 200
 
 
 def field_labels() -> dict[str, Any]:
-    """``email`` and the answer kinds, with their labels (imported late: Wagtail)."""
-    from ..blocks import FORM_FIELD_KINDS
-
+    """``email`` and the answer kinds, with their labels."""
     return {"email": gettext("Email"), **FORM_FIELD_KINDS}
 
 

@@ -50,7 +50,7 @@ from wagtail.log_actions import log as log_action
 from wagtail.log_actions import registry as log_registry
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from ..blocks import FORM_FIELD_KINDS
+from ..field_kinds import FORM_FIELD_KINDS
 from ..models import (
     ConsentDecision,
     ConsentPurpose,

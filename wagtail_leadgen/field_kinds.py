@@ -1,0 +1,21 @@
+"""The kinds of answer a lead form can ask for, with their standard labels.
+
+A leaf module (no import of the package's own): the form builder, the
+StreamField blocks, the CRM backends and the admin all name answers by these
+kinds, so that an editor renaming a label never re-keys stored answers.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+FORM_FIELD_KINDS: dict[str, Promise] = {
+    "first_name": _("First name"),
+    "last_name": _("Last name"),
+    "company": _("Company"),
+    "job_title": _("Job title"),
+    "phone": _("Phone"),
+    "country": _("Country"),
+    "question": _("Your question"),
+}
