@@ -291,7 +291,7 @@ def run(args) -> None:
     from django.urls import reverse
     from django.utils import timezone
 
-    from wagtail_leadgen.services.metrics import build_report, default_range, top_pages
+    from wagtail_leadgen.services.kpis import build_report, default_range, top_pages
 
     if connection.vendor == "sqlite":
         vendor = f"SQLite {connection.Database.sqlite_version}"

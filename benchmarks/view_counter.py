@@ -52,7 +52,7 @@ def run(args) -> None:
 
     from tests.factories import make_landing_page
     from wagtail_leadgen.models import PageViewDay
-    from wagtail_leadgen.services.metrics import count_page_view
+    from wagtail_leadgen.services.tracking import count_page_view
 
     page = make_landing_page()
     url = page.url

@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tasks import task_backends
 
+from wagtail_leadgen import worker
 from wagtail_leadgen.crm import locmem
 from wagtail_leadgen.crm.base import (
     DestinationGone,
@@ -16,7 +17,7 @@ from wagtail_leadgen.crm.base import (
     TransientCRMError,
 )
 from wagtail_leadgen.models import Delivery, PausedDestination, Submission
-from wagtail_leadgen.services import delivery as delivery_service
+from wagtail_leadgen.services import outbox
 from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
 
 from .factories import make_landing_page, make_purpose
@@ -129,7 +130,7 @@ def test_the_payload_carries_answers_consents_and_a_stable_key():
         destinations=["database"],
     ).submission
     delivery = submission.deliveries.get()
-    payload = delivery_service.build_payload(delivery)
+    payload = worker.build_payload(delivery)
     assert payload.email == "ann@example.com"
     assert payload.answers == {"company": "Acme"}
     assert payload.utm == {"utm_source": "mail"}
@@ -138,10 +139,7 @@ def test_the_payload_carries_answers_consents_and_a_stable_key():
     (consent,) = payload.consents
     assert consent.granted and consent.purpose_name == "Newsletter"
     assert payload.admin_url.endswith(f"/inspect/{submission.lead_id}/")
-    assert (
-        delivery_service.build_payload(delivery).idempotency_key
-        == payload.idempotency_key
-    )
+    assert worker.build_payload(delivery).idempotency_key == payload.idempotency_key
 
 
 def outage(error):
@@ -200,11 +198,11 @@ def test_a_transient_failure_becomes_failed_after_the_last_attempt():
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap():
-    delays = [delivery_service.backoff_seconds(n) for n in range(1, 25)]
+    delays = [worker.backoff_seconds(n) for n in range(1, 25)]
     assert 30 <= delays[0] <= 60
     assert 240 <= delays[3] <= 480
     assert max(delays) <= 6 * 3600
-    assert delivery_service.backoff_seconds(1, retry_after=7200) >= 7200
+    assert worker.backoff_seconds(1, retry_after=7200) >= 7200
 
 
 def test_a_410_pauses_the_destination_and_resuming_delivers_the_waiting_leads():
@@ -219,7 +217,7 @@ def test_a_410_pauses_the_destination_and_resuming_delivers_the_waiting_leads():
         assert Delivery.objects.filter(status="pending").count() == 2
         assert not locmem.outbox
         gone["answer"] = None
-        delivery_service.resume_destination("sales")
+        outbox.resume_destination("sales")
         run_due(all=True)
     assert Delivery.objects.filter(status="delivered").count() == 2
     assert len(locmem.outbox) == 2
@@ -229,28 +227,28 @@ def test_a_410_pauses_the_destination_and_resuming_delivers_the_waiting_leads():
 def test_a_claimed_delivery_belongs_to_one_worker_until_its_lease_expires():
     submission = submit()
     delivery = submission.deliveries.get()
-    assert delivery_service.claim(delivery.pk) is not None
-    assert delivery_service.claim(delivery.pk) is None
-    assert delivery_service.claim_due() == []
+    assert worker.claim(delivery.pk) is not None
+    assert worker.claim(delivery.pk) is None
+    assert worker.claim_due() == []
     Delivery.objects.filter(pk=delivery.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert [d.pk for d in delivery_service.claim_due()] == [delivery.pk]
+    assert [d.pk for d in worker.claim_due()] == [delivery.pk]
 
 
 @override_settings(WAGTAIL_LEADGEN=crm(sales=None))
 def test_a_worker_crash_after_sending_is_repaired_with_the_same_key(monkeypatch):
     submit()
-    (delivery,) = delivery_service.claim_due()
-    real_record = delivery_service._record
+    (delivery,) = worker.claim_due()
+    real_record = worker._record
 
     def crash(*args, **kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(delivery_service, "_record", crash)
+    monkeypatch.setattr(worker, "_record", crash)
     with pytest.raises(SystemExit):
-        delivery_service.attempt(delivery)
-    monkeypatch.setattr(delivery_service, "_record", real_record)
+        worker.attempt(delivery)
+    monkeypatch.setattr(worker, "_record", real_record)
     assert Delivery.objects.get().status == "pending"
     Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     run_due()
@@ -274,7 +272,7 @@ def test_deliver_all_ignores_backoff_and_reports_what_it_did(capsys):
 def test_retry_now_requeues_a_failed_delivery():
     submit()
     Delivery.objects.update(status="failed")
-    assert delivery_service.retry_now(Delivery.objects.all()) == 1
+    assert outbox.retry_now(Delivery.objects.all()) == 1
     run_due()
     assert Delivery.objects.get().status == "delivered"
 
@@ -306,14 +304,14 @@ def test_a_misconfiguration_at_send_time_is_not_swallowed(monkeypatch):
     from wagtail_leadgen.crm.base import CRMConfigurationError
 
     submit()
-    (delivery,) = delivery_service.claim_due()
+    (delivery,) = worker.claim_due()
 
     def misconfigured(alias):
         raise CRMConfigurationError(
             'WAGTAIL_LEADGEN["CRM_BACKENDS"]["sales"] is broken'
         )
 
-    monkeypatch.setattr(delivery_service, "get_backend", misconfigured)
+    monkeypatch.setattr(worker, "get_backend", misconfigured)
     with pytest.raises(CRMConfigurationError):
-        delivery_service.attempt(delivery)
+        worker.attempt(delivery)
     assert Delivery.objects.get().status == "pending"

@@ -19,7 +19,7 @@ from wagtail_leadgen.models import (
     PageViewDay,
     Submission,
 )
-from wagtail_leadgen.services.metrics import (
+from wagtail_leadgen.services.kpis import (
     build_report,
     daily_series,
     default_range,
@@ -299,7 +299,7 @@ def test_days_stay_right_across_daylight_saving_changes(data):
 
 
 def test_offset_segments_find_each_change_to_the_second():
-    from wagtail_leadgen.services.metrics import day_bounds, offset_segments
+    from wagtail_leadgen.services.days import day_bounds, offset_segments
 
     paris = ZoneInfo("Europe/Paris")
     with override_settings(TIME_ZONE="Europe/Paris"):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from wagtail_leadgen.blocks import CTABlock
 from wagtail_leadgen.models import CTAClickDay, PageViewDay
-from wagtail_leadgen.services import metrics
+from wagtail_leadgen.services import tracking
 
 from .factories import make_cta, make_landing_page
 
@@ -94,9 +94,9 @@ def test_counting_a_view_adds_exactly_one_query(client, page):
 def test_the_counter_is_a_single_upsert(page, django_assert_num_queries):
     request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
     with django_assert_num_queries(1):
-        assert metrics.count_page_view(request, page)
+        assert tracking.count_page_view(request, page)
     with django_assert_num_queries(1):
-        assert metrics.count_page_view(request, page)
+        assert tracking.count_page_view(request, page)
     assert views(page) == 2
 
 
@@ -105,8 +105,8 @@ def test_other_databases_count_with_an_update_then_an_insert(page, monkeypatch):
         connection.features, "supports_update_conflicts_with_target", False
     )
     request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
-    metrics.count_page_view(request, page)
-    metrics.count_page_view(request, page)
+    tracking.count_page_view(request, page)
+    tracking.count_page_view(request, page)
     assert views(page) == 2
 
 
@@ -117,8 +117,8 @@ def test_each_day_has_its_own_row(page, monkeypatch):
         datetime.date(2025, 3, 1),
         datetime.date(2025, 3, 2),
     ):
-        monkeypatch.setattr(metrics, "site_today", lambda day=day: day)
-        metrics.count_page_view(request, page)
+        monkeypatch.setattr(tracking, "site_today", lambda day=day: day)
+        tracking.count_page_view(request, page)
     assert dict(PageViewDay.objects.values_list("day", "views")) == {
         datetime.date(2025, 3, 1): 2,
         datetime.date(2025, 3, 2): 1,
@@ -199,7 +199,7 @@ def test_anonymous_visitors_never_load_a_session_for_the_counter(page):
 
     request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
     request.user = Untouchable()
-    assert metrics.count_page_view(request, page)
+    assert tracking.count_page_view(request, page)
 
 
 def test_a_database_error_does_not_break_the_page_outside_a_transaction(
@@ -210,11 +210,11 @@ def test_a_database_error_does_not_break_the_page_outside_a_transaction(
     def broken(*args, **kwargs):
         raise DatabaseError("locked")
 
-    monkeypatch.setattr(metrics, "_increment", broken)
+    monkeypatch.setattr(tracking, "_increment", broken)
     monkeypatch.setattr(type(connection), "in_atomic_block", False, raising=False)
     request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
     with caplog.at_level(logging.WARNING, logger="wagtail_leadgen.metrics"):
-        assert metrics.count_page_view(request, page) is False
+        assert tracking.count_page_view(request, page) is False
     assert "not counted" in caplog.text
 
 

@@ -9,6 +9,10 @@ from django.db import DatabaseError
 from django.urls import NoReverseMatch, reverse
 
 from .conf import DEFAULTS, SETTINGS_NAME, leadgen_settings
+from .crm import build_backend
+from .crm.base import CRMConfigurationError
+from .gating import gated_page_models
+from .models.mixins import is_document_restricted
 
 
 @register()
@@ -85,8 +89,6 @@ def check_gated_documents(app_configs, databases=None, **kwargs):
     """Run by ``manage.py check --database default``: every offered document is private."""
     if not databases:
         return []
-    from .gating import gated_page_models, is_document_restricted
-
     errors = []
     for model in gated_page_models():
         pages = model.objects.filter(document__isnull=False).select_related(
@@ -113,9 +115,6 @@ def check_gated_documents(app_configs, databases=None, **kwargs):
 @register()
 def check_crm_backends(app_configs, **kwargs):
     """Build every destination now, so a misconfiguration shows at start-up."""
-    from .crm import build_backend
-    from .crm.base import CRMConfigurationError
-
     configs = leadgen_settings.CRM_BACKENDS
     if not isinstance(configs, dict) or not configs:
         return [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -31,6 +32,14 @@ HONEYPOT_FIELD = "leadgen_hp"
 TOKEN_FIELD = "leadgen_token"  # noqa: S105 - a field name, not a secret
 REFERRER_FIELD = "leadgen_ref"
 CONSENT_PREFIX = "consent_"
+
+
+def referrer_origin(value: str) -> str:
+    """Keep where a visitor came from, without a query string that may hold personal data."""
+    parts = urlsplit(value or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"[:500]
 
 
 class UnknownFieldKind(ValueError):
@@ -74,8 +83,21 @@ class LeadForm(forms.Form):
     purposes: Sequence[ConsentPurpose] = ()
     extra_field_kinds: Sequence[str] = ()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: Any = None,
+        *args: Any,
+        fresh_token: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``fresh_token`` replaces the posted time-trap token in the bound data,
+        so a form shown again carries a new one; the posted token stays
+        readable as ``posted_token`` for the intake to check."""
+        self.posted_token = str(data.get(TOKEN_FIELD, "")) if data is not None else ""
+        if data is not None and fresh_token is not None:
+            data = data.copy()
+            data[TOKEN_FIELD] = fresh_token
+        super().__init__(data, *args, **kwargs)
         for purpose in self.purposes:
             self.initial.pop(self.consent_field_name(purpose), None)
 

@@ -1,24 +1,21 @@
-"""Which documents are gated, and whether Wagtail would serve them to anyone."""
+"""Which documents are gated: offered by a lead-capture page in exchange for a form."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from wagtail.models import get_page_models
 
-
-def is_document_restricted(document) -> bool:
-    """True when Wagtail's own document URL refuses anonymous visitors."""
-    return document.collection.get_view_restrictions().exists()
+from .models.mixins import GatedDocumentMixin
 
 
 def gated_page_models() -> list[type]:
-    from .models.mixins import GatedDocumentMixin
-
     return [
         model for model in get_page_models() if issubclass(model, GatedDocumentMixin)
     ]
 
 
-def is_gated_document(document) -> bool:
+def is_gated_document(document: Any) -> bool:
     """True when any lead-capture page offers this document in exchange for a form."""
     return any(
         model.objects.filter(document=document).exists()

@@ -18,8 +18,8 @@ from ..models.leads import Lead, Submission
 from ..signals import lead_captured
 from .classification import reclassify_after_capture
 from .consent import record_decisions
-from .delivery import plan_deliveries
 from .downloads import download_token, grant_download
+from .outbox import plan_deliveries
 
 logger = logging.getLogger("wagtail_leadgen.security")
 

@@ -1,25 +1,31 @@
 """One intake pipeline for every channel: rate limit, anti-spam, validation, capture.
 
-The HTML view calls ``process_submission`` today and the JSON API will call
-it too, so both reach the same verdicts for the same input.
+A channel builds the bound form and the ``Offer`` and hands both over; nothing
+here calls back into the page. The HTML view calls ``process_submission`` and
+the JSON API calls it too, so both reach the same verdicts for the same input.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import leadgen_settings
-from ..forms import HONEYPOT_FIELD, REFERRER_FIELD, TOKEN_FIELD, LeadForm
-from ..tokens import ExpiredToken, InvalidToken, read_form_token
+from ..forms import HONEYPOT_FIELD, REFERRER_FIELD, LeadForm, referrer_origin
+from ..tokens import (
+    ExpiredToken,
+    InvalidToken,
+    make_download_token,
+    read_form_token,
+)
 from .capture import (
     UTM_KEYS,
     CaptureResult,
@@ -42,29 +48,56 @@ class Outcome(enum.StrEnum):
     RATE_LIMITED = "rate_limited"
 
 
+# What the visitor sees: spam gets the very answer of a success.
+_STATUS = {
+    Outcome.CAPTURED: 200,
+    Outcome.SPAM: 200,
+    Outcome.INVALID: 400,
+    Outcome.EXPIRED: 400,
+    Outcome.RATE_LIMITED: 429,
+}
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a submission is for: the page, where its leads go, what it unlocks."""
+
+    page: Any
+    destinations: Sequence[str] = ()
+    document: Any = None
+
+
 @dataclass(frozen=True)
 class IntakeOutcome:
+    """The verdict on one submission, with what the channel needs to answer it.
+
+    ``download_token`` is the real link for a captured gated offer, and a
+    decoy of the same shape for spam (it points at no grant, so it never
+    serves the file).
+    """
+
     outcome: Outcome
     form: LeadForm
     result: CaptureResult | None = None
+    download_token: str | None = None
 
+    @property
+    def looks_successful(self) -> bool:
+        return self.outcome in (Outcome.CAPTURED, Outcome.SPAM)
 
-def referrer_origin(value: str) -> str:
-    """Keep where a visitor came from, without a query string that may hold personal data."""
-    parts = urlsplit(value or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"[:500]
+    @property
+    def status_code(self) -> int:
+        return _STATUS[self.outcome]
 
 
 def _submission_context(
-    page: Any, request: HttpRequest, data: Mapping[str, Any], channel: str
+    offer: Offer, request: HttpRequest, form: LeadForm, channel: str
 ) -> SubmissionContext:
     return SubmissionContext(
-        page=page,
+        page=offer.page,
         language=get_language() or "",
         channel=channel,
-        referrer=referrer_origin(str(data.get(REFERRER_FIELD, ""))),
+        referrer=referrer_origin(str(form.data.get(REFERRER_FIELD, ""))),
         utm={key: request.GET.get(key, "") for key in UTM_KEYS},
     )
 
@@ -78,11 +111,19 @@ def _raw_answers(form: LeadForm) -> dict[str, str]:
     }
 
 
-def process_submission(
-    page: Any, request: HttpRequest, data: Mapping[str, Any], *, channel: str = "web"
+def _spam(
+    form: LeadForm, offer: Offer, context: SubmissionContext, reason: str
 ) -> IntakeOutcome:
-    """Run one submission for a lead-capture page through the whole pipeline."""
-    form = page.get_form(data)
+    quarantine_spam(context=context, answers=_raw_answers(form), reason=reason)
+    decoy = make_download_token(uuid.uuid4().hex) if offer.document else None
+    return IntakeOutcome(Outcome.SPAM, form, download_token=decoy)
+
+
+def process_submission(
+    form: LeadForm, *, request: HttpRequest, offer: Offer, channel: str = "web"
+) -> IntakeOutcome:
+    """Run one bound form through the whole pipeline: rate limit, honeypot,
+    time-trap token, validation, then capture."""
     if not allow_submission(request):
         form.add_error(
             None,
@@ -92,12 +133,11 @@ def process_submission(
         )
         return IntakeOutcome(Outcome.RATE_LIMITED, form)
 
-    context = _submission_context(page, request, data, channel)
+    context = _submission_context(offer, request, form, channel)
     if form.honeypot_hit:
-        quarantine_spam(context=context, answers=_raw_answers(form), reason="honeypot")
-        return IntakeOutcome(Outcome.SPAM, form)
+        return _spam(form, offer, context, "honeypot")
     try:
-        token = read_form_token(str(data.get(TOKEN_FIELD, "")), page_id=page.pk)
+        token = read_form_token(form.posted_token, page_id=offer.page.pk)
     except ExpiredToken:
         logger.info("Lead form token expired; form shown again")
         form.is_valid()  # keep the visitor's answers and show any field error too
@@ -109,11 +149,9 @@ def process_submission(
         )
         return IntakeOutcome(Outcome.EXPIRED, form)
     except InvalidToken:
-        quarantine_spam(context=context, answers=_raw_answers(form), reason="bad_token")
-        return IntakeOutcome(Outcome.SPAM, form)
+        return _spam(form, offer, context, "bad_token")
     if token.age < leadgen_settings.FORM_MIN_FILL_SECONDS:
-        quarantine_spam(context=context, answers=_raw_answers(form), reason="too_fast")
-        return IntakeOutcome(Outcome.SPAM, form)
+        return _spam(form, offer, context, "too_fast")
 
     if not form.is_valid():
         return IntakeOutcome(Outcome.INVALID, form)
@@ -123,7 +161,9 @@ def process_submission(
         answers=form.answers(),
         decisions=form.consent_answers(),
         shown_versions=token.purpose_versions,
-        destinations=page.get_crm_destinations(),
-        document=page.get_gated_document(),
+        destinations=offer.destinations,
+        document=offer.document,
     )
-    return IntakeOutcome(Outcome.CAPTURED, form, result)
+    return IntakeOutcome(
+        Outcome.CAPTURED, form, result, download_token=result.download_token
+    )

@@ -69,8 +69,8 @@ from ..services.classification import (
     signals_of,
     submission_count,
 )
-from ..services.delivery import resume_destination, retry_now
 from ..services.exports import csv_response, xlsx_response
+from ..services.outbox import resume_destination, retry_now
 
 VIEW_ACTION = "wagtail_leadgen.lead.view"
 EXPORT_ACTION = "wagtail_leadgen.lead.export"

@@ -24,7 +24,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from ..charts import line_chart
 from ..conf import leadgen_settings
-from ..services.metrics import (
+from ..services.kpis import (
     PageKPIs,
     build_report,
     default_range,

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from ..models.snippets import CallToAction
-from ..services.metrics import count_cta_click
+from ..services.tracking import count_cta_click
 
 # Headers of the counting responses: a browser must not replay a cached
 # redirect without asking us again, and a search engine must not index it.

@@ -14,7 +14,7 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...services.delivery import attempt, claim_due
+from ...worker import attempt, claim_due
 
 
 class Command(BaseCommand):

@@ -1,16 +1,20 @@
-"""Handing leads to CRMs reliably: outbox rows, leases, retries, dead letters (R20).
+"""The worker side of the outbox: claim due deliveries, attempt them, record the outcome.
 
 At-least-once: a delivery is claimed with a lease, attempted, then marked.
 A worker that dies between the CRM's answer and the mark leaves the lease to
 expire; the delivery is attempted again with the same idempotency key, so the
 CRM can recognise the repeat.
+
+This sits below the services and above the CRM backends: the delivery task
+(``tasks.py``) and ``manage.py leadgen_deliver`` run it, and it never enqueues
+anything itself, so the outbox -> task -> worker chain has no cycle.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,9 +23,9 @@ from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from ..conf import leadgen_settings
-from ..crm import get_backend
-from ..crm.base import (
+from .conf import leadgen_settings
+from .crm import get_backend
+from .crm.base import (
     ConsentItem,
     CRMConfigurationError,
     CRMError,
@@ -30,41 +34,10 @@ from ..crm.base import (
     PermanentCRMError,
     TransientCRMError,
 )
-from ..models.delivery import Delivery, DeliveryStatus, PausedDestination
-from ..models.leads import Submission
+from .models.delivery import Delivery, DeliveryStatus, PausedDestination
+from .models.leads import Submission
 
 logger = logging.getLogger("wagtail_leadgen.delivery")
-
-
-# -- Writing the outbox (inside the capture transaction) ------------------------
-def plan_deliveries(submission: Submission, aliases: Sequence[str]) -> list[Delivery]:
-    """One pending delivery per destination; enqueued once the transaction commits."""
-    deliveries = Delivery.objects.bulk_create(
-        [Delivery(submission=submission, backend_alias=alias) for alias in aliases]
-    )
-    ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: enqueue_deliveries(ids))
-    return deliveries
-
-
-def enqueue_deliveries(ids: Iterable[int], *, run_after=None) -> None:
-    """Enqueue the task for each id; a queue outage leaves rows for ``leadgen_deliver``."""
-    from ..tasks import deliver_lead
-
-    task = deliver_lead.using(backend=leadgen_settings.TASK_BACKEND)
-    if run_after is not None:
-        if not task.get_backend().supports_defer:
-            return  # this queue cannot wait: ``leadgen_deliver`` retries when due
-        task = task.using(run_after=run_after)
-    for delivery_id in ids:
-        try:
-            task.enqueue(delivery_id)
-        except (
-            Exception
-        ):  # the row is the source of truth; the cron fallback picks it up
-            logger.exception(
-                "Could not enqueue delivery %s; it stays pending", delivery_id
-            )
 
 
 # -- Claiming -----------------------------------------------------------------
@@ -254,26 +227,3 @@ def _record(delivery: Delivery, *, error: CRMError | None = None, **fields) -> D
     Delivery.objects.filter(pk=delivery.pk).update(**fields)
     delivery.refresh_from_db()
     return delivery
-
-
-# -- Operator actions ------------------------------------------------------------
-def retry_now(deliveries: Iterable[Delivery]) -> int:
-    """Put failed or waiting deliveries back in the queue, due now."""
-    ids = [d.pk for d in deliveries if d.status != DeliveryStatus.DELIVERED]
-    count = Delivery.objects.filter(pk__in=ids).update(
-        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now()
-    )
-    transaction.on_commit(lambda: enqueue_deliveries(ids))
-    return count
-
-
-def resume_destination(alias: str) -> int:
-    """Un-pause a destination and enqueue what waited for it."""
-    PausedDestination.objects.filter(backend_alias=alias).delete()
-    ids = list(
-        Delivery.objects.filter(
-            backend_alias=alias, status=DeliveryStatus.PENDING
-        ).values_list("pk", flat=True)
-    )
-    transaction.on_commit(lambda: enqueue_deliveries(ids))
-    return len(ids)
