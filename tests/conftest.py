@@ -1,6 +1,9 @@
 import pytest
 from django.core.cache import cache
 
+from wagtail_leadgen.crm import locmem
+
+from .fake_crm import FakeCRM
 from .helpers import form_data
 
 
@@ -10,6 +13,23 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_locmem_outbox():
+    """The in-memory CRM's outbox is module state: each test starts empty."""
+    locmem.outbox.clear()
+    locmem.erased.clear()
+    yield
+    locmem.outbox.clear()
+    locmem.erased.clear()
+
+
+@pytest.fixture
+def fake_crm():
+    """A real HTTP server on 127.0.0.1 standing in for a CRM (see fake_crm.py)."""
+    with FakeCRM() as server:
+        yield server
 
 
 @pytest.fixture

@@ -144,6 +144,14 @@ def make_lead(email: str = "ann@example.com", *, page=None, **kwargs):
     return capture_lead(context=context, email=email, **kwargs)
 
 
+def make_submission(page=None, email: str = "ann@example.com", **kwargs):
+    """One captured submission, routed to the page's CRM destinations as the
+    form routes it; keyword arguments as for ``make_lead``."""
+    page = page or make_landing_page()
+    kwargs.setdefault("destinations", page.get_crm_destinations())
+    return make_lead(email, page=page, **kwargs).submission
+
+
 def make_staff(*codenames: str, username: str = "staff"):
     """A staff user in a group with admin access and the given permissions."""
     from django.contrib.auth import get_user_model

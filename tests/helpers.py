@@ -1,6 +1,7 @@
-"""Client helpers: post a page's form the way a browser does."""
+"""Test helpers: post a page's form as a browser does, CRM destinations in settings."""
 
 import re
+from collections.abc import Callable
 
 from wagtail_leadgen.forms import TOKEN_FIELD
 
@@ -22,3 +23,32 @@ def assert_denied(response) -> None:
     assert response.status_code in (302, 403)
     if response.status_code == 302:
         assert response.url == reverse("wagtailadmin_home")
+
+
+LOCMEM = "wagtail_leadgen.crm.locmem.LocmemBackend"
+
+
+def locmem_destinations(**destinations: Callable | None) -> dict:
+    """A ``WAGTAIL_LEADGEN`` dict with in-memory CRM destinations.
+
+    Each keyword is an alias; its value is the backend's ``FAIL_WITH`` (a
+    callable returning the exception to raise for a lead, or None to succeed).
+    """
+    return {
+        "FORM_MIN_FILL_SECONDS": 0,
+        "CRM_BACKENDS": {
+            alias: {"BACKEND": LOCMEM, "OPTIONS": {"FAIL_WITH": fail_with}}
+            for alias, fail_with in destinations.items()
+        },
+    }
+
+
+def failing(error: Exception) -> Callable:
+    """``FAIL_WITH`` for a destination that always fails with ``error``."""
+    return lambda lead: error
+
+
+def failing_once(error: Exception) -> Callable:
+    """``FAIL_WITH`` for a destination whose first attempt fails with ``error``."""
+    failures = [error]
+    return lambda lead: failures.pop() if failures else None

@@ -18,44 +18,13 @@ from wagtail_leadgen.crm.base import (
 )
 from wagtail_leadgen.models import Delivery, PausedDestination, Submission
 from wagtail_leadgen.services import outbox
-from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
 
-from .factories import make_landing_page, make_purpose
+from .factories import make_landing_page, make_purpose, make_submission
+from .helpers import failing, locmem_destinations
 
 pytestmark = pytest.mark.django_db
 
-LOCMEM = "wagtail_leadgen.crm.locmem.LocmemBackend"
 DUMMY_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-
-
-def crm(**destinations):
-    """WAGTAIL_LEADGEN with the given locmem destinations (alias -> FAIL_WITH)."""
-    return {
-        "FORM_MIN_FILL_SECONDS": 0,
-        "CRM_BACKENDS": {
-            alias: {"BACKEND": LOCMEM, "OPTIONS": {"FAIL_WITH": fail_with}}
-            for alias, fail_with in destinations.items()
-        },
-    }
-
-
-@pytest.fixture(autouse=True)
-def _empty_outbox():
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
-
-
-def submit(page=None, email="ann@example.com"):
-    page = page or make_landing_page()
-    return capture_lead(
-        context=SubmissionContext(page=page, language="en"),
-        email=email,
-        answers={"company": "Acme"},
-        decisions={},
-        shown_versions={},
-        destinations=page.get_crm_destinations(),
-    ).submission
 
 
 def our_tasks():
@@ -71,7 +40,7 @@ def run_due(**options):
     call_command("leadgen_deliver", "--once", **options)
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=None, archive=None))
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None, archive=None))
 def test_a_submission_writes_one_delivery_per_destination(
     post_form, django_capture_on_commit_callbacks
 ):
@@ -84,14 +53,14 @@ def test_a_submission_writes_one_delivery_per_destination(
     assert sorted(alias for alias, _ in locmem.outbox) == ["archive", "sales"]
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=None, archive=None))
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None, archive=None))
 def test_a_page_can_route_its_leads_to_some_destinations_only():
     page = make_landing_page(crm_destinations="sales")
-    submit(page)
+    make_submission(page)
     assert list(Delivery.objects.values_list("backend_alias", flat=True)) == ["sales"]
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=None), TASKS=DUMMY_TASKS)
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None), TASKS=DUMMY_TASKS)
 def test_rollback_leaves_no_delivery_and_enqueues_nothing(
     django_capture_on_commit_callbacks,
 ):
@@ -101,17 +70,17 @@ def test_rollback_leaves_no_delivery_and_enqueues_nothing(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        submit()
+        make_submission()
         raise RuntimeError("rolled back")
     assert not Delivery.objects.exists()
     assert our_tasks() == []
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=None), TASKS=DUMMY_TASKS)
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None), TASKS=DUMMY_TASKS)
 def test_tasks_carry_the_delivery_id_only(django_capture_on_commit_callbacks):
     task_backends["default"].results.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        submit(email="secret.person@example.com")
+        make_submission(email="secret.person@example.com")
     (result,) = our_tasks()
     assert result.args == [Delivery.objects.get().pk]
     assert result.kwargs == {}
@@ -121,14 +90,14 @@ def test_tasks_carry_the_delivery_id_only(django_capture_on_commit_callbacks):
 def test_the_payload_carries_answers_consents_and_a_stable_key():
     purpose = make_purpose(name="Newsletter")
     page = make_landing_page(purposes=[purpose])
-    submission = capture_lead(
-        context=SubmissionContext(page=page, language="fr", utm={"utm_source": "mail"}),
-        email="ann@example.com",
+    submission = make_submission(
+        page,
+        language="fr",
+        utm={"utm_source": "mail"},
         answers={"company": "Acme"},
         decisions={purpose: True},
-        shown_versions={},
         destinations=["database"],
-    ).submission
+    )
     delivery = submission.deliveries.get()
     payload = worker.build_payload(delivery)
     assert payload.email == "ann@example.com"
@@ -142,15 +111,13 @@ def test_the_payload_carries_answers_consents_and_a_stable_key():
     assert worker.build_payload(delivery).idempotency_key == payload.idempotency_key
 
 
-def outage(error):
-    return lambda lead: error
-
-
 @override_settings(
-    WAGTAIL_LEADGEN=crm(sales=outage(TransientCRMError("the CRM failed", status=503)))
+    WAGTAIL_LEADGEN=locmem_destinations(
+        sales=failing(TransientCRMError("the CRM failed", status=503))
+    )
 )
 def test_a_transient_failure_is_retried_later_without_personal_data_in_the_error():
-    submit(email="secret.person@example.com")
+    make_submission(email="secret.person@example.com")
     run_due()
     delivery = Delivery.objects.get()
     assert delivery.status == "pending"
@@ -164,22 +131,24 @@ def test_a_transient_failure_is_retried_later_without_personal_data_in_the_error
 
 
 @override_settings(
-    WAGTAIL_LEADGEN=crm(
-        sales=outage(TransientCRMError("slow down", status=429, retry_after=3600))
+    WAGTAIL_LEADGEN=locmem_destinations(
+        sales=failing(TransientCRMError("slow down", status=429, retry_after=3600))
     )
 )
 def test_retry_after_is_honoured():
-    submit()
+    make_submission()
     run_due()
     delay = Delivery.objects.get().next_attempt_at - timezone.now()
     assert delay > timedelta(minutes=59)
 
 
 @override_settings(
-    WAGTAIL_LEADGEN=crm(sales=outage(PermanentCRMError("bad request", status=400)))
+    WAGTAIL_LEADGEN=locmem_destinations(
+        sales=failing(PermanentCRMError("bad request", status=400))
+    )
 )
 def test_a_refused_lead_is_dead_lettered_with_a_visible_error():
-    submit()
+    make_submission()
     run_due()
     delivery = Delivery.objects.get()
     assert delivery.status == "failed"
@@ -187,10 +156,10 @@ def test_a_refused_lead_is_dead_lettered_with_a_visible_error():
 
 
 def test_a_transient_failure_becomes_failed_after_the_last_attempt():
-    settings = crm(sales=outage(TransientCRMError("down")))
+    settings = locmem_destinations(sales=failing(TransientCRMError("down")))
     settings["DELIVERY_MAX_ATTEMPTS"] = 3
     with override_settings(WAGTAIL_LEADGEN=settings):
-        submit()
+        make_submission()
         for _ in range(3):
             run_due(all=True)
     delivery = Delivery.objects.get()
@@ -207,12 +176,12 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
 
 def test_a_410_pauses_the_destination_and_resuming_delivers_the_waiting_leads():
     gone = {"answer": DestinationGone("gone", status=410)}
-    settings = crm(sales=lambda lead: gone["answer"])
+    settings = locmem_destinations(sales=lambda lead: gone["answer"])
     with override_settings(WAGTAIL_LEADGEN=settings):
-        submit(email="a@example.com")
+        make_submission(email="a@example.com")
         run_due()
         assert PausedDestination.objects.filter(backend_alias="sales").exists()
-        submit(email="b@example.com")
+        make_submission(email="b@example.com")
         run_due(all=True)
         assert Delivery.objects.filter(status="pending").count() == 2
         assert not locmem.outbox
@@ -223,9 +192,9 @@ def test_a_410_pauses_the_destination_and_resuming_delivers_the_waiting_leads():
     assert len(locmem.outbox) == 2
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=None))
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
 def test_a_claimed_delivery_belongs_to_one_worker_until_its_lease_expires():
-    submission = submit()
+    submission = make_submission()
     delivery = submission.deliveries.get()
     assert worker.claim(delivery.pk) is not None
     assert worker.claim(delivery.pk) is None
@@ -236,9 +205,9 @@ def test_a_claimed_delivery_belongs_to_one_worker_until_its_lease_expires():
     assert [d.pk for d in worker.claim_due()] == [delivery.pk]
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=None))
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
 def test_a_worker_crash_after_sending_is_repaired_with_the_same_key(monkeypatch):
-    submit()
+    make_submission()
     (delivery,) = worker.claim_due()
     real_record = worker._record
 
@@ -257,10 +226,12 @@ def test_a_worker_crash_after_sending_is_repaired_with_the_same_key(monkeypatch)
     assert len(keys) == 2 and len(set(keys)) == 1  # sent twice, recognisable as one
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=outage(TransientCRMError("down"))))
+@override_settings(
+    WAGTAIL_LEADGEN=locmem_destinations(sales=failing(TransientCRMError("down")))
+)
 def test_deliver_all_ignores_backoff_and_reports_what_it_did(capsys):
-    submit(email="a@example.com")
-    submit(email="b@example.com")
+    make_submission(email="a@example.com")
+    make_submission(email="b@example.com")
     run_due()
     run_due(all=True)
     out = capsys.readouterr().out
@@ -268,17 +239,17 @@ def test_deliver_all_ignores_backoff_and_reports_what_it_did(capsys):
     assert Delivery.objects.filter(attempts=2).count() == 2
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=None))
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
 def test_retry_now_requeues_a_failed_delivery():
-    submit()
+    make_submission()
     Delivery.objects.update(status="failed")
     assert outbox.retry_now(Delivery.objects.all()) == 1
     run_due()
     assert Delivery.objects.get().status == "delivered"
 
 
-def test_spam_is_never_handed_to_a_crm(post_form):
-    with override_settings(WAGTAIL_LEADGEN=crm(sales=None)):
+def test_spam_is_never_handed_to_a_locmem_destinations(post_form):
+    with override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None)):
         post_form(make_landing_page(), email="bot@example.com", leadgen_hp="x")
     assert Submission.objects.get().is_spam
     assert not Delivery.objects.exists()
@@ -288,9 +259,11 @@ def crashing_backend(lead):
     raise KeyError("secret.person@example.com")
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=lambda lead: crashing_backend(lead)))
+@override_settings(
+    WAGTAIL_LEADGEN=locmem_destinations(sales=lambda lead: crashing_backend(lead))
+)
 def test_a_crashing_backend_is_retried_and_shown_without_the_exception_text():
-    submit()
+    make_submission()
     run_due()
     delivery = Delivery.objects.get()
     assert delivery.status == "pending" and delivery.attempts == 1
@@ -299,11 +272,11 @@ def test_a_crashing_backend_is_retried_and_shown_without_the_exception_text():
     )
 
 
-@override_settings(WAGTAIL_LEADGEN=crm(sales=None))
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
 def test_a_misconfiguration_at_send_time_is_not_swallowed(monkeypatch):
     from wagtail_leadgen.crm.base import CRMConfigurationError
 
-    submit()
+    make_submission()
     (delivery,) = worker.claim_due()
 
     def misconfigured(alias):

@@ -6,9 +6,8 @@ from django.urls import reverse
 
 from wagtail_leadgen.crm.base import TransientCRMError
 from wagtail_leadgen.models import Delivery
-from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
 
-from .factories import make_landing_page, make_staff
+from .factories import make_staff, make_submission
 from .helpers import assert_denied
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +26,7 @@ FAILING = {
 
 @pytest.fixture
 def delivery():
-    page = make_landing_page()
-    submission = capture_lead(
-        context=SubmissionContext(page=page, language="en"),
-        email="ann@example.com",
-        answers={},
-        decisions={},
-        shown_versions={},
-        destinations=["sales"],
-    ).submission
+    submission = make_submission(destinations=["sales"])
     Delivery.objects.update(
         status="failed", last_error="TransientCRMError: HTTP 503: down"
     )

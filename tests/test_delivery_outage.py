@@ -13,10 +13,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from wagtail_leadgen.models import Delivery, PausedDestination
-from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
 
-from .factories import make_landing_page
-from .fake_crm import FakeCRM, verify_standard_webhook
+from .factories import make_landing_page, make_submission
+from .fake_crm import verify_standard_webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -24,19 +23,13 @@ SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 N = 12
 
 
-@pytest.fixture
-def crm():
-    with FakeCRM() as server:
-        yield server
-
-
-def settings_for(crm, **options):
+def settings_for(fake_crm, **options):
     return {
         "CRM_BACKENDS": {
             "hooks": {
                 "BACKEND": "wagtail_leadgen.crm.webhook.WebhookBackend",
                 "OPTIONS": {
-                    "URL": crm.url,
+                    "URL": fake_crm.url,
                     "SECRET": SECRET,
                     "ALLOW_HTTP": True,
                     "ALLOW_PRIVATE_ADDRESSES": True,
@@ -52,14 +45,7 @@ def settings_for(crm, **options):
 def submit_leads(count):
     page = make_landing_page()
     for n in range(count):
-        capture_lead(
-            context=SubmissionContext(page=page, language="en"),
-            email=f"lead{n}@example.com",
-            answers={},
-            decisions={},
-            shown_versions={},
-            destinations=["hooks"],
-        )
+        make_submission(page, f"lead{n}@example.com", destinations=["hooks"])
 
 
 def deliver_everything_now():
@@ -70,21 +56,23 @@ def make_everything_due():
     Delivery.objects.update(next_attempt_at=timezone.now(), lease_expires_at=None)
 
 
-def test_leads_sent_while_the_crm_is_down_arrive_exactly_once_after_it_recovers(crm):
-    with override_settings(WAGTAIL_LEADGEN=settings_for(crm)):
-        crm.stop()  # connection refused
+def test_leads_sent_while_the_crm_is_down_arrive_exactly_once_after_it_recovers(
+    fake_crm,
+):
+    with override_settings(WAGTAIL_LEADGEN=settings_for(fake_crm)):
+        fake_crm.stop()  # connection refused
         submit_leads(N)
         call_command("leadgen_deliver", "--once")
         assert Delivery.objects.filter(status="pending", attempts=1).count() == N
 
-        crm.start()
+        fake_crm.start()
         for behaviour in (
             ("status", 503, {"Retry-After": "1"}),
             ("hang", 2),
             ("reset",),
             ("status", 429),
         ):
-            crm.script(*behaviour)
+            fake_crm.script(*behaviour)
         deliver_everything_now()  # a few attempts hit the scripted failures
         make_everything_due()
         deliver_everything_now()
@@ -93,56 +81,59 @@ def test_leads_sent_while_the_crm_is_down_arrive_exactly_once_after_it_recovers(
 
     assert Delivery.objects.filter(status="delivered").count() == N
     assert not Delivery.objects.filter(status="failed").exists()
-    assert len(crm.unique_ids) == N  # every lead once, whatever the retries
-    for request in crm.accepted:
+    assert len(fake_crm.unique_ids) == N  # every lead once, whatever the retries
+    for request in fake_crm.accepted:
         verify_standard_webhook(SECRET, request)
     keys = {
         str(key) for key in Delivery.objects.values_list("idempotency_key", flat=True)
     }
-    assert set(crm.unique_ids) == keys
+    assert set(fake_crm.unique_ids) == keys
 
 
 def test_a_crm_that_stored_the_lead_but_answered_too_late_gets_it_once_more_with_the_same_id(
-    crm,
+    fake_crm,
 ):
-    with override_settings(WAGTAIL_LEADGEN=settings_for(crm)):
+    with override_settings(WAGTAIL_LEADGEN=settings_for(fake_crm)):
         submit_leads(1)
-        crm.script("hang", 1.5)  # stores, then answers after our read timeout
+        fake_crm.script("hang", 1.5)  # stores, then answers after our read timeout
         call_command("leadgen_deliver", "--once")
         assert Delivery.objects.get().status == "pending"
         make_everything_due()
         call_command("leadgen_deliver", "--once")
     assert Delivery.objects.get().status == "delivered"
-    assert len(crm.requests) == 2
-    assert crm.requests[0].webhook_id == crm.requests[1].webhook_id
-    assert len(crm.unique_ids) == 1
+    assert len(fake_crm.requests) == 2
+    assert fake_crm.requests[0].webhook_id == fake_crm.requests[1].webhook_id
+    assert len(fake_crm.unique_ids) == 1
 
 
-def test_retry_after_from_the_crm_schedules_the_next_attempt(crm):
-    with override_settings(WAGTAIL_LEADGEN=settings_for(crm)):
+def test_retry_after_from_the_crm_schedules_the_next_attempt(fake_crm):
+    with override_settings(WAGTAIL_LEADGEN=settings_for(fake_crm)):
         submit_leads(1)
-        crm.script("status", 503, {"Retry-After": "7200"})
+        fake_crm.script("status", 503, {"Retry-After": "7200"})
         call_command("leadgen_deliver", "--once")
     delivery = Delivery.objects.get()
     assert delivery.last_status_code == 503
     assert delivery.next_attempt_at - timezone.now() > timedelta(hours=1, minutes=59)
 
 
-def test_a_400_is_dead_lettered_and_a_410_pauses_the_destination(crm):
-    with override_settings(WAGTAIL_LEADGEN=settings_for(crm)):
+def test_a_400_is_dead_lettered_and_a_410_pauses_the_destination(fake_crm):
+    with override_settings(WAGTAIL_LEADGEN=settings_for(fake_crm)):
         submit_leads(2)
-        crm.script("status", 400)
-        crm.script("status", 410)
+        fake_crm.script("status", 400)
+        fake_crm.script("status", 410)
         call_command("leadgen_deliver", "--once")
     statuses = sorted(Delivery.objects.values_list("status", "last_status_code"))
     assert statuses == [("failed", 400), ("pending", 410)]
     assert PausedDestination.objects.filter(backend_alias="hooks").exists()
 
 
-def test_no_personal_data_in_errors_or_logs(crm, caplog):
-    with override_settings(WAGTAIL_LEADGEN=settings_for(crm)), caplog.at_level("DEBUG"):
+def test_no_personal_data_in_errors_or_logs(fake_crm, caplog):
+    with (
+        override_settings(WAGTAIL_LEADGEN=settings_for(fake_crm)),
+        caplog.at_level("DEBUG"),
+    ):
         submit_leads(1)
-        crm.script("status", 500, {}, b'{"error": "lead0@example.com is invalid"}')
+        fake_crm.script("status", 500, {}, b'{"error": "lead0@example.com is invalid"}')
         call_command("leadgen_deliver", "--once")
     delivery = Delivery.objects.get()
     assert "lead0" not in delivery.last_error

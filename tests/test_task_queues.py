@@ -27,48 +27,15 @@ from wagtail_leadgen import tasks as leadgen_tasks
 from wagtail_leadgen.crm import locmem
 from wagtail_leadgen.crm.base import TransientCRMError
 from wagtail_leadgen.models import Delivery, DeliveryStatus
-from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
 
-from .factories import make_landing_page
+from .factories import make_landing_page, make_submission
+from .helpers import failing_once, locmem_destinations
 
 EMAIL = "queued.lead@example.com"
 
 
-def crm(fail_first: bool = False) -> dict:
-    """One locmem destination; ``fail_first`` makes its first attempt time out."""
-    failures = [TransientCRMError("timed out")] if fail_first else []
-
-    def fail_with(lead):
-        return failures.pop() if failures else None
-
-    return {
-        "FORM_MIN_FILL_SECONDS": 0,
-        "CRM_BACKENDS": {
-            "archive": {
-                "BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend",
-                "OPTIONS": {"FAIL_WITH": fail_with},
-            }
-        },
-    }
-
-
 def submit(page) -> Delivery:
-    submission = capture_lead(
-        context=SubmissionContext(page=page, language="en"),
-        email=EMAIL,
-        answers={"company": "Acme"},
-        decisions={},
-        shown_versions={},
-        destinations=page.get_crm_destinations(),
-    ).submission
-    return Delivery.objects.get(submission=submission)
-
-
-@pytest.fixture(autouse=True)
-def _empty_outbox():
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
+    return make_submission(page, EMAIL).deliveries.get()
 
 
 @contextmanager
@@ -129,7 +96,9 @@ def our_db_tasks():
 @pytest.mark.django_db(transaction=True)
 def test_the_database_queue_and_db_worker_deliver_a_lead_once(wagtail_tree):
     page = make_landing_page()
-    with override_settings(TASKS=DB_TASKS, WAGTAIL_LEADGEN=crm()):
+    with override_settings(
+        TASKS=DB_TASKS, WAGTAIL_LEADGEN=locmem_destinations(archive=None)
+    ):
         delivery = submit(page)
         # Committed, enqueued on commit, not run yet: no worker has looked.
         delivery.refresh_from_db()
@@ -155,7 +124,12 @@ def test_the_database_queue_and_db_worker_deliver_a_lead_once(wagtail_tree):
 @pytest.mark.django_db(transaction=True)
 def test_the_database_queue_defers_a_retry_to_the_next_attempt(wagtail_tree):
     page = make_landing_page()
-    with override_settings(TASKS=DB_TASKS, WAGTAIL_LEADGEN=crm(fail_first=True)):
+    with override_settings(
+        TASKS=DB_TASKS,
+        WAGTAIL_LEADGEN=locmem_destinations(
+            archive=failing_once(TransientCRMError("timed out"))
+        ),
+    ):
         delivery = submit(page)
         output = run_db_worker()
 
@@ -259,7 +233,7 @@ def run_rq_worker(queue) -> None:
 def test_rq_on_redis_delivers_a_lead_once(
     page, rq_queue, django_capture_on_commit_callbacks
 ):
-    with override_settings(WAGTAIL_LEADGEN=crm()):
+    with override_settings(WAGTAIL_LEADGEN=locmem_destinations(archive=None)):
         with django_capture_on_commit_callbacks(execute=True):
             delivery = submit(page)
         (job,) = rq_queue.get_jobs()
@@ -287,7 +261,11 @@ def test_rq_schedules_a_retry_for_the_next_attempt(
 ):
     from rq.registry import ScheduledJobRegistry
 
-    with override_settings(WAGTAIL_LEADGEN=crm(fail_first=True)):
+    with override_settings(
+        WAGTAIL_LEADGEN=locmem_destinations(
+            archive=failing_once(TransientCRMError("timed out"))
+        )
+    ):
         with django_capture_on_commit_callbacks(execute=True):
             delivery = submit(page)
         run_rq_worker(rq_queue)
