@@ -8,7 +8,7 @@ offer's own purpose may be required (R8, R9).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django import forms
@@ -27,6 +27,9 @@ from .validators import (
     validate_no_control_characters,
     validate_no_control_characters_multiline,
 )
+
+if TYPE_CHECKING:  # the form sits below the models: it only reads purposes
+    from .models.consent import ConsentPurpose
 
 HONEYPOT_FIELD = "leadgen_hp"
 TOKEN_FIELD = "leadgen_token"  # noqa: S105 - a field name, not a secret
