@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable
 
-from wagtail_leadgen.forms import TOKEN_FIELD
+from wagtail_leadgen.forms import CONSENT_GIVEN, TOKEN_FIELD
 
 
 def form_data(client, page, **answers) -> dict:
@@ -14,6 +14,11 @@ def form_data(client, page, **answers) -> dict:
         rf'name="{TOKEN_FIELD}" value="([^"]+)"', response.content.decode()
     ).group(1)
     return {TOKEN_FIELD: token, **answers}
+
+
+def ticked(*purposes) -> dict:
+    """Form data ticking these purposes' boxes, with the value the form renders."""
+    return {f"consent_{purpose.pk}": CONSENT_GIVEN for purpose in purposes}
 
 
 def assert_denied(response) -> None:

@@ -9,7 +9,7 @@ from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
 from wagtail_leadgen.services.consent import withdraw_consent
 
 from .factories import make_landing_page, make_purpose, make_submission, republish
-from .helpers import form_data
+from .helpers import form_data, ticked
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_ticking_a_purpose_records_a_granted_consent_with_its_exact_wording(post
     )
     page = make_landing_page(purposes=[newsletter])
 
-    post_form(page, email="ann@example.com", **{f"consent_{newsletter.pk}": "on"})
+    post_form(page, email="ann@example.com", **ticked(newsletter))
 
     record = ConsentRecord.objects.get()
     assert record.decision == "granted"
@@ -52,7 +52,7 @@ def test_one_record_per_purpose_shown(post_form):
     post_form(
         page,
         email="ann@example.com",
-        **{f"consent_{purposes[0].pk}": "on", f"consent_{purposes[2].pk}": "on"},
+        **ticked(purposes[0], purposes[2]),
     )
     decisions = dict(ConsentRecord.objects.values_list("purpose_id", "decision"))
     assert decisions == {
@@ -67,11 +67,11 @@ def test_a_changed_purpose_text_is_a_new_version_and_old_proof_keeps_the_old_tex
 ):
     purpose = make_purpose(purpose_text="<p>Old wording.</p>")
     page = make_landing_page(purposes=[purpose])
-    post_form(page, email="first@example.com", **{f"consent_{purpose.pk}": "on"})
+    post_form(page, email="first@example.com", **ticked(purpose))
     old_revision = purpose.live_revision_id
 
     republish(purpose, purpose_text="<p>New wording.</p>")
-    post_form(page, email="second@example.com", **{f"consent_{purpose.pk}": "on"})
+    post_form(page, email="second@example.com", **ticked(purpose))
 
     first = ConsentRecord.objects.get(lead__email="first@example.com")
     second = ConsentRecord.objects.get(lead__email="second@example.com")
@@ -84,9 +84,7 @@ def test_a_changed_purpose_text_is_a_new_version_and_old_proof_keeps_the_old_tex
 def test_proof_holds_the_version_the_visitor_saw_when_republished_meanwhile(client):
     purpose = make_purpose(purpose_text="<p>Version seen.</p>")
     page = make_landing_page(purposes=[purpose])
-    data = form_data(
-        client, page, email="ann@example.com", **{f"consent_{purpose.pk}": "on"}
-    )
+    data = form_data(client, page, email="ann@example.com", **ticked(purpose))
     seen_revision = purpose.live_revision_id
 
     republish(purpose, purpose_text="<p>Published while the form was open.</p>")
@@ -146,7 +144,7 @@ def test_nothing_is_stored_when_the_capture_transaction_fails():
 def test_consent_records_are_append_only_and_withdrawal_is_a_new_record(post_form):
     purpose = make_purpose()
     page = make_landing_page(purposes=[purpose])
-    post_form(page, email="ann@example.com", **{f"consent_{purpose.pk}": "on"})
+    post_form(page, email="ann@example.com", **ticked(purpose))
     record = ConsentRecord.objects.get()
 
     record.decision = "refused"

@@ -11,7 +11,7 @@ from wagtail_leadgen.models import Lead, Submission
 from wagtail_leadgen.tokens import make_download_token, make_form_token
 
 from .factories import make_ebook_page, make_landing_page, make_purpose
-from .helpers import form_data
+from .helpers import form_data, ticked
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_missing_email_shows_the_form_again_with_an_announced_error_summary(post
 def test_a_form_shown_again_keeps_ticked_boxes_and_gets_a_fresh_token(client):
     purpose = make_purpose()
     page = make_landing_page(purposes=[purpose])
-    data = form_data(client, page, email="bad", **{f"consent_{purpose.pk}": "on"})
+    data = form_data(client, page, email="bad", **ticked(purpose))
     response = client.post(page.url, data)
     html = response.content.decode()
     assert response.status_code == 400

@@ -4,9 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from wagtail_leadgen.forms import LeadFormBuilder, UnknownFieldKind
+from wagtail_leadgen.models import Lead
 from wagtail_leadgen.validators import normalise_email, validate_lead_email
 
 from .factories import make_landing_page, make_purpose
+from .helpers import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +92,9 @@ def test_unknown_field_kind_names_the_valid_ones():
         "a\x1c@example.com",
         "a\u200b@example.com",
         ("x" * 245) + "@example.com",
+        ("x" * 65) + "@example.com",  # RFC 5321: 64 octets before the @
+        ("é" * 33) + "@example.com",  # 66 octets in UTF-8
+        "a@\ud800.example.com",
     ],
 )
 def test_bad_email_addresses_are_refused(address):
@@ -99,6 +104,26 @@ def test_bad_email_addresses_are_refused(address):
 
 def test_email_is_normalised_for_deduplication():
     assert normalise_email("  Ann.Lee@Example.COM ") == "ann.lee@example.com"
+
+
+def test_a_64_octet_local_part_is_accepted():
+    validate_lead_email(("x" * 64) + "@example.com")
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "ann@exämple.fr",  # composed (NFC)
+        "ann@exa\u0308mple.fr",  # decomposed (NFD)
+        "ANN@EXÄMPLE.FR",
+        "ann@xn--exmple-cua.fr",  # the same domain in its ASCII form
+    ],
+)
+def test_every_spelling_of_an_accented_domain_is_one_person(client, spelling):
+    page = make_landing_page()
+    response = client.post(page.url, form_data(client, page, email=spelling))
+    assert response.status_code == 303
+    assert Lead.objects.get().email == "ann@exämple.fr"
 
 
 @pytest.mark.parametrize("value", ["An\x00n", "An\x0cn", "Ann\x1b[31m", "An\u202en"])

@@ -18,7 +18,7 @@ from .factories import (
     set_controller,
     site_root,
 )
-from .helpers import form_data
+from .helpers import form_data, ticked
 
 
 class PageTypeTests(WagtailPageTestCase):
@@ -118,9 +118,7 @@ def test_a_site_s_own_page_type_built_from_the_mixins_captures_leads(client):
     )
     page.consent_purposes.set([purpose])
     page.save_revision().publish()
-    data = form_data(
-        client, page, email="ann@example.com", **{f"consent_{purpose.pk}": "on"}
-    )
+    data = form_data(client, page, email="ann@example.com", **ticked(purpose))
     response = client.post(page.url, data)
     assert response.status_code == 200  # no thank-you page: thanked in place
     assert ConsentRecord.objects.get().decision == "granted"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -17,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from .cleaning import clean_metadata, normalise, parse_url
 from .conf import leadgen_settings
 from .field_kinds import FORM_FIELD_KINDS
 from .models.consent import ConsentPurpose
@@ -37,34 +37,79 @@ REFERRER_FIELD = "leadgen_ref"
 CONSENT_PREFIX = "consent_"
 
 
+REFERRER_MAX_LENGTH = 500
+
+
 def referrer_origin(value: str) -> str:
-    """Keep where a visitor came from, without a query string that may hold personal data."""
-    parts = urlsplit(value or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    """Keep where a visitor came from, without a query string that may hold
+    personal data; "" for anything that is not a clean http(s) URL."""
+    parts = parse_url(str(value or "")[: 2 * REFERRER_MAX_LENGTH])
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         return ""
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"[:500]
+    origin = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return clean_metadata(origin, REFERRER_MAX_LENGTH)
+
+
+class ReferrerField(forms.Field):
+    """Where the visitor came from: metadata, never a reason to refuse a form.
+
+    Anything that is not a clean http(s) URL becomes "" (the visitor could
+    not correct a hidden field anyway).
+    """
+
+    def to_python(self, value: Any) -> str:
+        return referrer_origin(value)
+
+
+class NormalisedCharField(forms.CharField):
+    """A text answer in NFC, so one text typed two ways is stored one way."""
+
+    def to_python(self, value: Any) -> str:
+        return normalise(super().to_python(value))
 
 
 class UnknownFieldKind(ValueError):
     """An editor-chosen field kind the builder cannot build."""
 
 
+CONSENT_GIVEN = "yes"
+
+
 class ConsentCheckboxInput(forms.CheckboxInput):
     """A checkbox ticked only by the visitor's own answer (R8).
 
-    ``LeadForm`` drops any initial value for consent fields, so a form shown
-    for the first time never has a ticked box; a form shown again after an
-    error keeps what the visitor ticked.
+    It renders ``value="yes"`` and only that exact value means "granted":
+    Django's own checkbox takes any non-empty value (``0``, ``off``, ``no``)
+    for a tick, which would record a consent nobody gave. ``LeadForm`` drops
+    any initial value for consent fields, so a form shown for the first time
+    never has a ticked box; a form shown again after an error keeps what the
+    visitor ticked.
     """
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, check_test=lambda value: value is True)
+        super().__init__(
+            {**(attrs or {}), "value": CONSENT_GIVEN},
+            check_test=lambda value: value is True,
+        )
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> bool:
+        return data.get(name) == CONSENT_GIVEN
+
+
+class LeadEmailField(forms.CharField):
+    """One address: NFC before it is validated, canonical once it is clean."""
+
+    def to_python(self, value: Any) -> str:
+        return normalise(super().to_python(value))
+
+    def clean(self, value: Any) -> str:
+        return normalise_email(super().clean(value))
 
 
 class LeadForm(forms.Form):
     """Base of every built form; ``LeadFormBuilder`` adds the page's fields."""
 
-    email = forms.CharField(
+    email = LeadEmailField(
         label=_("Email"),
         max_length=EMAIL_MAX_LENGTH,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -79,9 +124,7 @@ class LeadForm(forms.Form):
     )
     leadgen_token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Where the visitor came from before the landing page (origin and path only).
-    leadgen_ref = forms.CharField(
-        widget=forms.HiddenInput, required=False, max_length=500
-    )
+    leadgen_ref = ReferrerField(widget=forms.HiddenInput, required=False)
 
     purposes: Sequence[ConsentPurpose] = ()
     extra_field_kinds: Sequence[str] = ()
@@ -103,9 +146,6 @@ class LeadForm(forms.Form):
         super().__init__(data, *args, **kwargs)
         for purpose in self.purposes:
             self.initial.pop(self.consent_field_name(purpose), None)
-
-    def clean_email(self) -> str:
-        return normalise_email(self.cleaned_data["email"])
 
     @property
     def honeypot_hit(self) -> bool:
@@ -173,7 +213,7 @@ class LeadFormBuilder:
         return field
 
     def _text_field(self, autocomplete: str, **kwargs: Any) -> forms.CharField:
-        return forms.CharField(
+        return NormalisedCharField(
             max_length=leadgen_settings.MAX_TEXT_LENGTH,
             validators=[validate_no_control_characters],
             widget=forms.TextInput(attrs={"autocomplete": autocomplete}),
@@ -196,7 +236,7 @@ class LeadFormBuilder:
         return self._text_field("country-name")
 
     def create_phone_field(self, options: dict[str, Any]) -> forms.Field:
-        return forms.CharField(
+        return NormalisedCharField(
             max_length=32,
             validators=[
                 validate_no_control_characters,
@@ -209,7 +249,7 @@ class LeadFormBuilder:
         )
 
     def create_question_field(self, options: dict[str, Any]) -> forms.Field:
-        return forms.CharField(
+        return NormalisedCharField(
             max_length=leadgen_settings.MAX_QUESTION_LENGTH,
             validators=[validate_no_control_characters_multiline],
             widget=forms.Textarea(attrs={"rows": 4}),

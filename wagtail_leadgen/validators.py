@@ -1,4 +1,4 @@
-"""Validation shared by every intake path (HTML form today, JSON API later).
+"""Validation shared by every intake path (the HTML form and the JSON API).
 
 Django's own validators leave gaps that matter for leads: ``validate_email``
 accepts ``a@[127.0.0.1]`` and ``a@localhost``, and ``CharField`` rejects NUL but
@@ -7,27 +7,39 @@ no other control character (which later breaks email headers and exports).
 
 from __future__ import annotations
 
-import unicodedata
-
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from .cleaning import has_unsafe_characters, normalise
+
 EMAIL_MAX_LENGTH = 254
-_ALLOWED_CONTROL_IN_MULTILINE = {"\n", "\r", "\t"}
-# Zero-width (non-)joiners are format characters that Persian and Indic names
-# and emoji sequences need; every other control or format character is refused.
-_ALLOWED_FORMAT = {"\u200c", "\u200d"}
+# RFC 5321: at most 64 octets before the @.
+LOCAL_PART_MAX_OCTETS = 64
+
+
+def canonical_domain(domain: str) -> str:
+    """One spelling per domain: IDNA's mapping (NFKC, case folding), shown in
+    Unicode. "exämple.fr" typed composed or decomposed, or in capitals, gives
+    one domain; a domain IDNA cannot encode is only lower-cased (the
+    validator refuses it anyway)."""
+    try:
+        ascii_domain = domain.lower().encode("idna").decode("ascii")
+        return ascii_domain.encode("ascii").decode("idna").lower()
+    except UnicodeError:
+        return domain.lower()
 
 
 def normalise_email(value: str) -> str:
     """Return the address in the form used to recognise a returning person.
 
-    The whole address is lower-cased: providers treat local parts
-    case-insensitively in practice, and two leads for ``Ann@x.fr`` and
-    ``ann@x.fr`` would split one person's consent history in two.
+    NFC, then the local part lower-cased (providers treat it
+    case-insensitively in practice: two leads for ``Ann@x.fr`` and
+    ``ann@x.fr`` would split one person's consent history in two) and the
+    domain in its canonical IDNA spelling. Idempotent.
     """
-    return value.strip().lower()
+    local, _at, domain = normalise(value.strip()).rpartition("@")
+    return f"{local.lower()}@{canonical_domain(domain)}"
 
 
 def validate_lead_email(value: str) -> None:
@@ -40,7 +52,13 @@ def validate_lead_email(value: str) -> None:
         )
     validate_no_control_characters(value)
     validate_email(value)
-    domain = value.rsplit("@", 1)[-1]
+    local, _at, domain = value.rpartition("@")
+    if len(local.encode("utf-8")) > LOCAL_PART_MAX_OCTETS:
+        raise ValidationError(
+            _("Enter an email address with at most %(max)s characters before the @."),
+            code="local_part_length",
+            params={"max": LOCAL_PART_MAX_OCTETS},
+        )
     if domain.startswith("[") or "." not in domain.strip("."):
         raise ValidationError(
             _("Enter an email address with a full domain name, like name@example.com."),
@@ -48,18 +66,9 @@ def validate_lead_email(value: str) -> None:
         )
 
 
-def _has_control_character(value: str, allowed: set[str]) -> bool:
-    return any(
-        unicodedata.category(char) in {"Cc", "Cf"}
-        and char not in allowed
-        and char not in _ALLOWED_FORMAT
-        for char in value
-    )
-
-
 def validate_no_control_characters(value: str) -> None:
     """Refuse control and invisible format characters in single-line answers."""
-    if _has_control_character(value, set()):
+    if has_unsafe_characters(value):
         raise ValidationError(
             _("Remove the invisible control characters from this field."),
             code="control_characters",
@@ -68,7 +77,7 @@ def validate_no_control_characters(value: str) -> None:
 
 def validate_no_control_characters_multiline(value: str) -> None:
     """Like ``validate_no_control_characters`` but line breaks and tabs are fine."""
-    if _has_control_character(value, _ALLOWED_CONTROL_IN_MULTILINE):
+    if has_unsafe_characters(value, multiline=True):
         raise ValidationError(
             _("Remove the invisible control characters from this field."),
             code="control_characters",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..cleaning import clean_metadata
 from ..models.consent import ConsentPurpose
 from ..models.leads import Lead, Submission
 from ..signals import lead_captured
@@ -28,7 +29,11 @@ UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content
 
 @dataclass(frozen=True)
 class SubmissionContext:
-    """Where a submission comes from; no IP address is part of it."""
+    """Where a submission comes from; no IP address is part of it.
+
+    Its values are metadata nobody typed on purpose: they are cleaned on the
+    way into the database (unsafe characters dropped, cut to the column).
+    """
 
     page: object
     language: str
@@ -43,10 +48,10 @@ class SubmissionContext:
             "page_revision_id": page_revision_id,
             "language": self.language[:16],
             "channel": self.channel,
-            "referrer": self.referrer[:500],
+            "referrer": clean_metadata(self.referrer, 500),
         }
         for key in UTM_KEYS:
-            values[key] = str(self.utm.get(key, ""))[:100]
+            values[key] = clean_metadata(self.utm.get(key, ""), 100)
         return values
 
 

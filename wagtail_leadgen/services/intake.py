@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from ..cleaning import clean_metadata
 from ..conf import leadgen_settings
 from ..forms import HONEYPOT_FIELD, REFERRER_FIELD, LeadForm, referrer_origin
 from ..tokens import (
@@ -97,18 +98,21 @@ def _submission_context(
         page=offer.page,
         language=get_language() or "",
         channel=channel,
-        referrer=referrer_origin(str(form.data.get(REFERRER_FIELD, ""))),
+        referrer=referrer_origin(form.data.get(REFERRER_FIELD, "")),
         utm={key: request.GET.get(key, "") for key in UTM_KEYS},
     )
 
 
 def _raw_answers(form: LeadForm) -> dict[str, str]:
+    """What a suspected bot sent, cleaned and cut: kept for review, never trusted."""
     names = ["email", *form.extra_field_kinds, HONEYPOT_FIELD]
-    return {
-        name: str(form.data.get(name, ""))[:_SPAM_ANSWER_LIMIT]
+    answers = {
+        name: clean_metadata(
+            form.data.get(name, ""), _SPAM_ANSWER_LIMIT, multiline=True
+        )
         for name in names
-        if form.data.get(name)
     }
+    return {name: value for name, value in answers.items() if value}
 
 
 def _spam(
