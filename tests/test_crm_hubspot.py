@@ -20,6 +20,7 @@ from wagtail_leadgen.crm.base import (
 from wagtail_leadgen.crm.hubspot import GENERIC_CONSENT_TEXT, HubSpotBackend
 
 from .crm_payloads import consent_item, lead_payload
+from .fake_http import FakeHTTP
 
 PORTAL_ID = "12345678"
 FORM_GUID = "78c2891f-ebdd-44c0-bd94-15c012bbbfbf"
@@ -56,35 +57,9 @@ def make_backend(alias: str = "sales", **options) -> HubSpotBackend:
     return HubSpotBackend(alias, options)
 
 
-class FakeHTTP:
-    """Records every call to ``http.post`` and answers from a script."""
-
-    def __init__(self):
-        self.calls: list[dict] = []
-        self.answers: list = []
-
-    def __call__(self, url, body, headers, **kwargs):
-        self.calls.append({"url": url, "body": body, "headers": headers, **kwargs})
-        answer = (
-            self.answers.pop(0) if self.answers else http.HttpResponse(200, {}, b"")
-        )
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    @property
-    def last(self) -> dict:
-        return self.calls[-1]
-
-    def json(self, index: int = -1):
-        return json.loads(self.calls[index]["body"].decode("utf-8"))
-
-
 @pytest.fixture
 def fake_http(monkeypatch) -> FakeHTTP:
-    fake = FakeHTTP()
-    monkeypatch.setattr(http, "post", fake)
-    return fake
+    return FakeHTTP.install(monkeypatch)
 
 
 # -- Delivery -----------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -20,6 +19,7 @@ from wagtail_leadgen.crm.base import (
 from wagtail_leadgen.crm.salesforce import PLACEHOLDER, SalesforceBackend
 
 from .crm_payloads import consent_item, lead_payload
+from .fake_http import FakeHTTP, json_response
 
 ORG_ID = "00D5g000004XyZa"
 WEB_TO_LEAD = "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8"
@@ -47,45 +47,9 @@ def rest_backend(**options) -> SalesforceBackend:
     return make_backend(INSTANCE_URL=INSTANCE, ACCESS_TOKEN=TOKEN, **options)
 
 
-def json_response(data, status: int = 200) -> http.HttpResponse:
-    return http.HttpResponse(
-        status, {"content-type": "application/json"}, json.dumps(data).encode()
-    )
-
-
-class FakeHTTP:
-    """Records every call to ``http.post`` and answers from a script."""
-
-    def __init__(self):
-        self.calls: list[dict] = []
-        self.answers: list = []
-
-    def __call__(self, url, body, headers, **kwargs):
-        self.calls.append({"url": url, "body": body, "headers": headers, **kwargs})
-        answer = (
-            self.answers.pop(0) if self.answers else http.HttpResponse(200, {}, b"")
-        )
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    @property
-    def last(self) -> dict:
-        return self.calls[-1]
-
-    def form(self, index: int = -1) -> list[tuple[str, str]]:
-        return parse_qsl(
-            self.calls[index]["body"].decode("ascii"),
-            keep_blank_values=True,
-            strict_parsing=True,
-        )
-
-
 @pytest.fixture
 def fake_http(monkeypatch) -> FakeHTTP:
-    fake = FakeHTTP()
-    monkeypatch.setattr(http, "post", fake)
-    return fake
+    return FakeHTTP.install(monkeypatch)
 
 
 # -- Delivery -----------------------------------------------------------------------
