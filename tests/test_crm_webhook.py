@@ -315,7 +315,8 @@ def test_a_late_answer_then_a_retry_is_one_lead_for_the_crm(crm):
 
     with pytest.raises(TransientCRMError):
         backend.deliver(lead)
-    time.sleep(1)  # the fake CRM now stores it and answers to a closed socket
+    # The fake CRM stores it once the hang is over and answers a closed socket.
+    crm.wait_for_accepted(1)
     result = backend.deliver(lead)
 
     assert len(crm.accepted) == 2
