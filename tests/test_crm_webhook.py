@@ -26,7 +26,7 @@ from wagtail_leadgen.crm.base import (
 )
 from wagtail_leadgen.crm.webhook import WebhookBackend, sign
 
-from .crm_payloads import consent_item, lead_payload
+from .crm_payloads import configuration_error, consent_item, lead_payload
 
 # 32 random-looking bytes, base64: a valid Standard Webhooks secret.
 SECRET = "whsec_3q2+7wEjRWeJq83vASNFZ4mrze8BI0VniavN7wEjRWc="
@@ -366,9 +366,7 @@ def test_nothing_personal_or_secret_is_logged(crm, caplog):
 def config_error(**options) -> str:
     options.setdefault("URL", "https://crm.example.com/hook")
     options.setdefault("SECRET", SECRET)
-    with pytest.raises(CRMConfigurationError) as caught:
-        WebhookBackend("hooks", options)
-    message = str(caught.value)
+    message = configuration_error(WebhookBackend, "hooks", options)
     assert SECRET not in message
     assert SECRET.removeprefix("whsec_") not in message
     return message
@@ -411,9 +409,7 @@ def test_plain_http_needs_allow_http():
 
 
 def test_missing_url():
-    with pytest.raises(CRMConfigurationError) as caught:
-        WebhookBackend("hooks", {"SECRET": SECRET})
-    assert URL_PATH in str(caught.value)
+    assert URL_PATH in configuration_error(WebhookBackend, "hooks", {"SECRET": SECRET})
 
 
 @pytest.mark.parametrize(
@@ -441,9 +437,10 @@ def test_credentials_in_the_url_are_refused_without_repeating_them():
 
 
 def test_missing_secret():
-    with pytest.raises(CRMConfigurationError) as caught:
-        WebhookBackend("hooks", {"URL": "https://crm.example.com/hook"})
-    assert SECRET_PATH in str(caught.value)
+    message = configuration_error(
+        WebhookBackend, "hooks", {"URL": "https://crm.example.com/hook"}
+    )
+    assert SECRET_PATH in message
     assert SECRET_PATH in config_error(SECRET="")
     assert SECRET_PATH in config_error(SECRET=None)
 
