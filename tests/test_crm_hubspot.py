@@ -8,13 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from wagtail_leadgen.crm import build_backend, http
-from wagtail_leadgen.crm.base import (
-    ConsentItem,
-    DestinationGone,
-    LeadPayload,
-    PermanentCRMError,
-    TransientCRMError,
-)
+from wagtail_leadgen.crm.base import ConsentItem, LeadPayload, PermanentCRMError
 from wagtail_leadgen.crm.hubspot import GENERIC_CONSENT_TEXT, HubSpotBackend
 
 from .crm_payloads import configuration_error, consent_item, every_answer, lead_payload
@@ -222,24 +216,6 @@ def test_timeouts_and_bases_are_configurable(fake_http):
     )
     for call in fake_http.calls:
         assert (call["connect_timeout"], call["read_timeout"]) == (2, 4.5)
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        TransientCRMError("timed out"),
-        TransientCRMError("the CRM asked to retry later", status=429, retry_after=10.0),
-        PermanentCRMError("the CRM refused the lead", status=400),
-        DestinationGone("the destination is gone", status=410),
-    ],
-)
-def test_errors_from_http_pass_through(fake_http, error):
-    fake_http.answers.append(error)
-    with pytest.raises(type(error)) as excinfo:
-        make_backend().deliver(make_lead())
-    assert excinfo.value is error
-    assert excinfo.value.backend == "sales"
-    assert excinfo.value.retry_after == error.retry_after
 
 
 # -- Erasure ------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import pytest
 from wagtail_leadgen.crm import build_backend, http
 from wagtail_leadgen.crm.base import (
     ConsentItem,
-    DestinationGone,
     LeadPayload,
     PermanentCRMError,
     TransientCRMError,
@@ -175,23 +174,6 @@ def test_the_email_is_never_shortened(fake_http):
     email = "a" * 90 + "@example.com"
     make_backend().deliver(make_lead(email=email))
     assert dict(fake_http.form())["email"] == email
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        TransientCRMError("timed out"),
-        TransientCRMError("the CRM failed", status=503, retry_after=30.0),
-        PermanentCRMError("redirects are not followed", status=302),
-        DestinationGone("the destination is gone", status=410),
-    ],
-)
-def test_errors_from_http_pass_through(fake_http, error):
-    fake_http.answers.append(error)
-    with pytest.raises(type(error)) as excinfo:
-        make_backend().deliver(make_lead())
-    assert excinfo.value is error
-    assert excinfo.value.backend == "sales"
 
 
 # -- Erasure ------------------------------------------------------------------------
