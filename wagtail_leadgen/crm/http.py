@@ -106,7 +106,9 @@ def _connect_first(addresses: list[str], port: int, timeout: float) -> socket.so
     raise error
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
+class _PinnedAddresses:
+    """Connects only to the checked addresses, then waits with the read timeout."""
+
     def __init__(
         self,
         host: str,
@@ -114,33 +116,28 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         addresses: list[str],
         connect_timeout: float,
         read_timeout: float,
+        **kwargs: Any,
     ):
-        super().__init__(host, port, timeout=connect_timeout)
+        super().__init__(host, port, timeout=connect_timeout, **kwargs)
         self._addresses = addresses
         self._read_timeout = read_timeout
 
+    def _pinned_socket(self) -> socket.socket:
+        return _connect_first(self._addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPConnection(_PinnedAddresses, http.client.HTTPConnection):
     def connect(self) -> None:
-        self.sock = _connect_first(self._addresses, self.port, self.timeout)
+        self.sock = self._pinned_socket()
         self.sock.settimeout(self._read_timeout)
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        addresses: list[str],
-        connect_timeout: float,
-        read_timeout: float,
-    ):
-        super().__init__(
-            host, port, timeout=connect_timeout, context=ssl.create_default_context()
-        )
-        self._addresses = addresses
-        self._read_timeout = read_timeout
+class _PinnedHTTPSConnection(_PinnedAddresses, http.client.HTTPSConnection):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args, context=ssl.create_default_context())
 
     def connect(self) -> None:
-        sock = _connect_first(self._addresses, self.port, self.timeout)
+        sock = self._pinned_socket()
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
         self.sock.settimeout(self._read_timeout)
 
