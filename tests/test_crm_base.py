@@ -252,6 +252,7 @@ def test_the_transport_options_are_only_those_declared():
         lambda: ConsoleBackend("crm"),
         lambda: DatabaseBackend("crm"),
     ],
+    ids=["email", "console", "database"],
 )
 def test_erase_without_support_is_the_same_clear_error_everywhere(backend):
     with pytest.raises(UnsupportedFeature) as caught:
@@ -288,6 +289,7 @@ def test_erase_without_credentials_names_the_options_to_set(
         lambda: ConsoleBackend("crm"),
         lambda: DatabaseBackend("crm"),
     ],
+    ids=["webhook", "hubspot", "salesforce", "email", "console", "database"],
 )
 def test_update_is_refused_where_it_is_not_supported(fake_http, backend):
     built = backend()
