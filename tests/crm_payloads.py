@@ -1,11 +1,20 @@
-"""Builders for the normalised payload every CRM backend receives (no database).
+"""Builders for the normalised payload every CRM backend receives (no database),
+and the configuration-error helper the CRM backend tests share.
 
 Each backend's test module sets only the defaults its assertions rely on.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from wagtail_leadgen.crm.base import ConsentItem, LeadPayload
+import pytest
+
+from wagtail_leadgen.crm.base import (
+    ConsentItem,
+    CRMConfigurationError,
+    CRMError,
+    LeadPayload,
+)
 
 SUBMITTED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -38,3 +47,29 @@ def lead_payload(**kwargs) -> LeadPayload:
     kwargs.setdefault("page_url", "https://www.example.com/e-book/")
     kwargs.setdefault("language", "en")
     return LeadPayload(**kwargs)
+
+
+def every_answer(**overrides: str) -> dict[str, str]:
+    """An answer for each answer kind (the question on two lines)."""
+    answers = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company": "Analytical Engines",
+        "job_title": "Analyst",
+        "phone": "+44 20 7946 0000",
+        "country": "GB",
+        "question": "Can I get\ntwo copies?",
+    }
+    return {**answers, **overrides}
+
+
+def configuration_error(build: Callable[..., object], *args, **kwargs) -> str:
+    """The message of the ``CRMConfigurationError`` that ``build(...)`` raises.
+
+    Fails when nothing is raised, and when the error is also a runtime
+    ``CRMError`` (a retry loop would swallow the misconfiguration).
+    """
+    with pytest.raises(CRMConfigurationError) as excinfo:
+        build(*args, **kwargs)
+    assert not isinstance(excinfo.value, CRMError)
+    return str(excinfo.value)

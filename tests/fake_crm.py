@@ -11,6 +11,7 @@ behaviour, or the default one when the script is empty::
         backend = WebhookBackend("hooks", {"URL": crm.url, ...})
         crm.requests                       # every request received, in order
         crm.unique_ids                     # accepted webhook-ids, de-duplicated
+        crm.wait_for_accepted(2)           # blocks until 2 requests were stored
 
 As a pytest fixture::
 
@@ -226,12 +227,24 @@ class FakeCRM:
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
         """Block until ``count`` requests were received; AssertionError on timeout."""
+        return self._wait(self.requests, count, "received", timeout)
+
+    def wait_for_accepted(
+        self, count: int, timeout: float = 5.0
+    ) -> list[RecordedRequest]:
+        """Block until ``count`` requests were accepted (stored), e.g. a ``hang``
+        that has run out; AssertionError on timeout."""
+        return self._wait(self.accepted, count, "accepted", timeout)
+
+    def _wait(
+        self, seen: list[RecordedRequest], count: int, what: str, timeout: float
+    ) -> list[RecordedRequest]:
         with self._lock:
-            if not self._lock.wait_for(lambda: len(self.requests) >= count, timeout):
+            if not self._lock.wait_for(lambda: len(seen) >= count, timeout):
                 raise AssertionError(
-                    f"the fake CRM received {len(self.requests)} requests, expected {count}"
+                    f"the fake CRM {what} {len(seen)} requests, expected {count}"
                 )
-            return list(self.requests)
+            return list(seen)
 
     def clear(self) -> None:
         """Forget received requests and scripted behaviours (not the default)."""
@@ -284,6 +297,7 @@ class FakeCRM:
         if 200 <= status < 300:
             with self._lock:
                 self.accepted.append(request)
+                self._lock.notify_all()
         handler.answer(status, headers, body)
 
     def _remote_id(self, request: RecordedRequest) -> str:

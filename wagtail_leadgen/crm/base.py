@@ -1,18 +1,26 @@
 """The small interface every CRM backend follows (modelled on django-anymail).
 
-A backend receives a normalised ``LeadPayload`` and either returns a
-``DeliveryResult`` or raises one of the errors below. The delivery service
-decides what an error means for the delivery row: retry later, dead-letter,
-or pause the destination. Configuration errors are *not* ``CRMError``
-subclasses, so a retry loop can never swallow a misconfiguration.
+A backend receives a normalised ``LeadPayload``. ``deliver`` runs a fixed
+sequence, the same for every backend: ``build_delivery`` (what to send) ->
+``send`` (the transport: HTTP, mail, ...) -> ``parse_delivery`` (what the
+answer means) -> ``DeliveryResult``. ``update`` and ``erase`` have the same
+shape and are guarded by the capability flags ``supports_update`` and
+``supports_erasure``. A ``CRMError`` raised by any step is tagged with the
+backend's alias in one place.
+
+The delivery service decides what an error means for the delivery row: retry
+later, dead-letter, or pause the destination. Configuration errors are *not*
+``CRMError`` subclasses, so a retry loop can never swallow a misconfiguration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, final
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,6 +36,16 @@ class CRMConfigurationError(ImproperlyConfigured):
 
 class MissingDependency(CRMConfigurationError):
     """An optional package is missing; the message names the extra to install."""
+
+
+class UnsupportedFeature(CRMConfigurationError, NotImplementedError):
+    """The backend cannot do this: its ``supports_<feature>`` flag is False.
+
+    A configuration error, so a retry loop never retries it, and a
+    ``NotImplementedError``, which is what Python code expects from an
+    optional operation a class does not provide. When an option would enable
+    the feature, the message names its exact setting.
+    """
 
 
 class CRMError(Exception):
@@ -129,28 +147,98 @@ class _Required:
         return "REQUIRED"
 
 
-class BaseCRMBackend:
-    """Subclass this, declare options, implement ``deliver`` (and ``erase``).
+# What each backend's transport takes and gives back (``HttpRequest`` and
+# ``HttpResponse`` for HTTP backends, an ``EmailMessage`` for mail, ...).
+RequestT = TypeVar("RequestT")
+ResponseT = TypeVar("ResponseT")
+# ``build_erasure`` yields requests and receives each one's response.
+Steps = Generator[RequestT, ResponseT, None]
+
+# Feature -> what it does, for flags (``supports_<feature>``) and messages.
+FEATURES = {"erasure": "erase people", "update": "update delivered leads"}
+
+
+class requires_options:  # noqa: N801 -- used like ``property``
+    """A capability flag that follows the options: True when each one is set.
+
+    ``supports_erasure = requires_options("ACCESS_TOKEN", to="erase people from
+    HubSpot")``. Read on the class it is False, the cautious answer for code
+    that inspects classes; read on a backend it says whether that backend, as
+    configured, can. It cannot be assigned. When the feature is asked for
+    anyway, the error names the settings to set (``missing``).
+    """
+
+    def __init__(self, *options: str, to: str) -> None:
+        self.options = options
+        self.to = to
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(
+        self, backend: BaseCRMBackend | None, owner: type | None = None
+    ) -> bool:
+        if backend is None:
+            return False
+        return all(backend.options.get(option) for option in self.options)
+
+    def __set__(self, backend: BaseCRMBackend, value: object) -> None:
+        raise AttributeError(
+            f"{self.name} follows the options {', '.join(self.options)}; "
+            "it cannot be set."
+        )
+
+    def missing(self, backend: BaseCRMBackend) -> str:
+        paths = [backend.setting_path(option) for option in self.options]
+        verb = "is" if len(paths) == 1 else "are"
+        return f"{' and '.join(paths)} {verb} needed to {self.to}."
+
+
+class BaseCRMBackend(Generic[RequestT, ResponseT]):
+    """Subclass this (or ``http.HttpCRMBackend``), declare options, fill in steps.
+
+    ``deliver``, ``update`` and ``erase`` are final: each runs the same
+    sequence, build -> ``send`` -> parse, checks the capability flag first and
+    tags errors with the alias. **Override the steps, not these methods:**
+
+    - ``build_delivery(lead)``: the request for one lead (every backend);
+    - ``send(request)``: the transport, usually inherited from a transport
+      base (``HttpCRMBackend`` posts over HTTP); raises ``CRMError``;
+    - ``parse_delivery(response, lead)``: the ``DeliveryResult``, or a
+      ``CRMError`` for an answer that is a refusal in disguise;
+    - ``build_update(lead)`` and ``parse_update(response, lead)``, when
+      ``supports_update``;
+    - ``build_erasure(email)``, when ``supports_erasure``: a generator that
+      yields each request and receives its response at the ``yield`` (a
+      ``CRMError`` from ``send`` is raised there, so a step may tolerate one,
+      e.g. a 404 for a record already deleted).
 
     ``OPTIONS`` lists every option the backend accepts, with its default
     (``REQUIRED`` for options without one); an unknown or missing option is a
     configuration error naming the exact setting path.
+
+    Capability flags are class attributes, or ``requires_options`` flags when
+    an option enables the feature: ``supports_erasure`` (``erase``) and
+    ``supports_update`` (``update``, e.g. a consent withdrawn after delivery).
     """
 
     REQUIRED: ClassVar[object] = _Required()
     OPTIONS: ClassVar[Mapping[str, Any]] = {}
-    supports_erasure: ClassVar[bool] = False
-    supports_update: ClassVar[bool] = False
+    supports_erasure: bool = False
+    supports_update: bool = False
 
     def __init__(self, alias: str, options: Mapping[str, Any] | None = None) -> None:
         self.alias = alias
         self.options = self._resolve_options(dict(options or {}))
+        self.configure_transport()
         self.configure()
 
     def __repr__(self) -> str:
         # Options may hold secrets: never part of a repr (debug pages print reprs).
         return f"<{type(self).__name__} {self.alias!r}>"
 
+    # -- Options --------------------------------------------------------------------
     def setting_path(self, option: str | None = None) -> str:
         path = f'{SETTING_PATH}["{self.alias}"]'
         return f'{path}["OPTIONS"]["{option}"]' if option else path
@@ -175,6 +263,13 @@ class BaseCRMBackend:
             else:
                 resolved[name] = default
         return resolved
+
+    def configure_transport(self) -> None:
+        """Validate the transport's own options; runs before ``configure``.
+
+        Transport bases (``HttpCRMBackend``) implement this; providers
+        override ``configure``.
+        """
 
     def configure(self) -> None:
         """Validate option values; raise ``CRMConfigurationError`` naming the setting."""
@@ -246,10 +341,121 @@ class BaseCRMBackend:
                     f"{self.setting_path(name)} must be a positive number of seconds."
                 )
 
+    # -- The fixed sequences ----------------------------------------------------------
+    @final
     def deliver(self, lead: LeadPayload) -> DeliveryResult:
-        """Hand one lead over. Raise ``TransientCRMError`` or ``PermanentCRMError``."""
-        raise NotImplementedError
+        """Hand one lead over: build, send, parse. Override the steps, not this.
 
+        Raises ``TransientCRMError``, ``PermanentCRMError`` or ``DestinationGone``
+        (tagged with the alias), or ``CRMConfigurationError``.
+        """
+        with self._errors_tagged():
+            response = self.send(self.build_delivery(lead))
+            return self.parse_delivery(response, lead)
+
+    @final
+    def update(self, lead: LeadPayload) -> DeliveryResult:
+        """Send what changed about a delivered lead. Override the steps, not this.
+
+        Raises ``UnsupportedFeature`` unless ``supports_update``.
+        """
+        self.require_feature("update")
+        with self._errors_tagged():
+            response = self.send(self.build_update(lead))
+            return self.parse_update(response, lead)
+
+    @final
     def erase(self, email: str) -> None:
-        """Erase a person at the CRM (R15). Only called when ``supports_erasure``."""
-        raise NotImplementedError(f"{type(self).__name__} cannot erase people.")
+        """Erase a person at the CRM (R15): send each request ``build_erasure``
+        yields, handing it the response. Override the steps, not this.
+
+        Raises ``UnsupportedFeature`` unless ``supports_erasure``.
+        """
+        self.require_feature("erasure")
+        with self._errors_tagged():
+            self._converse(self.build_erasure(email))
+
+    def require_feature(self, feature: str) -> None:
+        """Raise ``UnsupportedFeature`` unless ``supports_<feature>`` is true."""
+        if feature not in FEATURES:
+            raise ValueError(
+                f"Unknown feature {feature!r}; valid features: {', '.join(FEATURES)}."
+            )
+        flag_name = f"supports_{feature}"
+        if getattr(self, flag_name):
+            return
+        flag = inspect.getattr_static(type(self), flag_name)
+        if isinstance(flag, requires_options):
+            raise UnsupportedFeature(flag.missing(self))
+        raise UnsupportedFeature(
+            f"{type(self).__name__} cannot {FEATURES[feature]} ({flag_name} is False)."
+        )
+
+    @contextmanager
+    def _errors_tagged(self) -> Iterator[None]:
+        """The one place a ``CRMError`` from any step gets this backend's alias."""
+        try:
+            yield
+        except CRMError as error:
+            error.backend = error.backend or self.alias
+            raise
+
+    def _converse(self, steps: Steps[RequestT, ResponseT]) -> None:
+        """Send each request ``steps`` yields; give it the response, or the error."""
+        response: Any = None
+        error: CRMError | None = None
+        try:
+            while True:
+                try:
+                    request = (
+                        steps.throw(error)
+                        if error is not None
+                        else steps.send(response)
+                    )
+                except StopIteration:
+                    return
+                try:
+                    response, error = self.send(request), None
+                except CRMError as failure:
+                    response, error = None, failure
+        finally:
+            steps.close()
+
+    # -- Steps (override these) ------------------------------------------------------
+    def build_delivery(self, lead: LeadPayload) -> RequestT:
+        """The request for one lead. Override this (every backend does)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement build_delivery()."
+        )
+
+    def send(self, request: RequestT) -> ResponseT:
+        """Hand one request to the transport and return its answer.
+
+        Transport bases implement this (``HttpCRMBackend`` posts over HTTP);
+        raise ``TransientCRMError`` / ``PermanentCRMError`` / ``DestinationGone``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement send().")
+
+    def parse_delivery(self, response: ResponseT, lead: LeadPayload) -> DeliveryResult:
+        """What the answer means. Override this to read the CRM's id for the lead,
+        or to raise a ``CRMError`` for an answer that is a refusal in disguise."""
+        return DeliveryResult()
+
+    def build_update(self, lead: LeadPayload) -> RequestT:
+        """The request carrying what changed about a lead (with ``supports_update``)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} sets supports_update but has no build_update()."
+        )
+
+    def parse_update(self, response: ResponseT, lead: LeadPayload) -> DeliveryResult:
+        """What the answer to an update means. Override this like ``parse_delivery``."""
+        return DeliveryResult()
+
+    def build_erasure(self, email: str) -> Steps[RequestT, ResponseT]:
+        """Yield each request that erases this person (with ``supports_erasure``).
+
+        The ``yield`` gives the request's response, or raises its ``CRMError``.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} sets supports_erasure but has no build_erasure()."
+        )

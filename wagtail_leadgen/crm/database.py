@@ -1,14 +1,22 @@
 """``database``: the lead stays in this site's database only (the default)."""
 
+from __future__ import annotations
+
 from .base import BaseCRMBackend, DeliveryResult, LeadPayload
 
 
-class DatabaseBackend(BaseCRMBackend):
+class DatabaseBackend(BaseCRMBackend[None, None]):
     """Keeps the lead where it already is; nothing leaves the site.
 
     Erasure is handled by the site's own privacy services, so there is
-    nothing to propagate.
+    nothing to propagate (``supports_erasure`` is False).
     """
 
-    def deliver(self, lead: LeadPayload) -> DeliveryResult:
+    def build_delivery(self, lead: LeadPayload) -> None:
+        return None  # nothing to send
+
+    def send(self, request: None) -> None:
+        return None
+
+    def parse_delivery(self, response: None, lead: LeadPayload) -> DeliveryResult:
         return DeliveryResult(detail="kept in the site database")

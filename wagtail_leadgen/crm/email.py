@@ -13,6 +13,7 @@ import smtplib
 import string
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -36,6 +37,14 @@ from .base import (
 
 DEFAULT_SUBJECT = "New lead from {page_title}"
 MAX_SUBJECT_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """What the mail transport answers: the message and how many were sent."""
+
+    message: EmailMessage
+    count: int
 
 
 def field_labels() -> dict[str, Any]:
@@ -88,12 +97,13 @@ def clean_body_value(value: str, *, multiline: bool = False) -> str:
     return "\n".join(lines)
 
 
-class EmailBackend(BaseCRMBackend):
+class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
     """Mails a notification for each lead to ``TO``; supports no erasure.
 
     The sales inbox receives a link to the lead in the admin; answers appear
     only when listed in ``FIELDS``. When ``CALL_BACK_FIRST`` is on and the phone
-    number is listed, it is the first line of the mail.
+    number is listed, it is the first line of the mail. The transport is the
+    site's own ``EMAIL_BACKEND``.
     """
 
     OPTIONS = {
@@ -244,26 +254,32 @@ class EmailBackend(BaseCRMBackend):
             headers={"Message-ID": self.message_id(lead)},
         )
 
-    def deliver(self, lead: LeadPayload) -> DeliveryResult:
-        message = self.get_message(lead)
+    # -- Steps --------------------------------------------------------------------------
+    def build_delivery(self, lead: LeadPayload) -> EmailMessage:
+        return self.get_message(lead)
+
+    def send(self, message: EmailMessage) -> SentMail:
+        """Send through ``EMAIL_BACKEND``; SMTP failures are worth a retry."""
         try:
-            sent = message.send(fail_silently=False)
+            count = message.send(fail_silently=False)
         # Django's BadHeaderError is a ValueError (and deprecated in Django 6.1).
         except ValueError as exc:
             # Not retried: the same message would fail again.
             raise PermanentCRMError(
-                f"the mail could not be built: {type(exc).__name__}", backend=self.alias
+                f"the mail could not be built: {type(exc).__name__}"
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             code = getattr(exc, "smtp_code", None)
             detail = f"sending the mail failed: {type(exc).__name__}"
             raise TransientCRMError(
-                f"{detail} (SMTP {code})" if isinstance(code, int) else detail,
-                backend=self.alias,
+                f"{detail} (SMTP {code})" if isinstance(code, int) else detail
             ) from exc
-        if not sent:
-            raise TransientCRMError("the mail backend sent nothing", backend=self.alias)
+        return SentMail(message, count)
+
+    def parse_delivery(self, response: SentMail, lead: LeadPayload) -> DeliveryResult:
+        if not response.count:
+            raise TransientCRMError("the mail backend sent nothing")
         return DeliveryResult(
-            remote_id=message.extra_headers["Message-ID"],
+            remote_id=response.message.extra_headers["Message-ID"],
             detail=f"mailed to {len(self.to)} recipient(s)",
         )

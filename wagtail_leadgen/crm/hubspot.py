@@ -14,17 +14,17 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from . import http
 from .base import (
-    BaseCRMBackend,
     ConsentItem,
     CRMConfigurationError,
-    CRMError,
     DeliveryResult,
     LeadPayload,
+    Steps,
+    requires_options,
 )
+from .http import HttpCRMBackend, HttpRequest, HttpResponse
 
 # Our answer kinds -> HubSpot default contact properties.
 DEFAULT_FIELD_MAP: dict[str, str] = {
@@ -44,7 +44,6 @@ GENERIC_CONSENT_TEXT = (
 # The legal basis of the thing the visitor asked for (see ``LegalBasis``).
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # one line of printable ASCII, no spaces
-_USER_AGENT = "wagtail-leadgen"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -55,27 +54,26 @@ def _epoch_milliseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
-class HubSpotBackend(BaseCRMBackend):
+class HubSpotBackend(HttpCRMBackend):
     """Submits each lead to a HubSpot form; erases contacts with GDPR delete.
 
-    ``supports_erasure`` is set per instance: True only when ``ACCESS_TOKEN``
+    ``supports_erasure`` follows the options: True only when ``ACCESS_TOKEN``
     is configured. Erasure must only be requested for people whose lead was
     actually delivered here: HubSpot blocklists an unknown address on GDPR
     delete (the delivery service is responsible for that; ``erase`` just calls).
     """
 
     OPTIONS = {
-        "PORTAL_ID": BaseCRMBackend.REQUIRED,
-        "FORM_GUID": BaseCRMBackend.REQUIRED,
+        "PORTAL_ID": HttpCRMBackend.REQUIRED,
+        "FORM_GUID": HttpCRMBackend.REQUIRED,
         "FIELD_MAP": DEFAULT_FIELD_MAP,
         "SUBSCRIPTION_TYPES": {},
         "ACCESS_TOKEN": None,
-        "CONNECT_TIMEOUT": http.DEFAULT_CONNECT_TIMEOUT,
-        "READ_TIMEOUT": http.DEFAULT_READ_TIMEOUT,
+        **HttpCRMBackend.OPTIONS,  # CONNECT_TIMEOUT, READ_TIMEOUT
         "FORMS_BASE": "https://api.hsforms.com",
         "API_BASE": "https://api.hubapi.com",
     }
-    supports_erasure = False
+    supports_erasure = requires_options("ACCESS_TOKEN", to="erase people from HubSpot")
 
     # -- Configuration ------------------------------------------------------------
     def configure(self) -> None:
@@ -84,10 +82,8 @@ class HubSpotBackend(BaseCRMBackend):
         self.field_map = self._configure_field_map()
         self.subscription_types = self._configure_subscription_types()
         self._token = self._configure_token()
-        self.supports_erasure = self._token is not None
-        self.require_positive_seconds("CONNECT_TIMEOUT", "READ_TIMEOUT")
-        self.forms_base = self._configure_base("FORMS_BASE")
-        self.api_base = self._configure_base("API_BASE")
+        self.forms_base = self.url_option("FORMS_BASE", base=True)
+        self.api_base = self.url_option("API_BASE", base=True)
 
     def _configure_portal_id(self) -> str:
         value = self.options["PORTAL_ID"]
@@ -150,20 +146,6 @@ class HubSpotBackend(BaseCRMBackend):
                 "access token (one line, no spaces); the value is not shown."
             )
         return value
-
-    def _configure_base(self, name: str) -> str:
-        value = self.options[name]
-        setting = self.setting_path(name)
-        if not isinstance(value, str):
-            raise CRMConfigurationError(f"{setting} must be an https:// URL.")
-        http.check_url(value, allow_http=False, setting=setting)
-        parts = urlsplit(value)
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise CRMConfigurationError(
-                f"{setting} must be a plain base URL, without credentials, query "
-                "or fragment."
-            )
-        return value.rstrip("/")
 
     # -- Payload --------------------------------------------------------------------
     def get_fields(self, lead: LeadPayload) -> list[dict[str, str]]:
@@ -234,48 +216,44 @@ class HubSpotBackend(BaseCRMBackend):
             payload["context"] = context
         return payload
 
-    # -- Calls ------------------------------------------------------------------------
+    # -- Steps ------------------------------------------------------------------------
     def submit_url(self) -> str:
         return (
             f"{self.forms_base}/submissions/v3/integration/submit/"
             f"{quote(self.portal_id)}/{quote(self.form_guid)}"
         )
 
-    def _post(self, url: str, payload: dict[str, Any], headers: dict[str, str]):
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        try:
-            return http.post(
-                url,
-                body,
-                {
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "User-Agent": _USER_AGENT,
-                    **headers,
-                },
-                connect_timeout=self.options["CONNECT_TIMEOUT"],
-                read_timeout=self.options["READ_TIMEOUT"],
-            )
-        except CRMError as error:
-            error.backend = error.backend or self.alias
-            raise
+    def json_request(
+        self, url: str, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> HttpRequest:
+        """A JSON POST to the HubSpot API."""
+        return HttpRequest(
+            "POST",
+            url,
+            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                **(headers or {}),
+            },
+        )
 
-    def deliver(self, lead: LeadPayload) -> DeliveryResult:
-        self._post(self.submit_url(), self.get_payload(lead), {})
+    def build_delivery(self, lead: LeadPayload) -> HttpRequest:
+        return self.json_request(self.submit_url(), self.get_payload(lead))
+
+    def parse_delivery(
+        self, response: HttpResponse, lead: LeadPayload
+    ) -> DeliveryResult:
+        # The Forms API gives no contact id.
         return DeliveryResult(detail="submitted to the HubSpot form")
 
-    def erase(self, email: str) -> None:
+    def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
         """GDPR-delete the contact with this address.
 
-        Call this only for a lead that was delivered here: HubSpot adds an
-        address it does not know to a blocklist.
+        Only for a lead that was delivered here: HubSpot adds an address it
+        does not know to a blocklist.
         """
-        if self._token is None:
-            raise CRMConfigurationError(
-                f"{self.setting_path('ACCESS_TOKEN')} is needed to erase people "
-                "from HubSpot."
-            )
-        self._post(
+        yield self.json_request(
             f"{self.api_base}/crm/v3/objects/contacts/gdpr-delete",
             {"idProperty": "email", "objectId": email},
             {"Authorization": f"Bearer {self._token}"},

@@ -3,34 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from .base import BaseCRMBackend, DeliveryResult, LeadPayload
+from .base import BaseCRMBackend, DeliveryResult, LeadPayload, Steps
 
 # Every lead delivered through any locmem backend, in order.
 outbox: list[tuple[str, LeadPayload]] = []
+# Every lead updated through any locmem backend, in order.
+updated: list[tuple[str, LeadPayload]] = []
 # Emails erased through any locmem backend.
 erased: list[tuple[str, str]] = []
 
 
-class LocmemBackend(BaseCRMBackend):
-    """Collects deliveries in ``wagtail_leadgen.crm.locmem.outbox``.
+@dataclass(frozen=True)
+class Record:
+    """What the locmem transport does: append ``(alias, item)`` to ``box``."""
 
-    ``FAIL_WITH`` may hold a callable returning an exception to raise (tests
-    script outages with it); deliveries are recorded only when they succeed.
+    box: list[tuple[str, Any]]
+    item: LeadPayload | str
+
+
+class LocmemBackend(BaseCRMBackend[Record, int]):
+    """Collects deliveries in ``wagtail_leadgen.crm.locmem.outbox``, updates in
+    ``updated`` and erasures in ``erased``.
+
+    ``FAIL_WITH`` may hold a callable returning an exception to raise for a
+    lead (tests script outages with it); it applies to deliveries and updates,
+    which are recorded only when they succeed.
     """
 
     OPTIONS: dict[str, object] = {"FAIL_WITH": None}
     supports_erasure = True
+    supports_update = True
 
-    def deliver(self, lead: LeadPayload) -> DeliveryResult:
+    def build_delivery(self, lead: LeadPayload) -> Record:
+        return Record(outbox, lead)
+
+    def build_update(self, lead: LeadPayload) -> Record:
+        return Record(updated, lead)
+
+    def build_erasure(self, email: str) -> Steps[Record, int]:
+        yield Record(erased, email)
+
+    def send(self, request: Record) -> int:
+        """Append the record; return its position (1-based) in its list."""
         fail_with: Callable[[LeadPayload], Exception | None] | None = self.options[
             "FAIL_WITH"
         ]
-        error = fail_with(lead) if fail_with else None
-        if error is not None:
-            raise error
-        outbox.append((self.alias, lead))
-        return DeliveryResult(remote_id=f"locmem-{len(outbox)}")
+        if fail_with and isinstance(request.item, LeadPayload):
+            error = fail_with(request.item)
+            if error is not None:
+                raise error
+        request.box.append((self.alias, request.item))
+        return len(request.box)
 
-    def erase(self, email: str) -> None:
-        erased.append((self.alias, email))
+    def parse_delivery(self, response: int, lead: LeadPayload) -> DeliveryResult:
+        return DeliveryResult(remote_id=f"locmem-{response}")
+
+    def parse_update(self, response: int, lead: LeadPayload) -> DeliveryResult:
+        return DeliveryResult(detail=f"update {response} recorded")

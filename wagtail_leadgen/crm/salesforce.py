@@ -10,21 +10,21 @@ deleting each. See ``docs/backends/salesforce.md``.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from . import http
 from .base import (
-    BaseCRMBackend,
     CRMConfigurationError,
     CRMError,
     DeliveryResult,
     LeadPayload,
     PermanentCRMError,
+    Steps,
+    requires_options,
 )
+from .http import HttpCRMBackend, HttpRequest, HttpResponse
 
 WEB_TO_LEAD_URL = (
     "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8"
@@ -63,7 +63,6 @@ _TOKEN = re.compile(r"[\x21-\x7e]+")
 # accepts), which keeps each answer well under ``http``'s body size limit.
 _QUERY_BATCH = 200
 _MAX_QUERY_PAGES = 50
-_USER_AGENT = "wagtail-leadgen"
 
 
 def soql_string(value: str) -> str:
@@ -84,27 +83,28 @@ def _shorten(value: str, limit: int | None) -> str:
     return value[: limit - 1] + "…"
 
 
-class SalesforceBackend(BaseCRMBackend):
+class SalesforceBackend(HttpCRMBackend):
     """Creates a Lead through Web-to-Lead; erases Leads through the REST API.
 
-    ``supports_erasure`` is set per instance: True only when both
+    ``supports_erasure`` follows the options: True only when both
     ``INSTANCE_URL`` and ``ACCESS_TOKEN`` are configured.
     """
 
     OPTIONS = {
-        "ORG_ID": BaseCRMBackend.REQUIRED,
+        "ORG_ID": HttpCRMBackend.REQUIRED,
         "FIELD_MAP": DEFAULT_FIELD_MAP,
         "LEAD_SOURCE": "Web",
         "EXTRA_FIELDS": {},
         "CONSENT_FIELDS": {},
         "URL": WEB_TO_LEAD_URL,
-        "CONNECT_TIMEOUT": http.DEFAULT_CONNECT_TIMEOUT,
-        "READ_TIMEOUT": http.DEFAULT_READ_TIMEOUT,
+        **HttpCRMBackend.OPTIONS,  # CONNECT_TIMEOUT, READ_TIMEOUT
         "INSTANCE_URL": None,
         "ACCESS_TOKEN": None,
         "API_VERSION": "v62.0",
     }
-    supports_erasure = False
+    supports_erasure = requires_options(
+        "INSTANCE_URL", "ACCESS_TOKEN", to="erase people from Salesforce"
+    )
 
     # -- Configuration ------------------------------------------------------------
     def configure(self) -> None:
@@ -119,8 +119,7 @@ class SalesforceBackend(BaseCRMBackend):
         self.lead_source = self._configure_lead_source()
         self.consent_fields = self._configure_consent_fields()
         self.extra_fields = self._configure_extra_fields()
-        self.require_positive_seconds("CONNECT_TIMEOUT", "READ_TIMEOUT")
-        self.url = self._configure_url("URL", allow_query=True)
+        self.url = self.url_option("URL")
         self._configure_rest()
 
     def _configure_field_map(self) -> dict[str, str]:
@@ -174,24 +173,6 @@ class SalesforceBackend(BaseCRMBackend):
                 )
         return {name: str(extra) for name, extra in value.items()}
 
-    def _configure_url(self, name: str, *, allow_query: bool = False) -> str:
-        value = self.options[name]
-        setting = self.setting_path(name)
-        if not isinstance(value, str):
-            raise CRMConfigurationError(f"{setting} must be an https:// URL.")
-        http.check_url(value, allow_http=False, setting=setting)
-        parts = urlsplit(value)
-        if (
-            parts.username
-            or parts.password
-            or parts.fragment
-            or (parts.query and not allow_query)
-        ):
-            raise CRMConfigurationError(
-                f"{setting} must be a plain https:// URL without credentials."
-            )
-        return value if allow_query else value.rstrip("/")
-
     def _configure_rest(self) -> None:
         version = self.options["API_VERSION"]
         if not isinstance(version, str) or not _API_VERSION.fullmatch(version):
@@ -209,7 +190,7 @@ class SalesforceBackend(BaseCRMBackend):
             )
         instance = None
         if self.options["INSTANCE_URL"]:
-            instance = self._configure_url("INSTANCE_URL")
+            instance = self.url_option("INSTANCE_URL", base=True)
         if (token is None) != (instance is None):
             missing = "ACCESS_TOKEN" if token is None else "INSTANCE_URL"
             raise CRMConfigurationError(
@@ -218,7 +199,6 @@ class SalesforceBackend(BaseCRMBackend):
             )
         self._token: str | None = token
         self.instance_url: str | None = instance
-        self.supports_erasure = token is not None and instance is not None
 
     # -- Payload --------------------------------------------------------------------
     def get_fields(self, lead: LeadPayload) -> dict[str, str]:
@@ -249,79 +229,85 @@ class SalesforceBackend(BaseCRMBackend):
             for name, value in fields.items()
         }
 
-    # -- Calls ------------------------------------------------------------------------
-    def _call(
-        self, url: str, body: bytes, headers: dict[str, str], *, method: str = "POST"
-    ) -> http.HttpResponse:
-        try:
-            return http.post(
-                url,
-                body,
-                {"User-Agent": _USER_AGENT, **headers},
-                connect_timeout=self.options["CONNECT_TIMEOUT"],
-                read_timeout=self.options["READ_TIMEOUT"],
-                method=method,
-            )
-        except CRMError as error:
-            error.backend = error.backend or self.alias
-            if error.status == 401 and type(error) is PermanentCRMError:
-                clearer = PermanentCRMError(
-                    "Salesforce refused the access token (expired or revoked?)",
-                    backend=self.alias,
-                    status=401,
-                )
-                clearer.response = getattr(error, "response", None)
-                raise clearer from error
-            raise
-
-    def deliver(self, lead: LeadPayload) -> DeliveryResult:
+    # -- Steps ------------------------------------------------------------------------
+    def build_delivery(self, lead: LeadPayload) -> HttpRequest:
         body = urlencode(list(self.get_fields(lead).items()), encoding="utf-8")
-        self._call(
+        return HttpRequest(
+            "POST",
             self.url,
             body.encode("ascii"),
             {"Content-Type": "application/x-www-form-urlencoded"},
         )
+
+    def parse_delivery(
+        self, response: HttpResponse, lead: LeadPayload
+    ) -> DeliveryResult:
         # Web-to-Lead gives no lead id and answers 200 even when it drops a lead.
         return DeliveryResult(detail="accepted by Salesforce Web-to-Lead")
 
-    def _rest_headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self._token}",
-            "Accept": "application/json",
-        }
-
-    def _read_json(self, response: http.HttpResponse) -> dict[str, Any]:
-        try:
-            data = json.loads(response.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            data = None
-        if not isinstance(data, dict):
-            raise PermanentCRMError(
-                "unexpected answer from the Salesforce query API", backend=self.alias
+    def parse_error(self, error: CRMError, request: HttpRequest) -> CRMError:
+        if error.status == 401 and type(error) is PermanentCRMError:
+            return PermanentCRMError(
+                "Salesforce refused the access token (expired or revoked?)",
+                status=401,
+                response=error.response,
             )
+        return error
+
+    def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
+        """Delete every Lead with this email (they go to Salesforce's Recycle Bin)."""
+        for record_id in (yield from self.query_lead_ids(email)):
+            try:
+                yield self.rest_request(
+                    "DELETE", f"{self.rest_base()}/sobjects/Lead/{record_id}"
+                )
+            except PermanentCRMError as error:
+                if error.status != 404:  # already deleted: erasure is idempotent
+                    raise
+
+    def rest_base(self) -> str:
+        return f"{self.instance_url}/services/data/{self.options['API_VERSION']}"
+
+    def rest_request(
+        self, method: str, url: str, headers: dict[str, str] | None = None
+    ) -> HttpRequest:
+        """A call to the REST API with the access token."""
+        return HttpRequest(
+            method,
+            url,
+            b"",
+            {
+                "Authorization": f"Bearer {self._token}",
+                "Accept": "application/json",
+                **(headers or {}),
+            },
+        )
+
+    def read_json(self, response: HttpResponse) -> dict[str, Any]:
+        data = response.json()
+        if not isinstance(data, dict):
+            raise PermanentCRMError("unexpected answer from the Salesforce query API")
         return data
 
-    def find_lead_ids(self, email: str) -> list[str]:
-        """The ids of every Lead with this email (SOQL compares case-insensitively)."""
-        base = f"{self.instance_url}/services/data/{self.options['API_VERSION']}"
+    def query_lead_ids(
+        self, email: str
+    ) -> Generator[HttpRequest, HttpResponse, list[str]]:
+        """Query the ids of every Lead with this email, page by page (SOQL
+        compares case-insensitively); ``yield from`` it, it returns the ids."""
         # The address is a quoted, escaped SOQL literal.
         soql = f"SELECT Id FROM Lead WHERE Email = {soql_string(email)}"  # noqa: S608
-        url = f"{base}/query/?{urlencode({'q': soql})}"
-        headers = {
-            **self._rest_headers(),
-            "Sforce-Query-Options": f"batchSize={_QUERY_BATCH}",
-        }
+        url = f"{self.rest_base()}/query/?{urlencode({'q': soql})}"
+        options = {"Sforce-Query-Options": f"batchSize={_QUERY_BATCH}"}
         ids: list[str] = []
         for _page in range(_MAX_QUERY_PAGES):
-            data = self._read_json(self._call(url, b"", headers, method="GET"))
+            data = self.read_json((yield self.rest_request("GET", url, options)))
             for record in data.get("records") or []:
                 record_id = record.get("Id") if isinstance(record, dict) else None
                 if not isinstance(record_id, str) or not _RECORD_ID.fullmatch(
                     record_id
                 ):
                     raise PermanentCRMError(
-                        "unexpected record id from the Salesforce query API",
-                        backend=self.alias,
+                        "unexpected record id from the Salesforce query API"
                     )
                 ids.append(record_id)
             next_url = data.get("nextRecordsUrl")
@@ -332,32 +318,9 @@ class SalesforceBackend(BaseCRMBackend):
                 "/services/data/"
             ):
                 raise PermanentCRMError(
-                    "unexpected next page from the Salesforce query API",
-                    backend=self.alias,
+                    "unexpected next page from the Salesforce query API"
                 )
             url = f"{self.instance_url}{next_url}"
         raise PermanentCRMError(
-            "too many Leads for one address; erase the rest in Salesforce",
-            backend=self.alias,
+            "too many Leads for one address; erase the rest in Salesforce"
         )
-
-    def erase(self, email: str) -> None:
-        """Delete every Lead with this email (they go to Salesforce's Recycle Bin)."""
-        if not self.supports_erasure:
-            raise CRMConfigurationError(
-                f"{self.setting_path('INSTANCE_URL')} and "
-                f"{self.setting_path('ACCESS_TOKEN')} are needed to erase people "
-                "from Salesforce."
-            )
-        base = f"{self.instance_url}/services/data/{self.options['API_VERSION']}"
-        for record_id in self.find_lead_ids(email):
-            try:
-                self._call(
-                    f"{base}/sobjects/Lead/{record_id}",
-                    b"",
-                    self._rest_headers(),
-                    method="DELETE",
-                )
-            except PermanentCRMError as error:
-                if error.status != 404:  # already deleted: erasure is idempotent
-                    raise

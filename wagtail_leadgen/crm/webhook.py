@@ -17,24 +17,16 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from . import http
-from .base import (
-    BaseCRMBackend,
-    CRMConfigurationError,
-    CRMError,
-    DeliveryResult,
-    LeadPayload,
-)
+from .base import CRMConfigurationError, DeliveryResult, LeadPayload, Steps
+from .http import HttpCRMBackend, HttpRequest, HttpResponse
 
 EVENT_VERSION = 1
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- the format's prefix, not a secret
 # Standard Webhooks: a symmetric signing secret has at least 24 random bytes.
 MIN_SECRET_BYTES = 24
-USER_AGENT = "wagtail-leadgen"
 _MAX_REMOTE_ID = 255
 # How to make a secret (shown in error messages and the docs).
 _KEYGEN_COMMAND = (
@@ -84,54 +76,29 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo is not None else moment
 
 
-class WebhookBackend(BaseCRMBackend):
+class WebhookBackend(HttpCRMBackend):
     """POSTs ``lead.created`` (and ``lead.erased``) events to one URL, signed.
 
-    Retries are not done here: errors from ``http.post`` propagate as
+    Builds the events and their Standard Webhooks headers; ``HttpCRMBackend``
+    sends them. Retries are not done here: errors propagate as
     ``TransientCRMError`` / ``PermanentCRMError`` / ``DestinationGone`` and the
     delivery service decides what to do with the delivery row.
     """
 
     OPTIONS = {
-        "URL": BaseCRMBackend.REQUIRED,
-        "SECRET": BaseCRMBackend.REQUIRED,
-        "ALLOW_HTTP": False,
-        "ALLOW_PRIVATE_ADDRESSES": False,
-        "CONNECT_TIMEOUT": 5,
-        "READ_TIMEOUT": 15,
+        "URL": HttpCRMBackend.REQUIRED,
+        "SECRET": HttpCRMBackend.REQUIRED,
+        **HttpCRMBackend.SELF_HOSTED_OPTIONS,  # ALLOW_HTTP, ALLOW_PRIVATE_ADDRESSES
+        **HttpCRMBackend.OPTIONS,  # CONNECT_TIMEOUT, READ_TIMEOUT
         "INCLUDE_ANSWERS": True,
     }
     supports_erasure = True
 
     # -- Configuration ------------------------------------------------------------
     def configure(self) -> None:
-        self.require_bool("ALLOW_HTTP", "ALLOW_PRIVATE_ADDRESSES", "INCLUDE_ANSWERS")
-        self.require_positive_seconds("CONNECT_TIMEOUT", "READ_TIMEOUT")
-        self._configure_url()
+        self.require_bool("INCLUDE_ANSWERS")
+        self.url = self.url_option("URL")
         self._key = self._configure_secret()
-
-    def _configure_url(self) -> None:
-        url = self.options["URL"]
-        setting = self.setting_path("URL")
-        if not url:
-            raise CRMConfigurationError(f"{setting} is required for WebhookBackend.")
-        if not isinstance(url, str):
-            raise CRMConfigurationError(f"{setting} must be a string.")
-        parts = urlsplit(url)
-        # Checked before ``check_url``, whose messages repeat the URL.
-        if parts.username is not None or parts.password is not None:
-            raise CRMConfigurationError(
-                f"{setting} must not contain credentials; the receiver "
-                "authenticates requests with the signature."
-            )
-        http.check_url(url, allow_http=self.options["ALLOW_HTTP"], setting=setting)
-        try:
-            parts.port  # noqa: B018 -- raises ValueError for a bad port
-            parts.hostname.encode("idna")
-        except (ValueError, UnicodeError):
-            raise CRMConfigurationError(
-                f"{setting} has an invalid host name or port."
-            ) from None
 
     def _configure_secret(self) -> bytes:
         secret = self.options["SECRET"]
@@ -215,34 +182,22 @@ class WebhookBackend(BaseCRMBackend):
         ).encode("ascii")
 
     def get_headers(self, msg_id: str, body: bytes) -> dict[str, str]:
-        """Standard Webhooks headers, signed at send time."""
+        """Standard Webhooks headers, signed as the request is built."""
         timestamp = int(time.time())
         return {
             "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
             "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(self._key, msg_id, timestamp, body),
         }
 
-    # -- Sending ------------------------------------------------------------------
-    def send(self, msg_id: str, body: bytes) -> http.HttpResponse:
-        """Sign and POST one event; CRM errors propagate, tagged with the alias."""
-        try:
-            return http.post(
-                self.options["URL"],
-                body,
-                self.get_headers(msg_id, body),
-                allow_http=self.options["ALLOW_HTTP"],
-                allow_private=self.options["ALLOW_PRIVATE_ADDRESSES"],
-                connect_timeout=self.options["CONNECT_TIMEOUT"],
-                read_timeout=self.options["READ_TIMEOUT"],
-            )
-        except CRMError as error:
-            error.backend = error.backend or self.alias
-            raise
+    def event_request(self, msg_id: str, event: dict[str, Any]) -> HttpRequest:
+        """The signed POST of one event to ``URL``."""
+        body = self.serialise(event)
+        return HttpRequest("POST", self.url, body, self.get_headers(msg_id, body))
 
-    def deliver(self, lead: LeadPayload) -> DeliveryResult:
+    # -- Steps --------------------------------------------------------------------
+    def build_delivery(self, lead: LeadPayload) -> HttpRequest:
         # The event time is the submission time, so every retry sends the same
         # body; only ``webhook-timestamp`` and the signature change.
         event = self.get_event(
@@ -251,25 +206,29 @@ class WebhookBackend(BaseCRMBackend):
             lead.submitted_at,
             self.get_lead_data(lead),
         )
-        response = self.send(lead.idempotency_key, self.serialise(event))
+        return self.event_request(lead.idempotency_key, event)
+
+    def parse_delivery(
+        self, response: HttpResponse, lead: LeadPayload
+    ) -> DeliveryResult:
         return DeliveryResult(
             remote_id=self.parse_remote_id(response), detail=f"HTTP {response.status}"
         )
 
-    def erase(self, email: str) -> None:
+    def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
+        """One ``lead.erased`` event, with an id of its own."""
         event_id = str(uuid.uuid4())
-        event = self.get_event(
-            "lead.erased", event_id, datetime.now(UTC), {"email": email}
+        yield self.event_request(
+            event_id,
+            self.get_event(
+                "lead.erased", event_id, datetime.now(UTC), {"email": email}
+            ),
         )
-        self.send(event_id, self.serialise(event))
 
     @staticmethod
-    def parse_remote_id(response: http.HttpResponse) -> str:
+    def parse_remote_id(response: HttpResponse) -> str:
         """The ``id`` of a JSON object answer, if any; "" for anything else."""
-        try:
-            answer = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError):
-            return ""
+        answer = response.json()
         remote_id = answer.get("id") if isinstance(answer, dict) else None
         if isinstance(remote_id, bool) or not isinstance(remote_id, str | int):
             return ""
