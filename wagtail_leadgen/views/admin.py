@@ -65,10 +65,10 @@ from ..models import (
 from ..models.consent import wording_sha256
 from ..services.classification import (
     annotate_signals,
-    current_records,
     signals_of,
     submission_count,
 )
+from ..services.consent import current_records
 from ..services.delivery import resume_destination, retry_now
 from ..services.exports import csv_response, xlsx_response
 
