@@ -9,6 +9,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from .audit import register_log_actions
 from .gating import is_gated_document
 from .models import CallToAction, ConsentPurpose, Delivery, Lead
 from .views.admin import LeadgenViewSetGroup, ReadOnlyPermissionPolicy
@@ -96,12 +97,8 @@ def add_dashboard_panel(request, panels):
     add_top_pages_panel(request, panels)
 
 
-@hooks.register("register_log_actions")
-def register_lead_log_actions(actions):
-    """Audit-log actions for viewing and exporting leads (R19)."""
-    from .views.admin import register_lead_log_actions as register
-
-    register(actions)
+# Viewing and exporting leads are written to the audit log (R19).
+hooks.register("register_log_actions", register_log_actions)
 
 
 # -- Content hints (R5, R6) -------------------------------------------------------------

@@ -2,23 +2,21 @@
 
 Seeing leads needs the plugin's own ``view_lead`` permission and exporting them
 ``export_lead``, both separate from page editing (R19); every lead page viewed
-and every lead exported is written to Wagtail's audit log, without personal
-data in the entry. Nobody edits or deletes a lead or a delivery here: changes go
-through the privacy services; the only action is to retry a delivery, which
-needs ``change_delivery``.
+and every lead exported is written to Wagtail's audit log (``audit``), without
+personal data in the entry. Nobody edits or deletes a lead or a delivery here:
+changes go through the privacy services; the only action is to retry a
+delivery, which needs ``change_delivery``.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import django_filters
 import swapper
 from django import forms
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import (
@@ -39,17 +37,15 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.log_actions import LogFormatter
-from wagtail.log_actions import log as log_action
 from wagtail.log_actions import registry as log_registry
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from ..audit import ACCESS_ACTIONS, log_lead_viewed, log_leads_exported
 from ..field_kinds import FORM_FIELD_KINDS
 from ..models import (
     ConsentDecision,
@@ -72,9 +68,6 @@ from ..services.consent import current_records
 from ..services.delivery import resume_destination, retry_now
 from ..services.exports import csv_response, xlsx_response
 
-VIEW_ACTION = "wagtail_leadgen.lead.view"
-EXPORT_ACTION = "wagtail_leadgen.lead.export"
-
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
     """Grants reading only: leads and deliveries are records, not content.
@@ -90,76 +83,6 @@ class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
 
     def user_has_any_permission(self, user, actions):
         return any(self.user_has_permission(user, action) for action in actions)
-
-
-# Audit log ----------------------------------------------------------------
-
-
-class LeadViewedFormatter(LogFormatter):
-    label = _("View lead")
-    message = _("Viewed the lead's personal data")
-
-
-class LeadExportedFormatter(LogFormatter):
-    label = _("Export leads")
-
-    def format_message(self, log_entry):
-        data = log_entry.data or {}
-        count = data.get("count", 0)
-        return ngettext(
-            "Exported to %(format)s (%(count)s lead in the file)",
-            "Exported to %(format)s (%(count)s leads in the file)",
-            count,
-        ) % {"format": str(data.get("format", "")).upper(), "count": count}
-
-
-def register_lead_log_actions(actions) -> None:
-    """For the ``register_log_actions`` hook."""
-    actions.register_action(VIEW_ACTION)(LeadViewedFormatter)
-    actions.register_action(EXPORT_ACTION)(LeadExportedFormatter)
-
-
-def lead_log_label(pk: int) -> str:
-    """How a lead is named in the audit log: by id, never by its address."""
-    return f"Lead #{pk}"
-
-
-def log_lead_viewed(lead: Lead, user) -> None:
-    log_action(lead, VIEW_ACTION, user=user, title=lead_log_label(lead.pk))
-
-
-def log_leads_exported(
-    pks: Sequence[int], user, *, export_format: str, filters: dict[str, Any]
-) -> None:
-    """One entry per exported lead, all sharing one UUID (one user action).
-
-    Per lead, so that a lead's history answers "who took my data out?"; the
-    rows are inserted in bulk, as ``log()`` would write one query per lead.
-    ``filters`` must hold no personal data (ids, dates and choices only).
-    """
-    log_model = log_registry.get_log_model_for_model(Lead)
-    if not log_registry.action_exists(EXPORT_ACTION):
-        raise RuntimeError(f"{EXPORT_ACTION} is not a registered log action.")
-    content_type = ContentType.objects.get_for_model(Lead, for_concrete_model=False)
-    action_uuid = uuid.uuid4()
-    now = timezone.now()
-    data = {"format": export_format, "count": len(pks), "filters": filters}
-    log_model.objects.bulk_create(
-        [
-            log_model(
-                content_type=content_type,
-                object_id=str(pk),
-                label=lead_log_label(pk),
-                action=EXPORT_ACTION,
-                user=user,
-                uuid=action_uuid,
-                timestamp=now,
-                data=data,
-            )
-            for pk in pks
-        ],
-        batch_size=1000,
-    )
 
 
 # The inbox's queryset --------------------------------------------------------
@@ -496,7 +419,7 @@ class LeadInspectView(InspectView):
             ],
             consent_records=records,
             access_log=log_registry.get_logs_for_instance(lead)
-            .filter(action__in=[VIEW_ACTION, EXPORT_ACTION])
+            .filter(action__in=ACCESS_ACTIONS)
             .select_related("user")[:20],
         )
         return context
