@@ -6,32 +6,20 @@ and every lead exported is written to Wagtail's audit log (``audit``), without
 personal data in the entry. Nobody edits or deletes a lead or a delivery here:
 changes go through the privacy services; the only action is to retry a
 delivery, which needs ``change_delivery``.
+
+The inbox's query and the export's rows are ``services.leads``; these classes
+only wire them to Wagtail's generic views.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import django_filters
-import swapper
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import (
-    Case,
-    Exists,
-    IntegerField,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.fields.json import KT
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils import timezone
@@ -46,9 +34,7 @@ from wagtail.log_actions import registry as log_registry
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..audit import ACCESS_ACTIONS, log_lead_viewed, log_leads_exported
-from ..field_kinds import FORM_FIELD_KINDS
 from ..models import (
-    ConsentDecision,
     ConsentPurpose,
     Delivery,
     DeliveryStatus,
@@ -56,17 +42,26 @@ from ..models import (
     Lead,
     Maturity,
     PausedDestination,
-    Submission,
 )
 from ..models.consent import wording_sha256
-from ..services.classification import (
-    annotate_signals,
-    signals_of,
-    submission_count,
-)
-from ..services.consent import current_records
+from ..services.classification import annotate_signals, signals_of
 from ..services.delivery import resume_destination, retry_now
 from ..services.exports import csv_response, xlsx_response
+from ..services.leads import (
+    EXPORT_COLUMNS,
+    DeliveryState,
+    annotate_inbox,
+    answer_items,
+    export_table,
+    filter_by_delivery_state,
+    filter_by_last_contact,
+    filter_by_maturity,
+    filter_by_page,
+    filter_by_purpose_granted,
+    full_name,
+    pages_with_leads,
+    search_leads,
+)
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -85,78 +80,15 @@ class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
         return any(self.user_has_permission(user, action) for action in actions)
 
 
-# The inbox's queryset --------------------------------------------------------
-
-MATURITY_RANK = Case(
-    When(maturity=Maturity.HOT, then=Value(0)),
-    When(maturity=Maturity.WARM, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
-
-
-def _submissions() -> QuerySet[Submission]:
-    """The lead's submissions that count: spam never reaches the inbox."""
-    return Submission.objects.filter(lead=OuterRef("pk"), is_spam=False)
-
-
-def latest_answer(key: str) -> Subquery:
-    """The lead's most recent non-empty answer to one field kind, as text."""
-    return Subquery(
-        _submissions()
-        .filter(answers__has_key=key)
-        .order_by("-created_at", "-pk")
-        .values(value=KT(f"answers__{key}"))[:1]
-    )
-
-
-def annotate_inbox(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
-    """Everything a row of the inbox shows, computed by the database in one query.
-
-    Source page and campaign are the first touch: the page of the first
-    submission and the first campaign seen. The name is the latest one given.
-    """
-    first = _submissions().order_by("created_at", "pk")
-    return queryset.annotate(
-        submission_count=submission_count(),
-        source_page_id=Subquery(first.values("page_id")[:1]),
-        source_page_title=Subquery(first.values("page__title")[:1]),
-        campaign=Subquery(first.exclude(utm_campaign="").values("utm_campaign")[:1]),
-        first_name=latest_answer("first_name"),
-        last_name=latest_answer("last_name"),
-        maturity_rank=MATURITY_RANK,
-    )
-
-
-def full_name(lead: Lead) -> str:
-    return " ".join(part for part in (lead.first_name, lead.last_name) if part).strip()
-
-
 # Filters -------------------------------------------------------------------
 
 
-class DeliveryState(models.TextChoices):
-    """A lead's CRM handoff, over all its deliveries (the inbox's status filter)."""
-
-    FAILED = "failed", _("A delivery failed")
-    PENDING = "pending", _("Waiting for delivery")
-    DELIVERED = "delivered", _("All delivered")
-
-
-def _pages_with_leads(request):
-    page_model = swapper.load_model("wagtailcore", "Page")
-    pages_used = Submission.objects.filter(is_spam=False, lead__isnull=False)
-    return page_model.objects.filter(pk__in=pages_used.values("page_id")).order_by(
-        "title"
-    )
-
-
 class LeadFilterSet(WagtailFilterSet):
-    """The inbox's filters; each keeps one row per lead (no join duplicates)."""
+    """The inbox's filters: the form for the ``services.leads`` filter functions."""
 
     page = django_filters.ModelChoiceFilter(
         label=_("Page"),
-        queryset=_pages_with_leads,
+        queryset=lambda request: pages_with_leads(),
         method="filter_page",
         help_text=_("Leads who sent a form on this page."),
     )
@@ -176,11 +108,13 @@ class LeadFilterSet(WagtailFilterSet):
     last_contact = django_filters.DateFromToRangeFilter(
         label=_("Last contact"),
         field_name="last_contact_at",
+        method="filter_last_contact",
         widget=DateRangePickerWidget,
     )
     maturity = django_filters.ChoiceFilter(
         label=_("Maturity"),
         choices=Maturity.choices,
+        method="filter_maturity",
         widget=forms.RadioSelect,
         empty_label=_("All"),
     )
@@ -190,31 +124,20 @@ class LeadFilterSet(WagtailFilterSet):
         fields = ["page", "purpose_granted", "status", "last_contact", "maturity"]
 
     def filter_page(self, queryset, name, page):
-        return queryset.filter(Exists(_submissions().filter(page=page)))
+        return filter_by_page(queryset, page)
 
     def filter_purpose_granted(self, queryset, name, purpose):
-        granted = current_records(
-            lead=OuterRef("pk"), purpose=purpose, decision=ConsentDecision.GRANTED
-        )
-        return queryset.filter(Exists(granted))
+        return filter_by_purpose_granted(queryset, purpose)
 
     def filter_status(self, queryset, name, state):
-        deliveries = Delivery.objects.filter(
-            submission__lead=OuterRef("pk"), submission__is_spam=False
-        )
-        failed = Exists(deliveries.filter(status=DeliveryStatus.FAILED))
-        if state == DeliveryState.FAILED:
-            return queryset.filter(failed)
-        if state == DeliveryState.PENDING:
-            return queryset.filter(
-                Exists(deliveries.filter(status=DeliveryStatus.PENDING)), ~failed
-            )
-        if state == DeliveryState.DELIVERED:
-            return queryset.filter(
-                Exists(deliveries),
-                ~Exists(deliveries.exclude(status=DeliveryStatus.DELIVERED)),
-            )
-        return queryset
+        return filter_by_delivery_state(queryset, state)
+
+    def filter_last_contact(self, queryset, name, bounds: slice):
+        # The range field gives the first day's start and the last day's end.
+        return filter_by_last_contact(queryset, bounds.start, bounds.stop)
+
+    def filter_maturity(self, queryset, name, maturity):
+        return filter_by_maturity(queryset, maturity)
 
 
 # Views ---------------------------------------------------------------------
@@ -255,20 +178,10 @@ class LeadIndexView(IndexView):
         ]
 
     def search_queryset(self, queryset):
-        """Every word must be found in the email address or a first or last name.
-
-        Names live in the submissions' answers (JSON): the key lookups below
-        work the same on SQLite and PostgreSQL.
-        """
+        """Every word must be found in the email address or a first or last name."""
         if not self.is_searching:
             return queryset
-        for word in self.search_query.split()[:10]:
-            named = _submissions().filter(
-                Q(answers__first_name__icontains=word)
-                | Q(answers__last_name__icontains=word)
-            )
-            queryset = queryset.filter(Q(email__icontains=word) | Exists(named))
-        return queryset
+        return search_leads(queryset, self.search_query)
 
     # Exports -----------------------------------------------------------------
 
@@ -312,9 +225,6 @@ class LeadIndexView(IndexView):
         return applied
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
-        queryset = queryset.annotate(
-            company=latest_answer("company"), phone=latest_answer("phone")
-        )
         log_leads_exported(
             list(queryset.values_list("pk", flat=True)),
             self.request.user,
@@ -326,45 +236,6 @@ class LeadIndexView(IndexView):
         if spreadsheet_format == self.FORMAT_XLSX:
             return xlsx_response(filename, headings, rows)
         return csv_response(filename, headings, rows)
-
-
-EXPORT_COLUMNS: list[tuple[str, Any, Callable[[Lead], Any]]] = [
-    ("email", _("Email"), lambda lead: lead.email),
-    ("first_name", _("First name"), lambda lead: lead.first_name),
-    ("last_name", _("Last name"), lambda lead: lead.last_name),
-    ("company", _("Company"), lambda lead: lead.company),
-    ("phone", _("Phone"), lambda lead: lead.phone),
-    ("source_page", _("Source page"), lambda lead: lead.source_page_title),
-    ("campaign", _("Campaign"), lambda lead: lead.campaign),
-    ("maturity", _("Maturity"), lambda lead: lead.get_maturity_display()),
-    ("submissions", _("Submissions"), lambda lead: lead.submission_count),
-    (
-        "consents",
-        _("Consents granted"),
-        lambda lead: ", ".join(r.purpose.name for r in lead.granted_records),
-    ),
-    ("created_at", _("First contact"), lambda lead: lead.created_at),
-    ("last_contact_at", _("Last contact"), lambda lead: lead.last_contact_at),
-]
-"""The columns of a lead export: key, heading, value."""
-
-
-def export_table(queryset: QuerySet[Lead]) -> tuple[list[str], Iterator[list[Any]]]:
-    """Headings and rows of a lead export; rows are read from the database in chunks."""
-    granted = Prefetch(
-        "consent_records",
-        queryset=current_records(decision=ConsentDecision.GRANTED)
-        .select_related("purpose")
-        .only("lead_id", "purpose__name")
-        .order_by("purpose__name"),
-        to_attr="granted_records",
-    )
-
-    def rows() -> Iterator[list[Any]]:
-        for lead in queryset.prefetch_related(granted).iterator(chunk_size=500):
-            yield [value(lead) for _key, _heading, value in EXPORT_COLUMNS]
-
-    return [str(heading) for _key, heading, _value in EXPORT_COLUMNS], rows()
 
 
 class LeadInspectView(InspectView):
@@ -423,13 +294,6 @@ class LeadInspectView(InspectView):
             .select_related("user")[:20],
         )
         return context
-
-
-def answer_items(answers: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Answers with the form's own labels, in the form's order."""
-    order = {kind: index for index, kind in enumerate(FORM_FIELD_KINDS)}
-    keys = sorted(answers, key=lambda key: (order.get(key, len(order)), key))
-    return [(str(FORM_FIELD_KINDS.get(key, key)), answers[key]) for key in keys]
 
 
 class LeadViewSet(ModelViewSet):
