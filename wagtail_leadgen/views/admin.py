@@ -8,11 +8,13 @@ changes go through the privacy services; the only action is to retry a
 delivery, which needs ``change_delivery``.
 
 The inbox's query and the export's rows are ``services.leads``; these classes
-only wire them to Wagtail's generic views.
+only wire them to Wagtail's generic views. The viewsets are registered, with
+their URLs, in ``wagtail_hooks``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import django_filters
@@ -21,7 +23,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -29,9 +30,8 @@ from django.views.decorators.http import require_POST
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.views.generic import IndexView, InspectView
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import registry as log_registry
-from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..audit import ACCESS_ACTIONS, log_lead_viewed, log_leads_exported
 from ..models import (
@@ -62,23 +62,6 @@ from ..services.leads import (
     pages_with_leads,
     search_leads,
 )
-
-
-class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
-    """Grants reading only: leads and deliveries are records, not content.
-
-    Reading is viewing and, where the model defines ``export_<model>`` (leads
-    do), exporting; each needs its own Django permission.
-    """
-
-    read_actions = ("view", "export")
-
-    def user_has_permission(self, user, action):
-        return action in self.read_actions and super().user_has_permission(user, action)
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
 
 # Filters -------------------------------------------------------------------
 
@@ -349,22 +332,12 @@ class DeliveryViewSet(ModelViewSet):
     ]
     exclude_form_fields = []  # required by ModelViewSet; the policy denies editing
 
+    #: More URL patterns under the viewset's prefix and namespace: the retry
+    #: and resume actions, listed with every admin URL in ``wagtail_hooks``.
+    extra_urlpatterns: Sequence = ()
+
     def get_urlpatterns(self):
-        return [
-            *super().get_urlpatterns(),
-            path("retry/<int:pk>/", retry_delivery, name="retry"),
-            path("resume/<str:alias>/", resume, name="resume"),
-        ]
-
-
-class LeadgenViewSetGroup(ModelViewSetGroup):
-    menu_label = _("Lead generation")
-    menu_icon = "mail"
-    menu_order = 240
-    items = (
-        LeadViewSet("wagtail_leadgen_lead"),
-        DeliveryViewSet("wagtail_leadgen_delivery"),
-    )
+        return [*super().get_urlpatterns(), *self.extra_urlpatterns]
 
 
 def _require_change(request) -> None:
