@@ -61,7 +61,7 @@ def test_the_services_alone_produce_the_inbox_export_byte_for_byte(client):
 
     for filters in ({}, {"maturity": Maturity.HOT}, {"page": page.pk}):
         response = client.get(
-            reverse("wagtail_leadgen_lead:index"), {"export": "csv", **filters}
+            reverse("wagtail_leadgen_leads:index"), {"export": "csv", **filters}
         )
         assert response.status_code == 200
         assert leadgen_export(**filters) == b"".join(response.streaming_content)

@@ -1,6 +1,20 @@
 """All admin wiring of wagtail-leadgen: every admin viewset, URL, menu item and hook.
 
-The views live in ``views/``; this file says where they are served.
+The views live in ``views/``; this file says where they are served. Every admin
+URL of the plugin follows one scheme: a section ``<name>`` is served at
+``<admin>/leadgen/<name>/`` in the URL namespace ``wagtail_leadgen_<name>``,
+and the names inside a namespace are the views' own, in snake case:
+
+- ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``…
+- ``deliveries`` (viewset): ``wagtail_leadgen_deliveries:index``, ``…:inspect``,
+  ``…:retry``, ``…:resume``…
+- ``hints``: ``wagtail_leadgen_hints:page``, ``…:new``, ``…:report``,
+  ``…:report_results``
+- ``kpis``: ``wagtail_leadgen_kpis:report``
+
+Consent purposes and calls to action are Wagtail snippets: they keep Wagtail's
+snippet URLs (``wagtailsnippets_wagtail_leadgen_<model>:…``), which Wagtail
+itself reverses for choosers, revisions and usage.
 """
 
 from __future__ import annotations
@@ -27,6 +41,26 @@ from .views.hints import (
     new_page_hints_view,
     page_hints_view,
 )
+
+# -- The URL scheme -----------------------------------------------------------
+
+
+def url_prefix(section: str) -> str:
+    """Where a section of the plugin's admin is served, below the admin's root."""
+    return f"leadgen/{section}"
+
+
+def url_namespace(section: str) -> str:
+    """The URL namespace of a section of the plugin's admin."""
+    return f"wagtail_leadgen_{section}"
+
+
+def section_urls(section: str, urlpatterns: list):
+    """A section of plain admin URLs (not a viewset), served by the scheme."""
+    return path(
+        f"{url_prefix(section)}/", include((urlpatterns, url_namespace(section)))
+    )
+
 
 # -- Snippets -----------------------------------------------------------------
 
@@ -84,9 +118,10 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
     menu_icon = "mail"
     menu_order = 240
     items = (
-        LeadViewSet("wagtail_leadgen_lead"),
+        LeadViewSet(url_namespace("leads"), url_prefix=url_prefix("leads")),
         DeliveryViewSet(
-            "wagtail_leadgen_delivery",
+            url_namespace("deliveries"),
+            url_prefix=url_prefix("deliveries"),
             extra_urlpatterns=[
                 path("retry/<int:pk>/", retry_delivery, name="retry"),
                 path("resume/<str:alias>/", resume, name="resume"),
@@ -119,26 +154,26 @@ def refuse_gated_documents_outside_token_view(document, request):
 
 @hooks.register("register_admin_urls")
 def register_admin_urls():
-    hints = [
-        path("page/<int:page_id>/", page_hints_view, name="page"),
-        path(
-            "new/<slug:content_type_app_name>/<slug:content_type_model_name>/"
-            "<int:parent_page_id>/",
-            new_page_hints_view,
-            name="new",
-        ),
-        path("report/", ContentHintsReportView.as_view(), name="report"),
-        path(
-            "report/results/",
-            ContentHintsReportView.as_view(results_only=True),
-            name="report_results",
-        ),
-    ]
     return [
-        path("leadgen/hints/", include((hints, "wagtail_leadgen_hints"))),
-        path(
-            "leadgen/kpis/", KPIReportView.as_view(), name="wagtail_leadgen_dashboard"
+        section_urls(
+            "hints",
+            [
+                path("page/<int:page_id>/", page_hints_view, name="page"),
+                path(
+                    "new/<slug:content_type_app_name>/<slug:content_type_model_name>/"
+                    "<int:parent_page_id>/",
+                    new_page_hints_view,
+                    name="new",
+                ),
+                path("report/", ContentHintsReportView.as_view(), name="report"),
+                path(
+                    "report/results/",
+                    ContentHintsReportView.as_view(results_only=True),
+                    name="report_results",
+                ),
+            ],
         ),
+        section_urls("kpis", [path("", KPIReportView.as_view(), name="report")]),
     ]
 
 
@@ -146,7 +181,7 @@ def register_admin_urls():
 def register_dashboard_menu_item():
     return ReportMenuItem(
         _("Lead generation KPIs"),
-        reverse("wagtail_leadgen_dashboard"),
+        reverse("wagtail_leadgen_kpis:report"),
         name="leadgen-kpis",
         icon_name="table",
         order=600,

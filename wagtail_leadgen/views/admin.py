@@ -8,8 +8,8 @@ changes go through the privacy services; the only action is to retry a
 delivery, which needs ``change_delivery``.
 
 The inbox's query and the export's rows are ``services.leads``; these classes
-only wire them to Wagtail's generic views. The viewsets are registered, with
-their URLs, in ``wagtail_hooks``.
+only wire them to Wagtail's generic views. The viewsets are registered, under
+their URL prefix and namespace, in ``wagtail_hooks``.
 """
 
 from __future__ import annotations
@@ -355,7 +355,7 @@ def retry_delivery(request, pk: int):
     else:
         retry_now([delivery])
         messages.success(request, _("The delivery will be attempted again now."))
-    return redirect("wagtail_leadgen_delivery:inspect", pk)
+    return redirect("wagtail_leadgen_deliveries:inspect", pk)
 
 
 @require_POST
@@ -369,4 +369,4 @@ def resume(request, alias: str):
         _("Destination %(alias)s resumed; %(count)s waiting deliveries queued.")
         % {"alias": alias, "count": count},
     )
-    return redirect("wagtail_leadgen_delivery:index")
+    return redirect("wagtail_leadgen_deliveries:index")
