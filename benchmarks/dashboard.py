@@ -317,7 +317,7 @@ def run(args) -> None:
     admin = get_user_model().objects.create_superuser("bench", "b@example.com", "pw")
     client = Client()
     client.force_login(admin)
-    url = reverse("wagtail_leadgen_dashboard") + f"?start={year[0]}&end={year[1]}"
+    url = reverse("wagtail_leadgen_kpis:report") + f"?start={year[0]}&end={year[1]}"
 
     def get_report_page():
         response = client.get(url)

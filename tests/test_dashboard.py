@@ -18,7 +18,7 @@ from .helpers import assert_denied
 pytestmark = pytest.mark.django_db
 
 SVG = "{http://www.w3.org/2000/svg}"
-REPORT = "wagtail_leadgen_dashboard"
+REPORT = "wagtail_leadgen_kpis:report"
 
 
 # -- The chart -------------------------------------------------------------------

@@ -36,7 +36,7 @@ def delivery():
 @override_settings(WAGTAIL_LEADGEN=FAILING)
 def test_page_editors_without_lead_permissions_see_no_leads(client, delivery):
     client.force_login(make_staff())
-    for name in ("wagtail_leadgen_lead:index", "wagtail_leadgen_delivery:index"):
+    for name in ("wagtail_leadgen_leads:index", "wagtail_leadgen_deliveries:index"):
         assert_denied(client.get(reverse(name)))
 
 
@@ -45,11 +45,11 @@ def test_the_lead_page_shows_its_deliveries_and_errors(client, delivery):
     client.force_login(make_staff("view_lead", "view_delivery"))
     lead_id = delivery.submission.lead_id
     html = client.get(
-        reverse("wagtail_leadgen_lead:inspect", args=[lead_id])
+        reverse("wagtail_leadgen_leads:inspect", args=[lead_id])
     ).content.decode()
     assert "ann@example.com" in html
     assert "sales" in html and "HTTP 503: down" in html
-    listing = client.get(reverse("wagtail_leadgen_delivery:index")).content.decode()
+    listing = client.get(reverse("wagtail_leadgen_deliveries:index")).content.decode()
     assert "HTTP 503: down" in listing
 
 
@@ -57,10 +57,10 @@ def test_the_lead_page_shows_its_deliveries_and_errors(client, delivery):
 def test_viewers_cannot_edit_or_retry(client, delivery):
     client.force_login(make_staff("view_lead", "view_delivery"))
     assert_denied(
-        client.get(reverse("wagtail_leadgen_delivery:edit", args=[delivery.pk]))
+        client.get(reverse("wagtail_leadgen_deliveries:edit", args=[delivery.pk]))
     )
     assert_denied(
-        client.post(reverse("wagtail_leadgen_delivery:retry", args=[delivery.pk]))
+        client.post(reverse("wagtail_leadgen_deliveries:retry", args=[delivery.pk]))
     )
     assert Delivery.objects.get().status == "failed"
 
@@ -71,12 +71,12 @@ def test_an_admin_with_change_permission_retries_a_failed_delivery(
 ):
     client.force_login(make_staff("view_lead", "view_delivery", "change_delivery"))
     inspect = client.get(
-        reverse("wagtail_leadgen_delivery:inspect", args=[delivery.pk])
+        reverse("wagtail_leadgen_deliveries:inspect", args=[delivery.pk])
     )
     assert b"Retry now" in inspect.content
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("wagtail_leadgen_delivery:retry", args=[delivery.pk])
+            reverse("wagtail_leadgen_deliveries:retry", args=[delivery.pk])
         )
     assert response.status_code == 302
     delivery.refresh_from_db()

@@ -22,7 +22,7 @@ from wagtail_leadgen.services.exports import (
 from .factories import make_landing_page, make_lead, make_purpose, make_staff
 from .helpers import assert_denied
 
-INDEX = "wagtail_leadgen_lead:index"
+INDEX = "wagtail_leadgen_leads:index"
 HEADINGS = [
     "Email",
     "First name",
@@ -296,7 +296,7 @@ def test_every_export_is_in_the_audit_log_per_lead_without_personal_data(client)
     assert Lead.objects.count() == 3
     # the lead's page lists who exported it
     html = client.get(
-        reverse("wagtail_leadgen_lead:inspect", args=[ann.pk])
+        reverse("wagtail_leadgen_leads:inspect", args=[ann.pk])
     ).content.decode()
     assert "Exported to XLSX (1 lead in the file)" in html
     assert "Viewed the lead&#x27;s personal data" in html

@@ -19,7 +19,7 @@ from .helpers import assert_denied
 
 pytestmark = pytest.mark.django_db
 
-INDEX = "wagtail_leadgen_lead:index"
+INDEX = "wagtail_leadgen_leads:index"
 
 
 def emails(response) -> set[str]:
@@ -68,7 +68,7 @@ def test_the_inbox_lists_each_lead_with_name_source_campaign_and_counts(viewer):
     assert (lead.first_name, lead.last_name) == ("Ann", "Smith")  # the latest name
     for text in ("ann@example.com", "Ann Smith", "Free audit", "spring", "Warm"):
         assert text in html
-    assert reverse("wagtail_leadgen_lead:inspect", args=[lead.pk]) in html
+    assert reverse("wagtail_leadgen_leads:inspect", args=[lead.pk]) in html
 
 
 def test_the_list_can_be_sorted_by_maturity_and_submissions(viewer):
@@ -101,7 +101,7 @@ def test_spam_never_reaches_the_inbox(viewer):
     [row] = response.context["object_list"]
     assert row.submission_count == 1 and row.first_name == "Ann"
     assert emails(viewer.get(reverse(INDEX), {"q": "Mallory"})) == set()
-    inspect = viewer.get(reverse("wagtail_leadgen_lead:inspect", args=[lead.pk]))
+    inspect = viewer.get(reverse("wagtail_leadgen_leads:inspect", args=[lead.pk]))
     assert "Mallory" not in inspect.content.decode()
 
 
@@ -237,7 +237,7 @@ def test_the_lead_page_shows_submissions_consents_with_exact_wording_and_deliver
     withdraw_consent(result.lead, newsletter, language="en", channel="web")
     record = result.lead.consent_records.last()
     response = viewer.get(
-        reverse("wagtail_leadgen_lead:inspect", args=[result.lead.pk])
+        reverse("wagtail_leadgen_leads:inspect", args=[result.lead.pk])
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -275,7 +275,7 @@ def test_the_lead_page_flags_a_wording_that_no_longer_matches_its_fingerprint(
             "UPDATE wagtail_leadgen_consentrecord SET wording = %s", ["I agree."]
         )
     html = viewer.get(
-        reverse("wagtail_leadgen_lead:inspect", args=[lead.pk])
+        reverse("wagtail_leadgen_leads:inspect", args=[lead.pk])
     ).content.decode()
     assert "does not match the wording" in html
 
@@ -290,7 +290,7 @@ def test_without_view_permission_the_inbox_and_lead_pages_are_refused(client):
     )
     assert_denied(client.get(reverse(INDEX)))
     assert_denied(client.get(reverse(INDEX), {"export": "csv"}))
-    assert_denied(client.get(reverse("wagtail_leadgen_lead:inspect", args=[lead.pk])))
+    assert_denied(client.get(reverse("wagtail_leadgen_leads:inspect", args=[lead.pk])))
     assert not ModelLogEntry.objects.filter(action__startswith="wagtail_leadgen.")
 
 
@@ -298,9 +298,9 @@ def test_viewers_cannot_edit_or_delete_leads(viewer):
     lead = make_lead().lead
     for name in ("edit", "delete"):
         assert_denied(
-            viewer.get(reverse(f"wagtail_leadgen_lead:{name}", args=[lead.pk]))
+            viewer.get(reverse(f"wagtail_leadgen_leads:{name}", args=[lead.pk]))
         )
-    assert_denied(viewer.get(reverse("wagtail_leadgen_lead:add")))
+    assert_denied(viewer.get(reverse("wagtail_leadgen_leads:add")))
 
 
 def test_only_view_and_export_permissions_are_offered_for_leads():
@@ -321,7 +321,7 @@ def test_viewing_a_lead_is_in_the_audit_log_without_personal_data(client):
     lead = make_lead("ann@example.com", answers={"first_name": "Ann"}).lead
     client.get(reverse(INDEX))  # the list alone is not an access to one person
     assert not ModelLogEntry.objects.filter(action="wagtail_leadgen.lead.view")
-    client.get(reverse("wagtail_leadgen_lead:inspect", args=[lead.pk]))
+    client.get(reverse("wagtail_leadgen_leads:inspect", args=[lead.pk]))
     [entry] = ModelLogEntry.objects.filter(action="wagtail_leadgen.lead.view")
     assert entry.user_id == user.pk and entry.object_id == str(lead.pk)
     assert "ann" not in f"{entry.label} {entry.message} {entry.data}".lower()

@@ -1,17 +1,68 @@
-"""All admin wiring of wagtail-leadgen."""
+"""All admin wiring of wagtail-leadgen: every admin viewset, URL, menu item and hook.
+
+The views live in ``views/``; this file says where they are served. Every admin
+URL of the plugin follows one scheme: a section ``<name>`` is served at
+``<admin>/leadgen/<name>/`` in the URL namespace ``wagtail_leadgen_<name>``,
+and the names inside a namespace are the views' own, in snake case:
+
+- ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``…
+- ``deliveries`` (viewset): ``wagtail_leadgen_deliveries:index``, ``…:inspect``,
+  ``…:retry``, ``…:resume``…
+- ``hints``: ``wagtail_leadgen_hints:page``, ``…:new``, ``…:report``,
+  ``…:report_results``
+- ``kpis``: ``wagtail_leadgen_kpis:report``
+
+Consent purposes and calls to action are Wagtail snippets: they keep Wagtail's
+snippet URLs (``wagtailsnippets_wagtail_leadgen_<model>:…``), which Wagtail
+itself reverses for choosers, revisions and usage.
+"""
 
 from __future__ import annotations
 
 from django.http import Http404
+from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSetGroup
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from .audit import register_log_actions
 from .gating import is_gated_document
 from .models import CallToAction, ConsentPurpose, Delivery, Lead
-from .views.admin import LeadgenViewSetGroup, ReadOnlyPermissionPolicy
+from .panels import add_leadgen_checks
+from .views.admin import DeliveryViewSet, LeadViewSet, resume, retry_delivery
+from .views.dashboard import KPIReportView, ReportMenuItem, add_top_pages_panel
+from .views.hints import (
+    ContentHintsReportView,
+    HintsReportMenuItem,
+    new_page_hints_view,
+    page_hints_view,
+)
+
+# -- The URL scheme -----------------------------------------------------------
+
+
+def url_prefix(section: str) -> str:
+    """Where a section of the plugin's admin is served, below the admin's root."""
+    return f"leadgen/{section}"
+
+
+def url_namespace(section: str) -> str:
+    """The URL namespace of a section of the plugin's admin."""
+    return f"wagtail_leadgen_{section}"
+
+
+def section_urls(section: str, urlpatterns: list):
+    """A section of plain admin URLs (not a viewset), served by the scheme."""
+    return path(
+        f"{url_prefix(section)}/", include((urlpatterns, url_namespace(section)))
+    )
+
+
+# -- Snippets -----------------------------------------------------------------
 
 
 class ConsentPurposeViewSet(SnippetViewSet):
@@ -37,15 +88,55 @@ register_snippet(ConsentPurposeViewSet)
 register_snippet(CallToActionViewSet)
 
 
+# -- Leads and CRM deliveries (R19, R20) -----------------------------------------
+
+
+class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
+    """Grants reading only: leads and deliveries are records, not content.
+
+    Reading is viewing and, where the model defines ``export_<model>`` (leads
+    do), exporting; each needs its own Django permission.
+    """
+
+    read_actions = ("view", "export")
+
+    def user_has_permission(self, user, action):
+        return action in self.read_actions and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
 register_permission_policy(Lead, ReadOnlyPermissionPolicy(Lead), exact_class=True)
 register_permission_policy(
     Delivery, ReadOnlyPermissionPolicy(Delivery), exact_class=True
 )
 
 
+class LeadgenViewSetGroup(ModelViewSetGroup):
+    menu_label = _("Lead generation")
+    menu_icon = "mail"
+    menu_order = 240
+    items = (
+        LeadViewSet(url_namespace("leads"), url_prefix=url_prefix("leads")),
+        DeliveryViewSet(
+            url_namespace("deliveries"),
+            url_prefix=url_prefix("deliveries"),
+            extra_urlpatterns=[
+                path("retry/<int:pk>/", retry_delivery, name="retry"),
+                path("resume/<str:alias>/", resume, name="resume"),
+            ],
+        ),
+    )
+
+
 @hooks.register("register_admin_viewset")
 def register_leads_and_deliveries():
     return LeadgenViewSetGroup()
+
+
+# Viewing and exporting leads are written to the audit log (R19).
+hooks.register("register_log_actions", register_log_actions)
 
 
 @hooks.register("before_serve_document")
@@ -58,66 +149,47 @@ def refuse_gated_documents_outside_token_view(document, request):
         raise Http404
 
 
-# -- KPI dashboard (R7) ---------------------------------------------------------------
+# -- Content hints (R5, R6) and the KPI report (R7) --------------------------------
+
+
 @hooks.register("register_admin_urls")
-def register_dashboard_urls():
-    from django.urls import path
-
-    from .views.dashboard import KPIReportView
-
+def register_admin_urls():
     return [
-        path(
-            "leadgen/kpis/",
-            KPIReportView.as_view(),
-            name="wagtail_leadgen_dashboard",
-        )
+        section_urls(
+            "hints",
+            [
+                path("page/<int:page_id>/", page_hints_view, name="page"),
+                path(
+                    "new/<slug:content_type_app_name>/<slug:content_type_model_name>/"
+                    "<int:parent_page_id>/",
+                    new_page_hints_view,
+                    name="new",
+                ),
+                path("report/", ContentHintsReportView.as_view(), name="report"),
+                path(
+                    "report/results/",
+                    ContentHintsReportView.as_view(results_only=True),
+                    name="report_results",
+                ),
+            ],
+        ),
+        section_urls("kpis", [path("", KPIReportView.as_view(), name="report")]),
     ]
 
 
 @hooks.register("register_reports_menu_item")
 def register_dashboard_menu_item():
-    from django.urls import reverse
-
-    from .views.dashboard import ReportMenuItem
-
     return ReportMenuItem(
         _("Lead generation KPIs"),
-        reverse("wagtail_leadgen_dashboard"),
+        reverse("wagtail_leadgen_kpis:report"),
         name="leadgen-kpis",
         icon_name="table",
         order=600,
     )
 
 
-@hooks.register("construct_homepage_panels")
-def add_dashboard_panel(request, panels):
-    from .views.dashboard import add_top_pages_panel
-
-    add_top_pages_panel(request, panels)
-
-
-@hooks.register("register_log_actions")
-def register_lead_log_actions(actions):
-    """Audit-log actions for viewing and exporting leads (R19)."""
-    from .views.admin import register_lead_log_actions as register
-
-    register(actions)
-
-
-# -- Content hints (R5, R6) -------------------------------------------------------------
-@hooks.register("register_admin_urls")
-def register_content_hints_urls():
-    from .views.hints import admin_urls
-
-    return admin_urls()
-
-
 @hooks.register("register_reports_menu_item")
 def register_content_hints_menu_item():
-    from django.urls import reverse
-
-    from .views.hints import HintsReportMenuItem
-
     return HintsReportMenuItem(
         _("Content hints"),
         reverse("wagtail_leadgen_hints:report"),
@@ -127,9 +199,8 @@ def register_content_hints_menu_item():
     )
 
 
-@hooks.register("construct_wagtail_userbar")
-def add_lead_generation_checks(request, items, page):
-    """Feed the lead-generation checks to Wagtail's Checks panel and userbar."""
-    from .panels import add_leadgen_checks
+# The top lead pages on the admin home page, for those who may see the KPIs.
+hooks.register("construct_homepage_panels", add_top_pages_panel)
 
-    add_leadgen_checks(request, items, page)
+# The lead-generation checks, fed to Wagtail's Checks panel and userbar.
+hooks.register("construct_wagtail_userbar", add_leadgen_checks)

@@ -109,7 +109,7 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 def admin_url_for(submission: Submission) -> str:
     base = getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
     try:
-        path = reverse("wagtail_leadgen_lead:inspect", args=[submission.lead_id])
+        path = reverse("wagtail_leadgen_leads:inspect", args=[submission.lead_id])
     except NoReverseMatch:
         return ""
     return f"{base}{path}"

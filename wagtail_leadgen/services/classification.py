@@ -29,13 +29,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..conf import leadgen_settings
-from ..models.consent import ConsentDecision, ConsentRecord
+from ..models.consent import ConsentDecision
 from ..models.leads import DownloadGrant, Lead, Maturity, Submission
+from .consent import current_records
 
 logger = logging.getLogger("wagtail_leadgen")
 
@@ -59,17 +60,6 @@ def _count(queryset: QuerySet, group_by: str) -> Coalesce:
         queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")[:1]
     )
     return Coalesce(Subquery(counted), 0)
-
-
-def current_records(**filters) -> QuerySet[ConsentRecord]:
-    """Consent records that are still the latest for their lead and purpose."""
-    later = ConsentRecord.objects.filter(
-        lead=OuterRef("lead"), purpose=OuterRef("purpose")
-    ).filter(
-        Q(created_at__gt=OuterRef("created_at"))
-        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-    )
-    return ConsentRecord.objects.filter(~Exists(later), **filters)
 
 
 def submission_count() -> Coalesce:

@@ -1,10 +1,12 @@
-"""Recording consent decisions as append-only proof (R11) and withdrawing them."""
+"""Recording consent decisions as append-only proof (R11), reading the ones that
+hold now, and withdrawing them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from wagtail.models import Revision
 
 from ..models.consent import (
@@ -89,6 +91,17 @@ def record_decisions(
             )
         )
     return ConsentRecord.objects.bulk_create(records)
+
+
+def current_records(**filters) -> QuerySet[ConsentRecord]:
+    """Consent records that are still the latest for their lead and purpose."""
+    later = ConsentRecord.objects.filter(
+        lead=OuterRef("lead"), purpose=OuterRef("purpose")
+    ).filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+    )
+    return ConsentRecord.objects.filter(~Exists(later), **filters)
 
 
 def current_decision(lead: Lead, purpose: ConsentPurpose) -> ConsentRecord | None:

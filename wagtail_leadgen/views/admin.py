@@ -2,57 +2,39 @@
 
 Seeing leads needs the plugin's own ``view_lead`` permission and exporting them
 ``export_lead``, both separate from page editing (R19); every lead page viewed
-and every lead exported is written to Wagtail's audit log, without personal
-data in the entry. Nobody edits or deletes a lead or a delivery here: changes go
-through the privacy services; the only action is to retry a delivery, which
-needs ``change_delivery``.
+and every lead exported is written to Wagtail's audit log (``audit``), without
+personal data in the entry. Nobody edits or deletes a lead or a delivery here:
+changes go through the privacy services; the only action is to retry a
+delivery, which needs ``change_delivery``.
+
+The inbox's query and the export's rows are ``services.leads``; these classes
+only wire them to Wagtail's generic views. The viewsets are registered, under
+their URL prefix and namespace, in ``wagtail_hooks``.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import django_filters
-import swapper
 from django import forms
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import (
-    Case,
-    Exists,
-    IntegerField,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.fields.json import KT
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.views.generic import IndexView, InspectView
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.log_actions import LogFormatter
-from wagtail.log_actions import log as log_action
+from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import registry as log_registry
-from wagtail.permission_policies import ModelPermissionPolicy
 
-from ..field_kinds import FORM_FIELD_KINDS
+from ..audit import ACCESS_ACTIONS, log_lead_viewed, log_leads_exported
 from ..models import (
-    ConsentDecision,
     ConsentPurpose,
     Delivery,
     DeliveryStatus,
@@ -60,180 +42,36 @@ from ..models import (
     Lead,
     Maturity,
     PausedDestination,
-    Submission,
 )
 from ..models.consent import wording_sha256
-from ..services.classification import (
-    annotate_signals,
-    current_records,
-    signals_of,
-    submission_count,
-)
+from ..services.classification import annotate_signals, signals_of
 from ..services.exports import csv_response, xlsx_response
-from ..services.outbox import resume_destination, retry_now
-
-VIEW_ACTION = "wagtail_leadgen.lead.view"
-EXPORT_ACTION = "wagtail_leadgen.lead.export"
-
-
-class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
-    """Grants reading only: leads and deliveries are records, not content.
-
-    Reading is viewing and, where the model defines ``export_<model>`` (leads
-    do), exporting; each needs its own Django permission.
-    """
-
-    read_actions = ("view", "export")
-
-    def user_has_permission(self, user, action):
-        return action in self.read_actions and super().user_has_permission(user, action)
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
-
-# Audit log ----------------------------------------------------------------
-
-
-class LeadViewedFormatter(LogFormatter):
-    label = _("View lead")
-    message = _("Viewed the lead's personal data")
-
-
-class LeadExportedFormatter(LogFormatter):
-    label = _("Export leads")
-
-    def format_message(self, log_entry):
-        data = log_entry.data or {}
-        count = data.get("count", 0)
-        return ngettext(
-            "Exported to %(format)s (%(count)s lead in the file)",
-            "Exported to %(format)s (%(count)s leads in the file)",
-            count,
-        ) % {"format": str(data.get("format", "")).upper(), "count": count}
-
-
-def register_lead_log_actions(actions) -> None:
-    """For the ``register_log_actions`` hook."""
-    actions.register_action(VIEW_ACTION)(LeadViewedFormatter)
-    actions.register_action(EXPORT_ACTION)(LeadExportedFormatter)
-
-
-def lead_log_label(pk: int) -> str:
-    """How a lead is named in the audit log: by id, never by its address."""
-    return f"Lead #{pk}"
-
-
-def log_lead_viewed(lead: Lead, user) -> None:
-    log_action(lead, VIEW_ACTION, user=user, title=lead_log_label(lead.pk))
-
-
-def log_leads_exported(
-    pks: Sequence[int], user, *, export_format: str, filters: dict[str, Any]
-) -> None:
-    """One entry per exported lead, all sharing one UUID (one user action).
-
-    Per lead, so that a lead's history answers "who took my data out?"; the
-    rows are inserted in bulk, as ``log()`` would write one query per lead.
-    ``filters`` must hold no personal data (ids, dates and choices only).
-    """
-    log_model = log_registry.get_log_model_for_model(Lead)
-    if not log_registry.action_exists(EXPORT_ACTION):
-        raise RuntimeError(f"{EXPORT_ACTION} is not a registered log action.")
-    content_type = ContentType.objects.get_for_model(Lead, for_concrete_model=False)
-    action_uuid = uuid.uuid4()
-    now = timezone.now()
-    data = {"format": export_format, "count": len(pks), "filters": filters}
-    log_model.objects.bulk_create(
-        [
-            log_model(
-                content_type=content_type,
-                object_id=str(pk),
-                label=lead_log_label(pk),
-                action=EXPORT_ACTION,
-                user=user,
-                uuid=action_uuid,
-                timestamp=now,
-                data=data,
-            )
-            for pk in pks
-        ],
-        batch_size=1000,
-    )
-
-
-# The inbox's queryset --------------------------------------------------------
-
-MATURITY_RANK = Case(
-    When(maturity=Maturity.HOT, then=Value(0)),
-    When(maturity=Maturity.WARM, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
+from ..services.leads import (
+    EXPORT_COLUMNS,
+    DeliveryState,
+    annotate_inbox,
+    answer_items,
+    export_table,
+    filter_by_delivery_state,
+    filter_by_last_contact,
+    filter_by_maturity,
+    filter_by_page,
+    filter_by_purpose_granted,
+    full_name,
+    pages_with_leads,
+    search_leads,
 )
-
-
-def _submissions() -> QuerySet[Submission]:
-    """The lead's submissions that count: spam never reaches the inbox."""
-    return Submission.objects.filter(lead=OuterRef("pk"), is_spam=False)
-
-
-def latest_answer(key: str) -> Subquery:
-    """The lead's most recent non-empty answer to one field kind, as text."""
-    return Subquery(
-        _submissions()
-        .filter(answers__has_key=key)
-        .order_by("-created_at", "-pk")
-        .values(value=KT(f"answers__{key}"))[:1]
-    )
-
-
-def annotate_inbox(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
-    """Everything a row of the inbox shows, computed by the database in one query.
-
-    Source page and campaign are the first touch: the page of the first
-    submission and the first campaign seen. The name is the latest one given.
-    """
-    first = _submissions().order_by("created_at", "pk")
-    return queryset.annotate(
-        submission_count=submission_count(),
-        source_page_id=Subquery(first.values("page_id")[:1]),
-        source_page_title=Subquery(first.values("page__title")[:1]),
-        campaign=Subquery(first.exclude(utm_campaign="").values("utm_campaign")[:1]),
-        first_name=latest_answer("first_name"),
-        last_name=latest_answer("last_name"),
-        maturity_rank=MATURITY_RANK,
-    )
-
-
-def full_name(lead: Lead) -> str:
-    return " ".join(part for part in (lead.first_name, lead.last_name) if part).strip()
-
+from ..services.outbox import resume_destination, retry_now
 
 # Filters -------------------------------------------------------------------
 
 
-class DeliveryState(models.TextChoices):
-    """A lead's CRM handoff, over all its deliveries (the inbox's status filter)."""
-
-    FAILED = "failed", _("A delivery failed")
-    PENDING = "pending", _("Waiting for delivery")
-    DELIVERED = "delivered", _("All delivered")
-
-
-def _pages_with_leads(request):
-    page_model = swapper.load_model("wagtailcore", "Page")
-    pages_used = Submission.objects.filter(is_spam=False, lead__isnull=False)
-    return page_model.objects.filter(pk__in=pages_used.values("page_id")).order_by(
-        "title"
-    )
-
-
 class LeadFilterSet(WagtailFilterSet):
-    """The inbox's filters; each keeps one row per lead (no join duplicates)."""
+    """The inbox's filters: the form for the ``services.leads`` filter functions."""
 
     page = django_filters.ModelChoiceFilter(
         label=_("Page"),
-        queryset=_pages_with_leads,
+        queryset=lambda request: pages_with_leads(),
         method="filter_page",
         help_text=_("Leads who sent a form on this page."),
     )
@@ -253,11 +91,13 @@ class LeadFilterSet(WagtailFilterSet):
     last_contact = django_filters.DateFromToRangeFilter(
         label=_("Last contact"),
         field_name="last_contact_at",
+        method="filter_last_contact",
         widget=DateRangePickerWidget,
     )
     maturity = django_filters.ChoiceFilter(
         label=_("Maturity"),
         choices=Maturity.choices,
+        method="filter_maturity",
         widget=forms.RadioSelect,
         empty_label=_("All"),
     )
@@ -267,31 +107,20 @@ class LeadFilterSet(WagtailFilterSet):
         fields = ["page", "purpose_granted", "status", "last_contact", "maturity"]
 
     def filter_page(self, queryset, name, page):
-        return queryset.filter(Exists(_submissions().filter(page=page)))
+        return filter_by_page(queryset, page)
 
     def filter_purpose_granted(self, queryset, name, purpose):
-        granted = current_records(
-            lead=OuterRef("pk"), purpose=purpose, decision=ConsentDecision.GRANTED
-        )
-        return queryset.filter(Exists(granted))
+        return filter_by_purpose_granted(queryset, purpose)
 
     def filter_status(self, queryset, name, state):
-        deliveries = Delivery.objects.filter(
-            submission__lead=OuterRef("pk"), submission__is_spam=False
-        )
-        failed = Exists(deliveries.filter(status=DeliveryStatus.FAILED))
-        if state == DeliveryState.FAILED:
-            return queryset.filter(failed)
-        if state == DeliveryState.PENDING:
-            return queryset.filter(
-                Exists(deliveries.filter(status=DeliveryStatus.PENDING)), ~failed
-            )
-        if state == DeliveryState.DELIVERED:
-            return queryset.filter(
-                Exists(deliveries),
-                ~Exists(deliveries.exclude(status=DeliveryStatus.DELIVERED)),
-            )
-        return queryset
+        return filter_by_delivery_state(queryset, state)
+
+    def filter_last_contact(self, queryset, name, bounds: slice):
+        # The range field gives the first day's start and the last day's end.
+        return filter_by_last_contact(queryset, bounds.start, bounds.stop)
+
+    def filter_maturity(self, queryset, name, maturity):
+        return filter_by_maturity(queryset, maturity)
 
 
 # Views ---------------------------------------------------------------------
@@ -332,20 +161,10 @@ class LeadIndexView(IndexView):
         ]
 
     def search_queryset(self, queryset):
-        """Every word must be found in the email address or a first or last name.
-
-        Names live in the submissions' answers (JSON): the key lookups below
-        work the same on SQLite and PostgreSQL.
-        """
+        """Every word must be found in the email address or a first or last name."""
         if not self.is_searching:
             return queryset
-        for word in self.search_query.split()[:10]:
-            named = _submissions().filter(
-                Q(answers__first_name__icontains=word)
-                | Q(answers__last_name__icontains=word)
-            )
-            queryset = queryset.filter(Q(email__icontains=word) | Exists(named))
-        return queryset
+        return search_leads(queryset, self.search_query)
 
     # Exports -----------------------------------------------------------------
 
@@ -389,9 +208,6 @@ class LeadIndexView(IndexView):
         return applied
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
-        queryset = queryset.annotate(
-            company=latest_answer("company"), phone=latest_answer("phone")
-        )
         log_leads_exported(
             list(queryset.values_list("pk", flat=True)),
             self.request.user,
@@ -403,45 +219,6 @@ class LeadIndexView(IndexView):
         if spreadsheet_format == self.FORMAT_XLSX:
             return xlsx_response(filename, headings, rows)
         return csv_response(filename, headings, rows)
-
-
-EXPORT_COLUMNS: list[tuple[str, Any, Callable[[Lead], Any]]] = [
-    ("email", _("Email"), lambda lead: lead.email),
-    ("first_name", _("First name"), lambda lead: lead.first_name),
-    ("last_name", _("Last name"), lambda lead: lead.last_name),
-    ("company", _("Company"), lambda lead: lead.company),
-    ("phone", _("Phone"), lambda lead: lead.phone),
-    ("source_page", _("Source page"), lambda lead: lead.source_page_title),
-    ("campaign", _("Campaign"), lambda lead: lead.campaign),
-    ("maturity", _("Maturity"), lambda lead: lead.get_maturity_display()),
-    ("submissions", _("Submissions"), lambda lead: lead.submission_count),
-    (
-        "consents",
-        _("Consents granted"),
-        lambda lead: ", ".join(r.purpose.name for r in lead.granted_records),
-    ),
-    ("created_at", _("First contact"), lambda lead: lead.created_at),
-    ("last_contact_at", _("Last contact"), lambda lead: lead.last_contact_at),
-]
-"""The columns of a lead export: key, heading, value."""
-
-
-def export_table(queryset: QuerySet[Lead]) -> tuple[list[str], Iterator[list[Any]]]:
-    """Headings and rows of a lead export; rows are read from the database in chunks."""
-    granted = Prefetch(
-        "consent_records",
-        queryset=current_records(decision=ConsentDecision.GRANTED)
-        .select_related("purpose")
-        .only("lead_id", "purpose__name")
-        .order_by("purpose__name"),
-        to_attr="granted_records",
-    )
-
-    def rows() -> Iterator[list[Any]]:
-        for lead in queryset.prefetch_related(granted).iterator(chunk_size=500):
-            yield [value(lead) for _key, _heading, value in EXPORT_COLUMNS]
-
-    return [str(heading) for _key, heading, _value in EXPORT_COLUMNS], rows()
 
 
 class LeadInspectView(InspectView):
@@ -496,17 +273,10 @@ class LeadInspectView(InspectView):
             ],
             consent_records=records,
             access_log=log_registry.get_logs_for_instance(lead)
-            .filter(action__in=[VIEW_ACTION, EXPORT_ACTION])
+            .filter(action__in=ACCESS_ACTIONS)
             .select_related("user")[:20],
         )
         return context
-
-
-def answer_items(answers: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Answers with the form's own labels, in the form's order."""
-    order = {kind: index for index, kind in enumerate(FORM_FIELD_KINDS)}
-    keys = sorted(answers, key=lambda key: (order.get(key, len(order)), key))
-    return [(str(FORM_FIELD_KINDS.get(key, key)), answers[key]) for key in keys]
 
 
 class LeadViewSet(ModelViewSet):
@@ -562,22 +332,12 @@ class DeliveryViewSet(ModelViewSet):
     ]
     exclude_form_fields = []  # required by ModelViewSet; the policy denies editing
 
+    #: More URL patterns under the viewset's prefix and namespace: the retry
+    #: and resume actions, listed with every admin URL in ``wagtail_hooks``.
+    extra_urlpatterns: Sequence = ()
+
     def get_urlpatterns(self):
-        return [
-            *super().get_urlpatterns(),
-            path("retry/<int:pk>/", retry_delivery, name="retry"),
-            path("resume/<str:alias>/", resume, name="resume"),
-        ]
-
-
-class LeadgenViewSetGroup(ModelViewSetGroup):
-    menu_label = _("Lead generation")
-    menu_icon = "mail"
-    menu_order = 240
-    items = (
-        LeadViewSet("wagtail_leadgen_lead"),
-        DeliveryViewSet("wagtail_leadgen_delivery"),
-    )
+        return [*super().get_urlpatterns(), *self.extra_urlpatterns]
 
 
 def _require_change(request) -> None:
@@ -595,7 +355,7 @@ def retry_delivery(request, pk: int):
     else:
         retry_now([delivery])
         messages.success(request, _("The delivery will be attempted again now."))
-    return redirect("wagtail_leadgen_delivery:inspect", pk)
+    return redirect("wagtail_leadgen_deliveries:inspect", pk)
 
 
 @require_POST
@@ -609,4 +369,4 @@ def resume(request, alias: str):
         _("Destination %(alias)s resumed; %(count)s waiting deliveries queued.")
         % {"alias": alias, "count": count},
     )
-    return redirect("wagtail_leadgen_delivery:index")
+    return redirect("wagtail_leadgen_deliveries:index")

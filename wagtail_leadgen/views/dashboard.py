@@ -182,7 +182,7 @@ class TopPagesPanel(Component):
         return {
             "rows": [kpi_row(kpis) for kpis in top_pages(self.limit, self.days)],
             "days": self.days,
-            "report_url": reverse("wagtail_leadgen_dashboard"),
+            "report_url": reverse("wagtail_leadgen_kpis:report"),
         }
 
 

@@ -270,24 +270,3 @@ class HintsReportMenuItem(MenuItem):
         return policy_registry.get_by_type(Page).user_has_any_permission(
             request.user, ["add", "change", "publish"]
         )
-
-
-def admin_urls() -> list:
-    """Registered under the admin by ``wagtail_hooks`` (namespace ``wagtail_leadgen_hints``)."""
-    from django.urls import include, path
-
-    patterns = [
-        path("page/<int:page_id>/", page_hints_view, name="page"),
-        path(
-            "new/<slug:content_type_app_name>/<slug:content_type_model_name>/<int:parent_page_id>/",
-            new_page_hints_view,
-            name="new",
-        ),
-        path("report/", ContentHintsReportView.as_view(), name="report"),
-        path(
-            "report/results/",
-            ContentHintsReportView.as_view(results_only=True),
-            name="report_results",
-        ),
-    ]
-    return [path("leadgen/hints/", include((patterns, "wagtail_leadgen_hints")))]

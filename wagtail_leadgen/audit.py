@@ -1,0 +1,145 @@
+"""What the plugin writes to Wagtail's audit log about leads, and the writers (R19).
+
+Every entry names a lead by its id (``Lead #12``), never by its address, and its
+data holds ids, dates, counts and choices only: the audit log is read by more
+people than the leads are, and must not become a copy of them.
+
+An action is one ``LogFormatter`` subclass decorated with ``@lead_action(name)``;
+the ``register_log_actions`` hook (``wagtail_hooks``) registers every one of
+them. To add an action (a lead rectified, erased, a consent withdrawn by
+staff…), add its class here and a writer calling ``log_lead_action`` or
+``log_lead_actions``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from wagtail.log_actions import LogActionRegistry, LogFormatter
+from wagtail.log_actions import log as log_action
+from wagtail.log_actions import registry as log_registry
+
+from .models import Lead
+
+#: Every action of the plugin, by name; filled by ``@lead_action``.
+LEAD_ACTIONS: dict[str, type[LogFormatter]] = {}
+
+
+def lead_action(name: str):
+    """Class decorator: ``name`` is an audit-log action about a lead, formatted by the class."""
+
+    def add(formatter: type[LogFormatter]) -> type[LogFormatter]:
+        if name in LEAD_ACTIONS:
+            raise ValueError(f"Audit-log action {name!r} is defined twice.")
+        LEAD_ACTIONS[name] = formatter
+        return formatter
+
+    return add
+
+
+def register_log_actions(actions: LogActionRegistry) -> None:
+    """For the ``register_log_actions`` hook: every action defined here."""
+    for name, formatter in LEAD_ACTIONS.items():
+        actions.register_action(name)(formatter)
+
+
+# -- Actions -------------------------------------------------------------------
+
+VIEW_ACTION = "wagtail_leadgen.lead.view"
+EXPORT_ACTION = "wagtail_leadgen.lead.export"
+
+
+@lead_action(VIEW_ACTION)
+class LeadViewedFormatter(LogFormatter):
+    label = _("View lead")
+    message = _("Viewed the lead's personal data")
+
+
+@lead_action(EXPORT_ACTION)
+class LeadExportedFormatter(LogFormatter):
+    label = _("Export leads")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        count = data.get("count", 0)
+        return ngettext(
+            "Exported to %(format)s (%(count)s lead in the file)",
+            "Exported to %(format)s (%(count)s leads in the file)",
+            count,
+        ) % {"format": str(data.get("format", "")).upper(), "count": count}
+
+
+#: The actions listed under "Access history" on a lead's page: who saw the
+#: person's data or took it out of the site.
+ACCESS_ACTIONS = (VIEW_ACTION, EXPORT_ACTION)
+
+
+# -- Writers -------------------------------------------------------------------
+
+
+def lead_log_label(pk: int) -> str:
+    """How a lead is named in the audit log: by id, never by its address."""
+    return f"Lead #{pk}"
+
+
+def log_lead_action(
+    lead: Lead, action: str, *, user, data: dict[str, Any] | None = None
+) -> None:
+    """One entry about one lead. ``data`` must hold no personal data."""
+    log_action(lead, action, user=user, title=lead_log_label(lead.pk), data=data)
+
+
+def log_lead_actions(
+    pks: Sequence[int], action: str, *, user, data: dict[str, Any]
+) -> None:
+    """One entry per lead, all sharing one UUID (one user action), inserted in bulk.
+
+    ``log()`` would write one query per lead; this writes a thousand per query.
+    ``data`` must hold no personal data.
+    """
+    log_model = log_registry.get_log_model_for_model(Lead)
+    if not log_registry.action_exists(action):
+        raise RuntimeError(f"{action} is not a registered log action.")
+    content_type = ContentType.objects.get_for_model(Lead, for_concrete_model=False)
+    action_uuid = uuid.uuid4()
+    now = timezone.now()
+    log_model.objects.bulk_create(
+        [
+            log_model(
+                content_type=content_type,
+                object_id=str(pk),
+                label=lead_log_label(pk),
+                action=action,
+                user=user,
+                uuid=action_uuid,
+                timestamp=now,
+                data=data,
+            )
+            for pk in pks
+        ],
+        batch_size=1000,
+    )
+
+
+def log_lead_viewed(lead: Lead, user) -> None:
+    log_lead_action(lead, VIEW_ACTION, user=user)
+
+
+def log_leads_exported(
+    pks: Sequence[int], user, *, export_format: str, filters: dict[str, Any]
+) -> None:
+    """One entry per exported lead, so that a lead's history answers "who took my
+    data out?". ``filters`` must hold no personal data (ids, dates and choices only).
+    """
+    log_lead_actions(
+        pks,
+        EXPORT_ACTION,
+        user=user,
+        data={"format": export_format, "count": len(pks), "filters": filters},
+    )
