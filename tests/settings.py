@@ -89,5 +89,10 @@ WAGTAIL_SITE_NAME = "tests"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
-# The suite runs fast: no minimum fill time unless a test sets one.
-WAGTAIL_LEADGEN = {"FORM_MIN_FILL_SECONDS": 0}
+# The suite runs fast: no minimum fill time unless a test sets one. Leads go
+# to the in-memory CRM double (``wagtail_leadgen.crm.locmem.outbox``), the
+# same test backend the plugin ships for sites' own suites.
+WAGTAIL_LEADGEN = {
+    "FORM_MIN_FILL_SECONDS": 0,
+    "CRM_BACKENDS": {"locmem": {"BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend"}},
+}

@@ -16,8 +16,9 @@ def errors_for(backends):
 
 
 def test_the_default_keeps_leads_in_the_database_and_is_valid():
-    assert check_crm_backends(None) == []
-    assert type(get_backend("database")).__name__ == "DatabaseBackend"
+    with override_settings(WAGTAIL_LEADGEN={}):
+        assert check_crm_backends(None) == []
+        assert type(get_backend("database")).__name__ == "DatabaseBackend"
 
 
 @pytest.mark.parametrize(
@@ -51,12 +52,25 @@ def test_configuration_errors_are_not_runtime_errors():
     assert not issubclass(CRMConfigurationError, CRMError)
 
 
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+SALES_INBOX = {
+    "BACKEND": "wagtail_leadgen.crm.email.EmailBackend",
+    "OPTIONS": {"TO": ["sales@example.com"]},
+}
+
+
 @override_settings(
-    WAGTAIL_LEADGEN={"CRM_BACKENDS": {"sales": {"BACKEND": LOCMEM}}},
-    TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+    WAGTAIL_LEADGEN={"CRM_BACKENDS": {"sales": SALES_INBOX}}, TASKS=IMMEDIATE
 )
 def test_a_remote_crm_on_the_immediate_task_backend_is_warned_about():
     assert [w.id for w in check_task_backend(None)] == ["wagtail_leadgen.W003"]
+
+
+@override_settings(
+    WAGTAIL_LEADGEN={"CRM_BACKENDS": {"memory": {"BACKEND": LOCMEM}}}, TASKS=IMMEDIATE
+)
+def test_backends_that_stay_in_the_process_run_inline_without_a_warning():
+    assert check_task_backend(None) == []
 
 
 @override_settings(WAGTAIL_LEADGEN={"TASK_BACKEND": "missing"})

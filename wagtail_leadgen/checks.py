@@ -150,12 +150,13 @@ def check_task_backend(app_configs, **kwargs):
                 id="wagtail_leadgen.E006",
             )
         ]
-    remote = [
-        alias
-        for alias, config in leadgen_settings.CRM_BACKENDS.items()
-        if isinstance(config, dict)
-        and config.get("BACKEND") != "wagtail_leadgen.crm.database.DatabaseBackend"
-    ]
+    remote = []
+    for name, config in leadgen_settings.CRM_BACKENDS.items():
+        try:
+            if build_backend(name, config).sends_remotely:
+                remote.append(name)
+        except CRMConfigurationError:
+            continue  # reported by check_crm_backends (E005)
     if isinstance(backend, ImmediateBackend) and remote:
         return [
             Warning(

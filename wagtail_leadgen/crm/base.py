@@ -221,12 +221,17 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
     Capability flags are class attributes, or ``requires_options`` flags when
     an option enables the feature: ``supports_erasure`` (``erase``) and
     ``supports_update`` (``update``, e.g. a consent withdrawn after delivery).
+    ``sends_remotely`` says whether sending waits on another system.
     """
 
     REQUIRED: ClassVar[object] = _Required()
     OPTIONS: ClassVar[Mapping[str, Any]] = {}
     supports_erasure: bool = False
     supports_update: bool = False
+    # Whether sending waits on another system (a CRM, a mail server). Backends
+    # that only touch this process or its database say False, so the start-up
+    # check does not warn about running them inside the visitor's request.
+    sends_remotely: ClassVar[bool] = True
 
     def __init__(self, alias: str, options: Mapping[str, Any] | None = None) -> None:
         self.alias = alias

@@ -12,6 +12,7 @@ class ConsoleBackend(BaseCRMBackend[str, None]):
     unless ``SHOW_PERSONAL_DATA`` is set, so a copied log leaks nothing."""
 
     OPTIONS = {"SHOW_PERSONAL_DATA": False}
+    sends_remotely = False
 
     def build_delivery(self, lead: LeadPayload) -> str:
         email = lead.email if self.options["SHOW_PERSONAL_DATA"] else "***"

@@ -12,6 +12,8 @@ class DatabaseBackend(BaseCRMBackend[None, None]):
     nothing to propagate (``supports_erasure`` is False).
     """
 
+    sends_remotely = False
+
     def build_delivery(self, lead: LeadPayload) -> None:
         return None  # nothing to send
 

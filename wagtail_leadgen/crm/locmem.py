@@ -36,6 +36,7 @@ class LocmemBackend(BaseCRMBackend[Record, int]):
     OPTIONS: dict[str, object] = {"FAIL_WITH": None}
     supports_erasure = True
     supports_update = True
+    sends_remotely = False
 
     def build_delivery(self, lead: LeadPayload) -> Record:
         return Record(outbox, lead)
