@@ -31,7 +31,9 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.models import get_page_models
 from wagtail.permissions import policy_registry
 
-from ..services.content import page_hints, page_language
+from ..models.mixins import LeadCaptureMixin, ThankYouMixin
+from ..panels import find_hints_panel
+from ..services.hints import page_hints, page_language
 
 Page = swapper.load_model("wagtailcore", "Page")
 
@@ -116,14 +118,13 @@ def new_page_hints_view(
 # -- Report ---------------------------------------------------------------------------
 def lead_generation_page_models() -> list[type]:
     """Page types listed in the report: lead capture and thank-you pages, and
-    any page type whose editor has the ``ContentHintsPanel``."""
-    from ..models.mixins import LeadCaptureMixin, ThankYouMixin
-    from ..panels import find_hints_panel
-
+    any page type whose editor has the ``ContentHintsPanel`` or that declares
+    ``content_hint_fields``."""
     return [
         model
         for model in get_page_models()
         if issubclass(model, (LeadCaptureMixin, ThankYouMixin))
+        or getattr(model, "content_hint_fields", None) is not None
         or find_hints_panel(model) is not None
     ]
 
