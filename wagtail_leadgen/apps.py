@@ -13,5 +13,7 @@ class WagtailLeadgenConfig(AppConfig):
         # models are loaded, and these modules import models.
         from . import checks  # noqa: F401 - registers the system checks
         from .panels import adopt_panel_content_fields
+        from .services.hints.summaries import connect_receivers
 
         adopt_panel_content_fields()
+        connect_receivers()

@@ -8,7 +8,9 @@ The public API; callers import from here, not from the modules::
 - ``extract.py``: a page's fields (rich text, StreamField…) to text blocks;
 - ``targets.py``: the profile, targets and language of a page;
 - ``registry.py`` and ``rules.py``: the hints, one registered function each;
-- ``analysis.py``: ``analyse_content`` and ``page_hints`` tie them together.
+- ``analysis.py``: ``analyse_content`` and ``page_hints`` tie them together;
+- ``summaries.py``: the stored summary the report sorts on (not imported
+  here: it reads the report's model, which the rest does not need).
 """
 
 from .analysis import (
