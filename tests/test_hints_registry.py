@@ -80,6 +80,11 @@ def test_an_id_is_registered_once():
         hint_rule("words", title="Words", action="Write more.")(lambda context: None)
 
 
+def test_a_finding_has_a_known_level():
+    with pytest.raises(ValueError, match="Unknown hint level 'error'"):
+        Finding("error", "Something is wrong.")
+
+
 def test_only_page_rules_feed_the_checks_panel():
     with pytest.raises(ValueError, match="Checks panel"):
         hint_rule("text-check", title="T", action="A", scope=TEXT, checks_panel=True)

@@ -49,6 +49,10 @@ class Finding:
     level: str
     message: str
 
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"Unknown hint level {self.level!r}; use one of {LEVELS}.")
+
 
 @dataclass(frozen=True)
 class Hint:
