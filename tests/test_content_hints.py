@@ -12,8 +12,7 @@ from wagtail.rich_text import RichText
 from tests.testapp.models import NewsletterPage
 from wagtail_leadgen.models import ConsentPurpose, LandingPage, ThankYouPage
 from wagtail_leadgen.panels import INACTIVE_SELECTOR, add_leadgen_checks
-from wagtail_leadgen.services import content
-from wagtail_leadgen.services.content import (
+from wagtail_leadgen.services.hints import (
     analyse_content,
     content_hints,
     extract_content,
@@ -21,6 +20,7 @@ from wagtail_leadgen.services.content import (
     get_targets,
     page_hints,
 )
+from wagtail_leadgen.services.hints import text as hints_text
 
 from .factories import (
     make_cta,
@@ -249,7 +249,7 @@ def test_english_syllables_stay_close_to_the_pronouncing_dictionary():
         "readability": 5,
         "the": 1,
     }
-    counted = {word: content.count_syllables(word, "en") for word in expected}
+    counted = {word: hints_text.count_syllables(word, "en") for word in expected}
     assert sum(counted.values()) >= sum(expected.values()) - 1
 
 
@@ -259,8 +259,8 @@ def test_our_hyphenation_count_matches_pyphen(language):
 
     hyphenator = pyphen.Pyphen(lang=language)
     text = extract_content(FR_MEDIUM + FR_HARD + EN_MEDIUM + EN_HARD).text
-    for word in set(content.WORD_RE.findall(text.lower())):
-        assert content.hyphenation_points(hyphenator, word) == len(
+    for word in set(hints_text.WORD_RE.findall(text.lower())):
+        assert hints_text.hyphenation_points(hyphenator, word) == len(
             hyphenator.positions(word)
         ), word
 
@@ -535,7 +535,11 @@ def test_hints_work_with_the_network_disabled(monkeypatch):
     # textstat's English syllable counter would look for cmudict, then download it.
     monkeypatch.setattr(nltk, "download", no_network)
     monkeypatch.setattr(nltk.data, "find", no_network)
-    for cached in (content.count_syllables, content.formula_for, content._hyphenator):
+    for cached in (
+        hints_text.count_syllables,
+        hints_text.formula_for,
+        hints_text._hyphenator,
+    ):
         cached.cache_clear()
 
     english = analyse_content(EN_MEDIUM, "en", min_words=50)

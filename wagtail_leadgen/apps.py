@@ -9,4 +9,11 @@ class WagtailLeadgenConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: Django imports this module before the
+        # models are loaded, and these modules import models.
         from . import checks  # noqa: F401 - registers the system checks
+        from .panels import adopt_panel_content_fields
+        from .services.hints.summaries import connect_receivers
+
+        adopt_panel_content_fields()
+        connect_receivers()

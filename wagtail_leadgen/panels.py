@@ -9,16 +9,32 @@ panel shows the hints of the page as last saved.
 
 Wagtail 8 has no hook to add a side panel to the page editor (the side panels
 are a fixed list in the edit view), so this is a panel inside the form.
+
+This is the admin layer: it imports the hints services, never the reverse.
+Which fields are analysed is declared on the page class
+(``content_hint_fields``), where the services read it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
+from wagtail.admin.userbar import ContentCheckerItem
+from wagtail.models import Page, get_page_models
+
+from .services.hints import (
+    POOR,
+    WARNING,
+    checks_panel_rules,
+    get_targets,
+    leadgen_hints,
+    page_hints,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +45,14 @@ DEBOUNCE_MS = 800
 class ContentHintsPanel(Panel):
     """Live content, readability and lead-form hints.
 
-    :param content_fields: the fields whose text is analysed, in reading order
-        (e.g. ``["intro", "body"]``). Default: every rich text, StreamField and
-        long text field of the page, except the lead form's own.
+    The fields analysed are the page class's ``content_hint_fields`` (by
+    default every rich text, StreamField and long text field of the page,
+    except the lead form's own).
+
+    :param content_fields: the older way to name those fields, kept for
+        compatibility: at start-up it becomes the page class's
+        ``content_hint_fields`` unless the class declares its own (see
+        ``adopt_panel_content_fields``).
     """
 
     def __init__(
@@ -59,8 +80,6 @@ class ContentHintsPanel(Panel):
             css = {"all": ["wagtail_leadgen/hints.css"]}
 
         def is_shown(self) -> bool:
-            from wagtail.models import Page
-
             return isinstance(self.instance, Page)
 
         def hints_url(self) -> str:
@@ -84,8 +103,6 @@ class ContentHintsPanel(Panel):
                 return ""
 
         def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
-            from .services.content import page_hints
-
             context = super().get_context_data(parent_context)
             context["hints_url"] = self.hints_url()
             context["debounce_ms"] = DEBOUNCE_MS
@@ -97,22 +114,56 @@ class ContentHintsPanel(Panel):
             return context
 
 
-def find_hints_panel(model: type) -> ContentHintsPanel | None:
-    """The ``ContentHintsPanel`` in a page model's edit handler, if it has one."""
-    get_edit_handler = getattr(model, "get_edit_handler", None)
-    if get_edit_handler is None:
-        return None
-    try:
-        handler = get_edit_handler()
-    except Exception:  # a model whose panels cannot be built has no hints panel
-        return None
-    stack = [handler]
+def _declared_panels(model: type) -> Iterator[Any]:
+    """The panels a page model declares, nested ones included, in order.
+
+    Read from ``edit_handler`` or the ``*_panels`` lists the way Wagtail
+    builds the editor, but without building (binding) it, so that this is
+    safe at start-up and cannot fail on a model whose panels do not bind.
+    """
+    if hasattr(model, "edit_handler"):
+        roots = [model.edit_handler]
+    else:
+        roots = [
+            *getattr(model, "content_panels", ()),
+            *getattr(model, "promote_panels", ()),
+            *getattr(model, "settings_panels", ()),
+        ]
+    stack = list(reversed(roots))
     while stack:
         panel = stack.pop()
-        if isinstance(panel, ContentHintsPanel):
-            return panel
+        yield panel
         stack.extend(reversed(getattr(panel, "children", ())))
-    return None
+
+
+def find_hints_panel(model: type) -> ContentHintsPanel | None:
+    """The ``ContentHintsPanel`` in a page model's editor, if it has one."""
+    return next(
+        (
+            panel
+            for panel in _declared_panels(model)
+            if isinstance(panel, ContentHintsPanel)
+        ),
+        None,
+    )
+
+
+def adopt_panel_content_fields() -> None:
+    """Turn ``ContentHintsPanel(content_fields=[...])`` into ``content_hint_fields``.
+
+    The services read the page class's ``content_hint_fields`` only, since
+    they never import this admin module. Sites that named the fields on the
+    panel keep working: called once from ``AppConfig.ready()``, this copies
+    them to the page class, unless the class declares ``content_hint_fields``
+    itself (the declaration wins). Subclasses inherit the attribute like any
+    other class attribute.
+    """
+    for model in get_page_models():
+        if "content_hint_fields" in vars(model):
+            continue
+        panel = find_hints_panel(model)
+        if panel is not None and panel.content_fields:
+            model.content_hint_fields = list(panel.content_fields)
 
 
 # -- Wagtail's Checks panel -------------------------------------------------------------
@@ -145,21 +196,11 @@ def add_leadgen_checks(request: Any, items: list, page: Any) -> None:
     This only works on pages whose template renders ``{% wagtailuserbar %}``:
     that is what runs Axe inside the preview.
     """
-    from wagtail.admin.userbar import ContentCheckerItem
-    from wagtail.models import Page
-
-    from .services.content import (
-        CHECKS_PANEL_HINTS,
-        HINT_TEXTS,
-        POOR,
-        WARNING,
-        get_targets,
-        leadgen_hints,
-    )
-
     checkers = [item for item in items if isinstance(item, ContentCheckerItem)]
     if not checkers:
         return
+    panel_rules = checks_panel_rules()
+    panel_ids = {rule.id for rule in panel_rules}
     active: dict[str, str] = {}
     if isinstance(page, Page):
         try:
@@ -168,7 +209,7 @@ def add_leadgen_checks(request: Any, items: list, page: Any) -> None:
             logger.exception("Lead-generation checks failed for %r", page)
         else:
             for hint in hints:
-                relevant = hint.id in CHECKS_PANEL_HINTS and hint.level in (
+                relevant = hint.id in panel_ids and hint.level in (
                     WARNING,
                     POOR,
                 )
@@ -176,23 +217,23 @@ def add_leadgen_checks(request: Any, items: list, page: Any) -> None:
                     active[hint.id] = hint.level
     rules = [
         {
-            "id": checks_rule_id(hint_id),
-            "impact": "serious" if active.get(hint_id) == POOR else "moderate",
-            "selector": "body" if hint_id in active else INACTIVE_SELECTOR,
+            "id": checks_rule_id(rule.id),
+            "impact": "serious" if active.get(rule.id) == POOR else "moderate",
+            "selector": "body" if rule.id in active else INACTIVE_SELECTOR,
             "tags": ["wagtail-leadgen"],
             "all": [],
             "any": [FAILING_CHECK["id"]],
             "none": [],
             "enabled": True,
         }
-        for hint_id in CHECKS_PANEL_HINTS
+        for rule in panel_rules
     ]
     messages = {
-        checks_rule_id(hint_id): {
-            "error_name": str(HINT_TEXTS[hint_id][0]),
-            "help_text": str(HINT_TEXTS[hint_id][1]),
+        checks_rule_id(rule.id): {
+            "error_name": str(rule.title),
+            "help_text": str(rule.action),
         }
-        for hint_id in CHECKS_PANEL_HINTS
+        for rule in panel_rules
     }
     rule_ids = [rule["id"] for rule in rules]
     for item in checkers:

@@ -1,5 +1,6 @@
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryStatus, PausedDestination
+from .hints import ContentHintsSummary
 from .leads import DownloadGrant, Lead, Maturity, Submission
 from .metrics import CTAClickDay, PageViewDay
 from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
@@ -14,6 +15,7 @@ __all__ = [
     "ConsentDecision",
     "ConsentPurpose",
     "ConsentRecord",
+    "ContentHintsSummary",
     "Delivery",
     "DeliveryStatus",
     "DownloadGrant",

@@ -26,6 +26,8 @@ class LandingPage(LeadCaptureMixin, Page):
     )
     body = StreamField(BodyBlock(), blank=True, verbose_name=_("body"))
 
+    # What the content hints read, in order; the first is the offer above the form.
+    content_hint_fields = ["intro", "body"]
     content_panels = [
         *Page.content_panels,
         FieldPanel("intro"),
@@ -61,6 +63,7 @@ class EbookPage(GatedDocumentMixin, Page):
         _("summary"), blank=True, features=["bold", "italic", "link", "ul", "ol"]
     )
 
+    content_hint_fields = ["summary"]
     content_panels = [
         *Page.content_panels,
         FieldPanel("cover_image"),
@@ -96,6 +99,7 @@ class ThankYouPage(ThankYouMixin, Page):
     )
     show_share_links = models.BooleanField(_("show share links"), default=True)
 
+    content_hint_fields = ["message"]
     content_panels = [
         *Page.content_panels,
         FieldPanel("message"),

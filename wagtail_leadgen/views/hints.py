@@ -6,8 +6,9 @@ does (``wagtail.admin.views.pages.preview``), and answer with the hints as
 JSON. Nothing is saved. The user must be allowed to edit the page (to add it,
 for a new page); anyone else gets 403, anonymous visitors the login page.
 
-``ContentHintsReportView`` lists the lead-generation pages with their hint
-summary, sortable, and exports it as CSV or XLSX.
+``ContentHintsReportView`` lists the lead-generation pages with their stored
+hint summary, sorted and paginated in the database, and exports it as CSV or
+XLSX.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Any
 
 import swapper
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail.admin.forms.models import WagtailAdminModelForm
@@ -31,7 +34,10 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.models import get_page_models
 from wagtail.permissions import policy_registry
 
-from ..services.content import page_hints, page_language
+from ..models.mixins import LeadCaptureMixin, ThankYouMixin
+from ..panels import find_hints_panel
+from ..services.hints import page_hints, page_language
+from ..services.hints.summaries import page_issues, refresh_summaries
 
 Page = swapper.load_model("wagtailcore", "Page")
 
@@ -116,62 +122,80 @@ def new_page_hints_view(
 # -- Report ---------------------------------------------------------------------------
 def lead_generation_page_models() -> list[type]:
     """Page types listed in the report: lead capture and thank-you pages, and
-    any page type whose editor has the ``ContentHintsPanel``."""
-    from ..models.mixins import LeadCaptureMixin, ThankYouMixin
-    from ..panels import find_hints_panel
-
+    any page type whose editor has the ``ContentHintsPanel`` or that declares
+    ``content_hint_fields``."""
     return [
         model
         for model in get_page_models()
         if issubclass(model, (LeadCaptureMixin, ThankYouMixin))
+        or getattr(model, "content_hint_fields", None) is not None
         or find_hints_panel(model) is not None
     ]
 
 
-class HintsRow:
-    """One page of the report, with its hint summary."""
+def page_type_label(model: type) -> str:
+    return str(model._meta.verbose_name).capitalize()
 
-    def __init__(self, page: Any) -> None:
+
+def display_title() -> Lower:
+    """``get_admin_display_title()`` in SQL, lower-cased: the title order."""
+    return Lower(Coalesce(NullIf("draft_title", Value("")), "title"))
+
+
+#: The stored summary's columns, annotated on each listed page as ``hints_<name>``.
+SUMMARY_COLUMNS = (
+    "words",
+    "reading_time_minutes",
+    "readability",
+    "readability_formula",
+    "poor",
+    "warnings",
+    "form_fields",
+    "issues",
+    "issues_language",
+)
+
+
+class HintsRow:
+    """One page of the report, with its stored hint summary.
+
+    ``with_issues`` adds the messages to act on (exports only): stored in the
+    language of whoever caused the summary's computation, so computed again
+    if the reader's differs. Done here, inside the view, since a CSV export
+    streams its rows after the view has returned and left the reader's
+    language.
+    """
+
+    def __init__(self, page: Any, *, with_issues: bool = False) -> None:
         self.page = page
         self.pk = page.pk
         self.title = page.get_admin_display_title()
-        self.page_type = str(page.specific_class._meta.verbose_name).capitalize()
+        self.page_type = page_type_label(page.specific_class)
         self.status = page.status_string
-        draft = (
-            page.get_latest_revision_as_object()
-            if page.has_unpublished_changes
-            else page
-        )
-        result = page_hints(draft)
-        analysis = result.analysis
-        self.words = analysis.words
-        self.reading_time_minutes = analysis.reading_time_minutes
-        self.readability = analysis.readability
-        self.readability_formula = analysis.readability_formula or ""
-        self.warnings = result.warnings
-        self.poor = result.poor
-        self.form_fields = result.form_fields
-        self.issues = [
-            hint.message for hint in result.hints if hint.level in ("warning", "poor")
-        ]
+        self.words = page.hints_words
+        self.reading_time_minutes = page.hints_reading_time_minutes
+        self.readability = page.hints_readability
+        self.readability_formula = page.hints_readability_formula
+        self.warnings = page.hints_warnings
+        self.poor = page.hints_poor
+        self.form_fields = page.hints_form_fields
+        self.issues: list[str] | None = None
+        if with_issues:
+            same_language = page.hints_issues_language == get_language()
+            self.issues = page.hints_issues if same_language else page_issues(page)
 
     def __str__(self) -> str:
         return self.title
 
 
-SORT_KEYS = {
-    "title": lambda row: row.title.lower(),
-    "page_type": lambda row: row.page_type.lower(),
-    "words": lambda row: row.words,
-    "readability": lambda row: row.readability,
-    "warnings": lambda row: row.warnings,
-    "poor": lambda row: row.poor,
-    "form_fields": lambda row: row.form_fields,
-}
-
-
 class ContentHintsReportView(ReportView):
-    """Lead-generation pages with words, readability, warnings and form length."""
+    """Lead-generation pages with words, readability, warnings and form length.
+
+    The figures come from each page's stored ``ContentHintsSummary``, brought
+    up to date first (only missing or stale ones are computed), so that the
+    database sorts and paginates: a page of the report costs the same few
+    queries however many pages are listed.
+    """
 
     page_title = _("Content hints")
     header_icon = "glasses"
@@ -233,34 +257,72 @@ class ContentHintsReportView(ReportView):
         return "content-hints-{}".format(datetime.date.today().strftime("%Y-%m-%d"))
 
     @cached_property
-    def pages(self):
+    def content_types(self) -> dict[type, ContentType]:
         models = lead_generation_page_models()
-        content_types = (
-            ContentType.objects.get_for_models(*models).values() if models else []
-        )
+        return ContentType.objects.get_for_models(*models) if models else {}
+
+    @cached_property
+    def pages(self):
         policy = self.permission_policy
         return (
             policy.instances_user_has_any_permission_for(
                 self.request.user, ["change", "publish"]
             )
-            .filter(content_type__in=list(content_types))
+            .filter(content_type__in=list(self.content_types.values()))
             .specific()
         )
 
-    def get_queryset(self) -> list[HintsRow]:
-        rows = sorted((HintsRow(page) for page in self.pages), key=SORT_KEYS["title"])
-        ordering = self.ordering or self.default_ordering
-        key = SORT_KEYS[ordering.lstrip("-")]
-        descending = ordering.startswith("-")
-        known = [row for row in rows if key(row) is not None]
-        unknown = [row for row in rows if key(row) is None]
-        # Sorting is stable: ties stay in title order. Rows without a value
-        # (no readability score, no form) always come last.
-        known.sort(key=key, reverse=descending)
-        return known + unknown
+    def get_base_queryset(self):
+        refresh_summaries(self.pages)
+        summary = {
+            f"hints_{name}": F(f"leadgen_hints_summary__{name}")
+            for name in SUMMARY_COLUMNS
+        }
+        return (
+            self.pages.annotate(**summary)
+            .annotate_approved_schedule()
+            .prefetch_workflow_states()
+        )
 
-    def get_valid_orderings(self) -> list[str]:
-        return [*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)]
+    def sort_expression(self, key: str) -> Any:
+        if key == "title":
+            return display_title()
+        if key == "page_type":
+            return Case(
+                *(
+                    When(
+                        content_type=content_type,
+                        then=Value(page_type_label(model).lower()),
+                    )
+                    for model, content_type in self.content_types.items()
+                ),
+                default=Value(""),
+            )
+        return F(f"leadgen_hints_summary__{key}")
+
+    def order_queryset(self, queryset):
+        ordering = self.ordering or self.default_ordering
+        expression = self.sort_expression(ordering.lstrip("-"))
+        if ordering.startswith("-"):
+            expression = expression.desc(nulls_last=True)
+        else:
+            expression = expression.asc(nulls_last=True)
+        # Ties in title order; rows without a value (no readability score,
+        # no form) come last either way.
+        return queryset.order_by(expression, display_title().asc(), "pk")
+
+    def paginate_queryset(self, queryset, page_size: int):
+        paginator, page, object_list, is_paginated = super().paginate_queryset(
+            queryset, page_size
+        )
+        return paginator, page, [HintsRow(item) for item in object_list], is_paginated
+
+    def decorate_paginated_queryset(self, object_list):
+        # Exports are not paginated (SpreadsheetExportMixin.get_paginate_by),
+        # so their rows are built here.
+        if self.is_export:
+            return [HintsRow(item, with_issues=True) for item in object_list]
+        return object_list
 
 
 class HintsReportMenuItem(MenuItem):

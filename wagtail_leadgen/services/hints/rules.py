@@ -1,0 +1,466 @@
+"""The plugin's hints: one function per hint, registered with its id and texts.
+
+Adding a hint is adding a function here (or, for a site, anywhere that is
+imported at start-up) decorated with ``@hint_rule``; see the registry in
+``registry.py`` and "Adding a hint" in docs/content-hints.md. Text rules
+come first, then page rules; the order matters only within a level, since
+hints are shown worst first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils.formats import number_format
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from wagtail.models import Site
+
+from ...models.mixins import LeadCaptureMixin
+from ...models.settings import LeadgenSiteSettings
+from .registry import (
+    GOOD,
+    INFO,
+    PAGE,
+    POOR,
+    WARNING,
+    Finding,
+    Hint,
+    HintContext,
+    get_rule,
+    hint_rule,
+)
+from .targets import CONTENT, readability_label
+
+
+def grouped(value: int | float) -> str:
+    """A figure as the active language writes it ("1,000", "1 000")."""
+    return number_format(value, force_grouping=True)
+
+
+# -- Text ---------------------------------------------------------------------------
+@hint_rule(
+    "words",
+    title=gettext_lazy("Length of the content"),
+    action=gettext_lazy("Develop the topic: answer the questions your readers ask."),
+)
+def words(context: HintContext) -> Finding | None:
+    count, targets = context.analysis.words, context.targets
+    if not count:
+        return Finding(INFO, _("No text yet."))
+    good, excellent = targets["WORDS_GOOD"], targets["WORDS_EXCELLENT"]
+    if excellent and count >= excellent:
+        return Finding(
+            GOOD,
+            _("%(count)s words: long and detailed, like the pages that rank best.")
+            % {"count": grouped(count)},
+        )
+    if good and count >= good:
+        return Finding(
+            GOOD,
+            _(
+                "%(count)s words: above the %(good)s-word floor; %(excellent)s or more rank best."
+            )
+            % {
+                "count": grouped(count),
+                "good": grouped(good),
+                "excellent": grouped(excellent or good),
+            },
+        )
+    if good:
+        return Finding(
+            WARNING,
+            ngettext(
+                "%(count)s word: content that ranks and converts has about %(good)s or more.",
+                "%(count)s words: content that ranks and converts has about %(good)s or more.",
+                count,
+            )
+            % {"count": grouped(count), "good": grouped(good)},
+        )
+    return None
+
+
+@hint_rule(
+    "words-max",
+    title=gettext_lazy("Long for this type of page"),
+    action=gettext_lazy("Keep to the essentials; move details to a content page."),
+)
+def words_max(context: HintContext) -> Finding | None:
+    count, maximum = context.analysis.words, context.targets["WORDS_MAX"]
+    if maximum and count > maximum:
+        return Finding(
+            INFO,
+            _("%(count)s words: long for this type of page (aim for %(max)s at most).")
+            % {"count": grouped(count), "max": grouped(maximum)},
+        )
+    return None
+
+
+@hint_rule(
+    "readability",
+    title=gettext_lazy("Readability"),
+    action=gettext_lazy("Shorten sentences and prefer short, everyday words."),
+)
+def readability(context: HintContext) -> Finding | None:
+    analysis = context.analysis
+    if not analysis.words:
+        return None  # the "words" hint already says there is no text yet
+    if analysis.readability is None:
+        if analysis.readability_formula is None:
+            return Finding(
+                INFO,
+                _("No readability formula for this page's language (%(language)s).")
+                % {"language": analysis.language},
+            )
+        if (
+            context.profile == CONTENT
+            or analysis.words >= analysis.min_words_for_readability // 2
+        ):
+            return Finding(
+                INFO,
+                _("Readability is scored from %(min)s words on (%(count)s so far).")
+                % {
+                    "min": grouped(analysis.min_words_for_readability),
+                    "count": grouped(analysis.words),
+                },
+            )
+        return None
+    values = {
+        "score": grouped(round(analysis.readability)),
+        "formula": analysis.readability_formula,
+    }
+    label = readability_label(analysis.readability, context.targets)
+    if label == "easy":
+        return Finding(
+            GOOD, _("Readability %(score)s (%(formula)s): easy to read.") % values
+        )
+    if label == "fair":
+        return Finding(
+            INFO,
+            _(
+                "Readability %(score)s (%(formula)s): fairly easy; short sentences would help."
+            )
+            % values,
+        )
+    return Finding(
+        WARNING,
+        _("Readability %(score)s (%(formula)s): hard to read for a broad audience.")
+        % values,
+    )
+
+
+@hint_rule(
+    "long-sentences",
+    title=gettext_lazy("Many long sentences"),
+    action=gettext_lazy("Split long sentences: one idea per sentence."),
+)
+def long_sentences(context: HintContext) -> Finding | None:
+    analysis, share = context.analysis, context.targets["LONG_SENTENCES_MAX_SHARE"]
+    if analysis.sentences >= 3 and analysis.long_sentence_share > share:
+        return Finding(
+            WARNING,
+            _(
+                "%(percent)s%% of the sentences have more than %(words)s words "
+                "(aim for %(max)s%% at most)."
+            )
+            % {
+                "percent": round(analysis.long_sentence_share * 100),
+                "words": analysis.long_sentence_words,
+                "max": round(share * 100),
+            },
+        )
+    return None
+
+
+@hint_rule(
+    "long-paragraph",
+    title=gettext_lazy("Long paragraph"),
+    action=gettext_lazy("Split it: one idea per paragraph."),
+)
+def long_paragraph(context: HintContext) -> Finding | None:
+    longest, maximum = (
+        context.analysis.longest_paragraph,
+        context.targets["PARAGRAPH_MAX_WORDS"],
+    )
+    if longest > maximum:
+        return Finding(
+            WARNING,
+            _("The longest paragraph has %(count)s words (aim for %(max)s at most).")
+            % {"count": grouped(longest), "max": grouped(maximum)},
+        )
+    return None
+
+
+@hint_rule(
+    "subheadings",
+    title=gettext_lazy("Too few subheadings"),
+    action=gettext_lazy(
+        "Add a subheading (H2 or H3) that says what the next part is about."
+    ),
+)
+def subheadings(context: HintContext) -> Finding | None:
+    run, every = (
+        context.analysis.max_words_between_subheadings,
+        context.targets["SUBHEADING_EVERY_WORDS"],
+    )
+    if run > every:
+        return Finding(
+            WARNING,
+            _(
+                "%(count)s words in a row without a subheading "
+                "(aim for one every %(max)s words)."
+            )
+            % {"count": grouped(run), "max": grouped(every)},
+        )
+    return None
+
+
+# -- Lead generation -------------------------------------------------------------------
+@hint_rule(
+    "offer-above-form",
+    title=gettext_lazy("Offer not described above the form"),
+    action=gettext_lazy("Say in one or two sentences what the visitor gets."),
+    scope=PAGE,
+)
+def offer_above_form(context: HintContext) -> Finding | None:
+    fields = context.extracted.fields
+    if (
+        context.targets["OFFER_ABOVE_FORM"]
+        and fields
+        and not next(iter(fields.values())).strip()
+    ):
+        return Finding(WARNING, _("The offer is not described above the form."))
+    return None
+
+
+def form_field_count(page: Any) -> int | None:
+    """Fields of the page's lead form, the always-present email included."""
+    if not isinstance(page, LeadCaptureMixin):
+        return None
+    return 1 + len(page.form_fields or ())
+
+
+def form_length_finding(count: int, targets: Mapping[str, Any]) -> Finding:
+    values = {"count": count}
+    if count <= targets["FORM_FIELDS_GOOD"]:
+        return Finding(
+            GOOD,
+            ngettext(
+                "The form asks for %(count)s field: short, as it should be.",
+                "The form asks for %(count)s fields: short, as it should be.",
+                count,
+            )
+            % values,
+        )
+    return Finding(
+        POOR if count >= targets["FORM_FIELDS_POOR"] else WARNING,
+        ngettext(
+            "The form asks for %(count)s field: each one lowers conversions.",
+            "The form asks for %(count)s fields: each extra one lowers conversions.",
+            count,
+        )
+        % values,
+    )
+
+
+def form_length_hint(count: int, targets: Mapping[str, Any]) -> Hint:
+    """The form-length hint for a form of ``count`` fields."""
+    return get_rule("form-fields").hint(form_length_finding(count, targets))
+
+
+@hint_rule(
+    "form-fields",
+    title=gettext_lazy("Long form"),
+    action=gettext_lazy(
+        "Every extra field costs conversions: keep the email and at most "
+        "three more, and only what the purpose needs."
+    ),
+    scope=PAGE,
+    checks_panel=True,
+)
+def form_fields(context: HintContext) -> Finding | None:
+    count = form_field_count(context.page)
+    return None if count is None else form_length_finding(count, context.targets)
+
+
+def _lacks_text(purpose: Any) -> bool:
+    return (
+        not strip_tags(purpose.purpose_text or "").strip()
+        or not (purpose.checkbox_label or "").strip()
+    )
+
+
+@hint_rule(
+    "purpose-text",
+    title=gettext_lazy("Consent purpose without text"),
+    action=gettext_lazy(
+        "Write what the data is used for in the purpose, then publish it."
+    ),
+    scope=PAGE,
+    checks_panel=True,
+)
+def purpose_text(context: HintContext) -> list[Finding]:
+    if not isinstance(context.page, LeadCaptureMixin):
+        return []
+    return [
+        Finding(
+            POOR,
+            _("The consent purpose “%(name)s” has no text.") % {"name": purpose.name},
+        )
+        for purpose in context.purposes
+        if _lacks_text(purpose)
+    ]
+
+
+@hint_rule(
+    "purpose-unpublished",
+    title=gettext_lazy("Consent purpose not published"),
+    action=gettext_lazy("Publish the purpose, or remove it from the page."),
+    scope=PAGE,
+    checks_panel=True,
+)
+def purpose_unpublished(context: HintContext) -> list[Finding]:
+    if not isinstance(context.page, LeadCaptureMixin):
+        return []
+    # A purpose without text is reported as such, published or not.
+    return [
+        Finding(
+            WARNING,
+            _(
+                "The consent purpose “%(name)s” is not published: its checkbox is not shown."
+            )
+            % {"name": purpose.name},
+        )
+        for purpose in context.purposes
+        if not _lacks_text(purpose) and not purpose.live
+    ]
+
+
+def page_site(page: Any) -> Site | None:
+    """The page's site; for an unsaved page, its parent's; else the default site."""
+    site = None
+    try:
+        if page.pk or page.path:
+            site = page.get_site()
+    except Exception:  # an unsaved page may not resolve to a site
+        site = None
+    if site is None:
+        site = Site.objects.filter(is_default_site=True).first()
+    return site
+
+
+@hint_rule(
+    "notice",
+    title=gettext_lazy("Incomplete information notice"),
+    action=gettext_lazy(
+        "Fill in the data controller's name and contact email in "
+        "Settings › Lead generation: data controller."
+    ),
+    scope=PAGE,
+    checks_panel=True,
+)
+def notice(context: HintContext) -> Finding | None:
+    if not isinstance(context.page, LeadCaptureMixin):
+        return None
+    site = context.site or page_site(context.page)
+    if site is None or LeadgenSiteSettings.for_site(site).is_complete:
+        return None
+    return Finding(
+        POOR,
+        _(
+            "The information notice does not say who the data controller is or how to reach them."
+        ),
+    )
+
+
+@hint_rule(
+    "cta-target",
+    title=gettext_lazy("Call to action leading nowhere"),
+    action=gettext_lazy("Publish its target page, or choose another target."),
+    scope=PAGE,
+    checks_panel=True,
+)
+def cta_target(context: HintContext) -> list[Finding]:
+    found = []
+    for cta in context.extracted.ctas:
+        if cta is None:
+            found.append(
+                Finding(POOR, _("A call-to-action block has no call to action chosen."))
+            )
+        elif not cta.href:
+            found.append(
+                Finding(
+                    POOR,
+                    _(
+                        "The call to action “%(label)s” points to a page that is missing or not published."
+                    )
+                    % {"label": cta.label},
+                )
+            )
+    return found
+
+
+@hint_rule(
+    "thank-you-page",
+    title=gettext_lazy("No thank-you page"),
+    action=gettext_lazy(
+        "Choose a published thank-you page: it gives the download and "
+        "suggests further content."
+    ),
+    scope=PAGE,
+    checks_panel=True,
+)
+def thank_you_page(context: HintContext) -> Finding | None:
+    page = context.page
+    if not isinstance(page, LeadCaptureMixin):
+        return None
+    try:
+        thank_you = page.thank_you_page
+    except ObjectDoesNotExist:  # chosen in a draft, deleted since
+        thank_you = None
+    if thank_you is None:
+        return Finding(
+            WARNING,
+            _(
+                "No thank-you page: visitors are thanked on the form page, with nothing more to read."
+            ),
+        )
+    if not thank_you.live:
+        return Finding(
+            WARNING,
+            _("The thank-you page “%(title)s” is not published.")
+            % {"title": thank_you.title},
+        )
+    return None
+
+
+@hint_rule(
+    "cta-missing",
+    title=gettext_lazy("No call to action"),
+    action=gettext_lazy("Add a call to action that leads readers to an offer."),
+    scope=PAGE,
+)
+def cta_missing(context: HintContext) -> Finding | None:
+    extracted = context.extracted
+    if context.profile == CONTENT and not extracted.ctas and extracted.blocks:
+        return Finding(INFO, _("No call to action in the content."))
+    return None
+
+
+@hint_rule(
+    "meta-description",
+    title=gettext_lazy("No meta description"),
+    action=gettext_lazy(
+        "Write one or two sentences in the search description (Promote tab): "
+        "search engines show them under the title."
+    ),
+    scope=PAGE,
+)
+def meta_description(context: HintContext) -> Finding | None:
+    description = getattr(context.page, "search_description", "") or ""
+    if context.targets["META_DESCRIPTION"] and not description.strip():
+        return Finding(WARNING, _("No meta description."))
+    return None
