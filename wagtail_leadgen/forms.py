@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from .cleaning import clean_metadata, normalise, parse_url
 from .conf import leadgen_settings
 from .field_kinds import FORM_FIELD_KINDS
-from .models.consent import ConsentPurpose
 from .validators import (
     EMAIL_MAX_LENGTH,
     normalise_email,
