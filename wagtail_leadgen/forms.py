@@ -64,7 +64,7 @@ class NormalisedCharField(forms.CharField):
     """A text answer in NFC, so one text typed two ways is stored one way."""
 
     def to_python(self, value: Any) -> str:
-        return normalise(super().to_python(value))
+        return normalise(super().to_python(value) or "")
 
 
 class UnknownFieldKind(ValueError):
@@ -99,7 +99,7 @@ class LeadEmailField(forms.CharField):
     """One address: NFC before it is validated, canonical once it is clean."""
 
     def to_python(self, value: Any) -> str:
-        return normalise(super().to_python(value))
+        return normalise(super().to_python(value) or "")
 
     def clean(self, value: Any) -> str:
         return normalise_email(super().clean(value))

@@ -9,7 +9,7 @@ from wagtail.models import get_page_models
 from .models.mixins import GatedDocumentMixin
 
 
-def gated_page_models() -> list[type]:
+def gated_page_models() -> list[type[Any]]:
     return [
         model for model in get_page_models() if issubclass(model, GatedDocumentMixin)
     ]

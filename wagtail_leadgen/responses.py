@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from typing import TypeVar
+
+from django.http.response import HttpResponseBase
 
 from .conf import leadgen_settings
+
+Response = TypeVar("Response", bound=HttpResponseBase)
 
 # For responses whose URL carries a download token, or that serve a gated file.
 PRIVATE_HEADERS = {
@@ -14,7 +18,7 @@ PRIVATE_HEADERS = {
 }
 
 
-def with_csp(response: HttpResponse) -> HttpResponse:
+def with_csp(response: Response) -> Response:
     """Add the configured Content-Security-Policy unless the site already set one."""
     policy = leadgen_settings.CONTENT_SECURITY_POLICY
     if policy and "Content-Security-Policy" not in response:
@@ -22,7 +26,7 @@ def with_csp(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def private(response: HttpResponse) -> HttpResponse:
+def private(response: Response) -> Response:
     """Never cached, never leaked as a referrer, never indexed; CSP included."""
     for header, value in PRIVATE_HEADERS.items():
         response[header] = value

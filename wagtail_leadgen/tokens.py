@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.core import signing
 
@@ -80,9 +81,7 @@ def make_download_token(grant_key: str) -> str:
 _CONFIGURED = object()
 
 
-def read_download_token(
-    token: str, *, max_age: float | None | object = _CONFIGURED
-) -> str:
+def read_download_token(token: str, *, max_age: Any = _CONFIGURED) -> str:
     """Return the grant key a download token carries; raise on bad or expired ones.
 
     ``max_age=None`` reads an expired but genuine token (to point its holder
@@ -90,6 +89,7 @@ def read_download_token(
     """
     if max_age is _CONFIGURED:
         max_age = leadgen_settings.DOWNLOAD_LINK_MAX_AGE
+    # ``max_age``: seconds, or None to read an expired token.
     signer = signing.TimestampSigner(salt=DOWNLOAD_SALT)
     try:
         return signer.unsign(token, max_age=max_age)

@@ -118,6 +118,7 @@ def admin_url_for(submission: Submission) -> str:
 def build_payload(delivery: Delivery) -> LeadPayload:
     """The normalised payload, read from the database at send time."""
     submission = delivery.submission
+    assert submission.lead is not None, "spam is never planned for delivery"
     page = submission.page
     records = submission.consent_records.select_related("purpose").order_by("pk")
     return LeadPayload(

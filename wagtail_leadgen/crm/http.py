@@ -85,7 +85,7 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
         raise TransientCRMError(f"cannot resolve {host}: {exc.strerror}") from exc
     except UnicodeError as exc:  # e.g. a label longer than 63 characters
         raise PermanentCRMError(f"invalid host name {host!r}") from exc
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     if not allow_private:
         refused = [address for address in addresses if not _is_public(address)]
         if refused:
@@ -106,7 +106,7 @@ def _connect_first(addresses: list[str], port: int, timeout: float) -> socket.so
     raise error
 
 
-class _PinnedAddresses:
+class _PinnedAddresses(http.client.HTTPConnection):
     """Connects only to the checked addresses, then waits with the read timeout."""
 
     def __init__(
@@ -120,10 +120,11 @@ class _PinnedAddresses:
     ):
         super().__init__(host, port, timeout=connect_timeout, **kwargs)
         self._addresses = addresses
+        self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
 
     def _pinned_socket(self) -> socket.socket:
-        return _connect_first(self._addresses, self.port, self.timeout)
+        return _connect_first(self._addresses, self.port, self._connect_timeout)
 
 
 class _PinnedHTTPConnection(_PinnedAddresses, http.client.HTTPConnection):
@@ -134,11 +135,12 @@ class _PinnedHTTPConnection(_PinnedAddresses, http.client.HTTPConnection):
 
 class _PinnedHTTPSConnection(_PinnedAddresses, http.client.HTTPSConnection):
     def __init__(self, *args: Any) -> None:
-        super().__init__(*args, context=ssl.create_default_context())
+        self._tls = ssl.create_default_context()
+        super().__init__(*args, context=self._tls)
 
     def connect(self) -> None:
         sock = self._pinned_socket()
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
         self.sock.settimeout(self._read_timeout)
 
 
@@ -325,7 +327,7 @@ class HttpCRMBackend(BaseCRMBackend[HttpRequest, HttpResponse]):
         check_url(value, allow_http=self.allow_http, setting=setting)
         try:
             parts.port  # noqa: B018 -- raises ValueError for a bad port
-            parts.hostname.encode("idna")
+            (parts.hostname or "").encode("idna")
         except (ValueError, UnicodeError):
             raise CRMConfigurationError(
                 f"{setting} has an invalid host name or port."

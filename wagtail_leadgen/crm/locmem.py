@@ -33,7 +33,7 @@ class LocmemBackend(BaseCRMBackend[Record, int]):
     which are recorded only when they succeed.
     """
 
-    OPTIONS: dict[str, object] = {"FAIL_WITH": None}
+    OPTIONS = {"FAIL_WITH": None}
     supports_erasure = True
     supports_update = True
     sends_remotely = False

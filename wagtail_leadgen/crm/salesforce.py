@@ -218,11 +218,11 @@ class SalesforceBackend(HttpCRMBackend):
         if self.lead_source:
             fields["lead_source"] = self.lead_source
         for consent in lead.granted_purposes():
-            name = self.consent_fields.get(
+            field = self.consent_fields.get(
                 consent.purpose_id
             ) or self.consent_fields.get(consent.purpose_name)
-            if name:
-                fields[name] = "1"
+            if field:
+                fields[field] = "1"
         fields.update(self.extra_fields)
         return {
             name: value if name == "email" else _shorten(value, MAX_LENGTHS.get(name))

@@ -7,7 +7,7 @@ mixins with its own base.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import swapper
 from django import forms
@@ -40,8 +40,16 @@ from ..services.tracking import count_page_view
 from ..tokens import make_form_token
 from .consent import ConsentPurpose
 
+if TYPE_CHECKING:
+    # The mixins are mixed into a Wagtail page, whose methods (get_context,
+    # get_template, serve...) they call; to the type checker they are pages
+    # already (Wagtail ships no type hints, so that page type is opaque).
+    from wagtail.models import Page as _MixedIntoPage
+else:
+    _MixedIntoPage = models.Model
 
-class LeadCaptureMixin(models.Model):
+
+class LeadCaptureMixin(_MixedIntoPage):
     """A page that carries a lead form: its fields, purposes and thank-you page."""
 
     form_heading = models.CharField(
@@ -272,7 +280,7 @@ class GatedDocumentMixin(LeadCaptureMixin):
             )
 
 
-class ThankYouMixin(models.Model):
+class ThankYouMixin(_MixedIntoPage):
     """A thank-you page: shows the download just unlocked, if any (R4).
 
     Its URL may carry a download token, so responses are never cached and

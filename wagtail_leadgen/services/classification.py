@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
@@ -87,8 +88,11 @@ def annotate_signals(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
     )
 
 
-def signals_of(lead: Lead, *, now: datetime | None = None) -> LeadSignals:
-    """The signals of a lead loaded through ``annotate_signals``."""
+def signals_of(lead: Any, *, now: datetime | None = None) -> LeadSignals:
+    """The signals of a lead loaded through ``annotate_signals``.
+
+    (Typed ``Any``: the type checker cannot see the annotations that
+    ``annotate_signals`` adds to a ``Lead``.)"""
     elapsed = (now or timezone.now()) - lead.last_contact_at
     return LeadSignals(
         days_since_contact=max(elapsed.days, 0),

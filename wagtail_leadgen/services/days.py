@@ -49,7 +49,7 @@ def local_date(field_name: str, since, until):
         return TruncDate(field_name, tzinfo=tz)
 
     def date_at(offset_minutes: int | None):
-        arguments = [F(field_name)]
+        arguments: list[F | Value] = [F(field_name)]
         if offset_minutes is not None:
             arguments.append(Value(f"{offset_minutes:+d} minutes"))
         return Func(*arguments, function="date", output_field=DateField())
@@ -79,7 +79,8 @@ def offset_segments(
     """
 
     def offset(instant: datetime.datetime) -> int:
-        return int(instant.astimezone(tz).utcoffset().total_seconds()) // 60
+        offset = instant.astimezone(tz).utcoffset() or datetime.timedelta(0)
+        return int(offset.total_seconds()) // 60
 
     segments: list[tuple[datetime.datetime | None, int]] = []
     current = offset(since)

@@ -93,7 +93,12 @@ def annotate_inbox(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
     )
 
 
-def full_name(lead: Lead) -> str:
+# A Lead carrying the annotations of ``annotate_inbox``: the type checker
+# cannot see annotations a function adds, so such leads are typed ``Any``.
+InboxLead = Any
+
+
+def full_name(lead: InboxLead) -> str:
     """First and last name of a lead from ``annotate_inbox``; empty when not given."""
     return " ".join(part for part in (lead.first_name, lead.last_name) if part).strip()
 
@@ -208,7 +213,7 @@ def filter_by_last_contact(
 
 # -- Export --------------------------------------------------------------------
 
-EXPORT_COLUMNS: list[tuple[str, Any, Callable[[Lead], Any]]] = [
+EXPORT_COLUMNS: list[tuple[str, Any, Callable[[InboxLead], Any]]] = [
     ("email", _("Email"), lambda lead: lead.email),
     ("first_name", _("First name"), lambda lead: lead.first_name),
     ("last_name", _("Last name"), lambda lead: lead.last_name),

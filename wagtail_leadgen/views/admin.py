@@ -291,7 +291,9 @@ class LeadViewSet(ModelViewSet):
     list_export = [key for key, _heading, _value in EXPORT_COLUMNS]
     inspect_view_enabled = True
     inspect_template_name = "wagtail_leadgen/admin/lead_inspect.html"
-    exclude_form_fields = []  # required by ModelViewSet; the policy denies editing
+    exclude_form_fields: list[
+        str
+    ] = []  # required by ModelViewSet; the policy denies editing
 
     def get_permissions_to_register(self):
         """Only what means something for leads: view and export (no add or edit)."""
@@ -330,7 +332,9 @@ class DeliveryViewSet(ModelViewSet):
         "created_at",
         "delivered_at",
     ]
-    exclude_form_fields = []  # required by ModelViewSet; the policy denies editing
+    exclude_form_fields: list[
+        str
+    ] = []  # required by ModelViewSet; the policy denies editing
 
     #: More URL patterns under the viewset's prefix and namespace: the retry
     #: and resume actions, listed with every admin URL in ``wagtail_hooks``.

@@ -23,6 +23,7 @@ from wagtail.admin.ui.components import Component
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from ..charts import line_chart
+from ..cleaning import MAX_DATE, MIN_DATE, in_date_range
 from ..conf import leadgen_settings
 from ..services.kpis import (
     PageKPIs,
@@ -68,12 +69,22 @@ class DateRangeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = lead_pages().order_by("title", "pk").values_list("pk", "title")
-        self.fields["page"].choices = [("", _("All lead pages")), *choices]
+        page_field = self.fields["page"]
+        assert isinstance(page_field, forms.ChoiceField)
+        page_field.choices = [("", _("All lead pages")), *choices]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
+        if not (
+            in_date_range(cleaned.get("start")) and in_date_range(cleaned.get("end"))
+        ):
+            raise forms.ValidationError(
+                _("Choose dates between %(first)s and %(last)s.")
+                % {"first": MIN_DATE.isoformat(), "last": MAX_DATE.isoformat()}
+            )
         default_start, default_end = default_range()
         end = cleaned.get("end") or default_end
         start = cleaned.get("start") or (

@@ -104,12 +104,12 @@ def new_page_hints_view(
     except ContentType.DoesNotExist as error:
         raise Http404 from error
     page_class = content_type.model_class()
-    if page_class not in get_page_models():
+    if page_class is None or page_class not in get_page_models():
         raise Http404
     parent = get_object_or_404(Page, id=parent_page_id).specific
     if not parent.permissions_for_user(request.user).can_add_subpage():
         return _forbidden()
-    page = page_class(locale_id=parent.locale_id)
+    page: Any = page_class(locale_id=parent.locale_id)
     # A realistic tree position, as Wagtail's preview-on-create sets it.
     page.depth = parent.depth + 1
     if parent.is_leaf():
@@ -120,7 +120,7 @@ def new_page_hints_view(
 
 
 # -- Report ---------------------------------------------------------------------------
-def lead_generation_page_models() -> list[type]:
+def lead_generation_page_models() -> list[type[Any]]:
     """Page types listed in the report: lead capture and thank-you pages, and
     any page type whose editor has the ``ContentHintsPanel`` or that declares
     ``content_hint_fields``."""
@@ -133,7 +133,7 @@ def lead_generation_page_models() -> list[type]:
     ]
 
 
-def page_type_label(model: type) -> str:
+def page_type_label(model: type[Any]) -> str:
     return str(model._meta.verbose_name).capitalize()
 
 

@@ -6,6 +6,7 @@ import logging
 import os
 
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -67,7 +68,7 @@ def safe_filename(document) -> str:
 
 
 @require_safe
-def download(request: HttpRequest, token: str) -> HttpResponse:
+def download(request: HttpRequest, token: str) -> HttpResponseBase:
     """Serve a gated document for a valid link; HEAD answers without spending a use."""
     try:
         grant = grant_for_token(token)

@@ -93,7 +93,7 @@ class PageHints:
 def readability_display(analysis: ContentAnalysis, targets: dict[str, Any]) -> str:
     """The score with its label, e.g. "72 (easy)"; a dash without a score."""
     label = readability_label(analysis.readability, targets)
-    if label is None:
+    if label is None or analysis.readability is None:
         return "–"
     names = {"easy": _("easy"), "fair": _("fair"), "hard": _("hard")}
     return _("%(score)s (%(label)s)") % {

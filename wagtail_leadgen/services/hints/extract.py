@@ -232,7 +232,7 @@ def content_field_names(model: type) -> list[str]:
 
 
 @cache
-def _discovered_content_fields(model: type) -> list[str]:
+def _discovered_content_fields(model: Any) -> list[str]:
     excluded = {f.name for f in Page._meta.get_fields()}
     excluded |= {f.name for f in LeadCaptureMixin._meta.local_fields}
     names = []

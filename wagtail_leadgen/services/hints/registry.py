@@ -88,6 +88,20 @@ class HintContext:
     extracted: ExtractedContent | None = None
     site: Any = None
 
+    @property
+    def figures(self) -> ContentAnalysis:
+        """The text figures, for text rules (``page_hints`` always sets them)."""
+        if self.analysis is None:
+            raise RuntimeError("Text rules need context.analysis.")
+        return self.analysis
+
+    @property
+    def content(self) -> ExtractedContent:
+        """The extracted text and CTAs, for page rules."""
+        if self.extracted is None:
+            raise RuntimeError("Page rules need context.extracted.")
+        return self.extracted
+
     @cached_property
     def purposes(self) -> list[Any]:
         """The page's consent purposes, read once for the rules that need them."""

@@ -48,7 +48,7 @@ def grouped(value: int | float) -> str:
     action=gettext_lazy("Develop the topic: answer the questions your readers ask."),
 )
 def words(context: HintContext) -> Finding | None:
-    count, targets = context.analysis.words, context.targets
+    count, targets = context.figures.words, context.targets
     if not count:
         return Finding(INFO, _("No text yet."))
     good, excellent = targets["WORDS_GOOD"], targets["WORDS_EXCELLENT"]
@@ -89,7 +89,7 @@ def words(context: HintContext) -> Finding | None:
     action=gettext_lazy("Keep to the essentials; move details to a content page."),
 )
 def words_max(context: HintContext) -> Finding | None:
-    count, maximum = context.analysis.words, context.targets["WORDS_MAX"]
+    count, maximum = context.figures.words, context.targets["WORDS_MAX"]
     if maximum and count > maximum:
         return Finding(
             INFO,
@@ -105,7 +105,7 @@ def words_max(context: HintContext) -> Finding | None:
     action=gettext_lazy("Shorten sentences and prefer short, everyday words."),
 )
 def readability(context: HintContext) -> Finding | None:
-    analysis = context.analysis
+    analysis = context.figures
     if not analysis.words:
         return None  # the "words" hint already says there is no text yet
     if analysis.readability is None:
@@ -158,7 +158,7 @@ def readability(context: HintContext) -> Finding | None:
     action=gettext_lazy("Split long sentences: one idea per sentence."),
 )
 def long_sentences(context: HintContext) -> Finding | None:
-    analysis, share = context.analysis, context.targets["LONG_SENTENCES_MAX_SHARE"]
+    analysis, share = context.figures, context.targets["LONG_SENTENCES_MAX_SHARE"]
     if analysis.sentences >= 3 and analysis.long_sentence_share > share:
         return Finding(
             WARNING,
@@ -182,7 +182,7 @@ def long_sentences(context: HintContext) -> Finding | None:
 )
 def long_paragraph(context: HintContext) -> Finding | None:
     longest, maximum = (
-        context.analysis.longest_paragraph,
+        context.figures.longest_paragraph,
         context.targets["PARAGRAPH_MAX_WORDS"],
     )
     if longest > maximum:
@@ -203,7 +203,7 @@ def long_paragraph(context: HintContext) -> Finding | None:
 )
 def subheadings(context: HintContext) -> Finding | None:
     run, every = (
-        context.analysis.max_words_between_subheadings,
+        context.figures.max_words_between_subheadings,
         context.targets["SUBHEADING_EVERY_WORDS"],
     )
     if run > every:
@@ -226,7 +226,7 @@ def subheadings(context: HintContext) -> Finding | None:
     scope=PAGE,
 )
 def offer_above_form(context: HintContext) -> Finding | None:
-    fields = context.extracted.fields
+    fields = context.content.fields
     if (
         context.targets["OFFER_ABOVE_FORM"]
         and fields
@@ -385,7 +385,7 @@ def notice(context: HintContext) -> Finding | None:
 )
 def cta_target(context: HintContext) -> list[Finding]:
     found = []
-    for cta in context.extracted.ctas:
+    for cta in context.content.ctas:
         if cta is None:
             found.append(
                 Finding(POOR, _("A call-to-action block has no call to action chosen."))
@@ -444,7 +444,7 @@ def thank_you_page(context: HintContext) -> Finding | None:
     scope=PAGE,
 )
 def cta_missing(context: HintContext) -> Finding | None:
-    extracted = context.extracted
+    extracted = context.content
     if context.profile == CONTENT and not extracted.ctas and extracted.blocks:
         return Finding(INFO, _("No call to action in the content."))
     return None

@@ -139,7 +139,7 @@ def summarise(page: Any, fingerprint: str) -> tuple[ContentHintsSummary, set[int
     )
     referenced = {
         cta.target_page_id
-        for cta in result.extracted.ctas
+        for cta in (result.extracted.ctas if result.extracted else ())
         if cta is not None and cta.target_page_id
     }
     if getattr(draft, "thank_you_page_id", None):
@@ -147,8 +147,9 @@ def summarise(page: Any, fingerprint: str) -> tuple[ContentHintsSummary, set[int
     return summary, referenced
 
 
-def refresh_summaries(pages: QuerySet) -> int:
-    """Compute and store the summaries of ``pages`` that are missing or stale.
+def refresh_summaries(pages: Any) -> int:
+    """Compute and store the summaries of ``pages`` (a Wagtail page queryset)
+    that are missing or stale.
 
     One query when every summary is fresh; otherwise each stale page is
     analysed as the report always did, and the summaries are written in a
@@ -180,7 +181,7 @@ def refresh_summaries(pages: QuerySet) -> int:
 
 def _store_references(referenced_by_page: dict[int, set[int]]) -> None:
     field = ContentHintsSummary._meta.get_field("referenced_pages")
-    through = field.remote_field.through
+    through: Any = field.remote_field.through
     source, target = (
         f"{field.m2m_field_name()}_id",
         f"{field.m2m_reverse_field_name()}_id",

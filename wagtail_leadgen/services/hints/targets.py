@@ -41,9 +41,8 @@ def page_profile(model: type | None) -> str:
 def get_targets(page_or_model: Any) -> dict[str, Any]:
     """The targets for a page (or page model): defaults, then its profile, then
     its model label; a site's ``CONTENT_TARGETS`` merged over each level."""
-    model = page_or_model if isinstance(page_or_model, type) else type(page_or_model)
-    if not issubclass(model, Page):
-        model = None
+    kind = page_or_model if isinstance(page_or_model, type) else type(page_or_model)
+    model: Any = kind if issubclass(kind, Page) else None
     configured = leadgen_settings.content_targets
     sections = ["default", page_profile(model)]
     if model is not None:
