@@ -70,8 +70,12 @@ def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
     return groups
 
 
-def test_no_module_of_the_package_imports_itself_back():
-    graph = grimp.build_graph("wagtail_leadgen", exclude_type_checking_imports=True)
+@pytest.fixture(scope="module")
+def graph():
+    return grimp.build_graph("wagtail_leadgen", exclude_type_checking_imports=True)
+
+
+def test_no_module_of_the_package_imports_itself_back(graph):
     imports = {
         module: set(graph.find_modules_directly_imported_by(module))
         for module in graph.modules
@@ -79,6 +83,30 @@ def test_no_module_of_the_package_imports_itself_back():
     }
     cycles = [group for group in _strongly_connected(imports) if len(group) > 1]
     assert cycles == []
+
+
+def test_services_and_the_audit_log_never_reach_the_admin_layer(graph):
+    """A command, a task or the API runs a service without loading a view,
+    the admin hooks or an editor panel (what lint-imports' layers also say)."""
+    admin = (
+        "wagtail_leadgen.views",
+        "wagtail_leadgen.wagtail_hooks",
+        "wagtail_leadgen.panels",
+    )
+    callers = [
+        module
+        for module in graph.modules
+        if module.startswith(("wagtail_leadgen.services", "wagtail_leadgen.audit"))
+    ]
+    reached = {
+        caller: sorted(
+            name
+            for name in graph.find_modules_directly_imported_by(caller)
+            if name.startswith(admin)
+        )
+        for caller in callers
+    }
+    assert {caller: names for caller, names in reached.items() if names} == {}
 
 
 @pytest.mark.parametrize(

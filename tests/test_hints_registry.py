@@ -1,7 +1,6 @@
 """The content hints' shape: a registry of rules, a text module without Django,
 services that never import the admin layer, page classes that declare their fields."""
 
-import ast
 import re
 import subprocess
 import sys
@@ -180,42 +179,6 @@ def test_the_text_statistics_import_no_django():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.splitlines() == ["7 2 True", "[]"]
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Absolute names of the modules a file of the package imports."""
-    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = (
-                    package.rsplit(".", node.level - 1)[0]
-                    if node.level > 1
-                    else package
-                )
-                base = f"{parent}.{base}" if base else parent
-            names.add(base)
-            names.update(f"{base}.{alias.name}" for alias in node.names)
-    return names
-
-
-def test_the_services_never_import_the_admin_layer():
-    admin = (
-        "wagtail_leadgen.panels",
-        "wagtail_leadgen.views",
-        "wagtail_leadgen.wagtail_hooks",
-    )
-    offending = {
-        str(path.relative_to(PACKAGE)): sorted(
-            name for name in imported_modules(path) if name.startswith(admin)
-        )
-        for path in (PACKAGE / "services").rglob("*.py")
-    }
-    assert {path: names for path, names in offending.items() if names} == {}
 
 
 # -- Which fields are read --------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import datetime
 from pathlib import Path
 
@@ -111,35 +110,3 @@ def test_the_filters_chain_outside_django_filter():
     assert emails(filter_by_page(recent, page).filter(email__startswith="e")) == {
         "eve@example.com"
     }
-
-
-def _imported_modules(path: Path) -> set[str]:
-    """The modules a file imports, resolved to absolute dotted names."""
-    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            parts = package.split(".")
-            base = parts[: len(parts) - node.level + 1] if node.level else []
-            module = ".".join([*base, *([node.module] if node.module else [])])
-            names.add(module)
-            names.update(f"{module}.{alias.name}" for alias in node.names)
-    return names
-
-
-@pytest.mark.parametrize(
-    "path",
-    sorted([PACKAGE / "audit.py", *(PACKAGE / "services").rglob("*.py")]),
-    ids=lambda path: str(path.relative_to(PACKAGE)),
-)
-def test_services_and_the_audit_log_never_import_the_admin(path):
-    """A command or an API exports leads without loading a view or the hooks."""
-    imported = _imported_modules(path)
-    admin = {
-        name
-        for name in imported
-        if name.startswith(("wagtail_leadgen.views", "wagtail_leadgen.wagtail_hooks"))
-    }
-    assert not admin, f"{path.name} imports {sorted(admin)}"

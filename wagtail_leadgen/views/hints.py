@@ -37,7 +37,11 @@ from wagtail.permissions import policy_registry
 from ..models.mixins import LeadCaptureMixin, ThankYouMixin
 from ..panels import find_hints_panel
 from ..services.hints import page_hints, page_language
-from ..services.hints.summaries import page_issues, refresh_summaries
+from ..services.hints.summaries import (
+    SUMMARY_FIGURES,
+    page_issues,
+    refresh_summaries,
+)
 
 Page = swapper.load_model("wagtailcore", "Page")
 
@@ -140,20 +144,6 @@ def page_type_label(model: type[Any]) -> str:
 def display_title() -> Lower:
     """``get_admin_display_title()`` in SQL, lower-cased: the title order."""
     return Lower(Coalesce(NullIf("draft_title", Value("")), "title"))
-
-
-#: The stored summary's columns, annotated on each listed page as ``hints_<name>``.
-SUMMARY_COLUMNS = (
-    "words",
-    "reading_time_minutes",
-    "readability",
-    "readability_formula",
-    "poor",
-    "warnings",
-    "form_fields",
-    "issues",
-    "issues_language",
-)
 
 
 class HintsRow:
@@ -276,7 +266,7 @@ class ContentHintsReportView(ReportView):
         refresh_summaries(self.pages)
         summary = {
             f"hints_{name}": F(f"leadgen_hints_summary__{name}")
-            for name in SUMMARY_COLUMNS
+            for name in SUMMARY_FIGURES
         }
         return (
             self.pages.annotate(**summary)

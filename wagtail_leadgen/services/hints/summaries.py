@@ -57,11 +57,8 @@ from ...models.snippets import CallToAction
 from .analysis import PageHints, page_hints
 from .registry import POOR, WARNING, registered_rules
 
-#: The fields a refresh writes (all but the page and the primary key).
-SUMMARY_FIELDS = (
-    "revision",
-    "fingerprint",
-    "computed_at",
+#: The figures a summary keeps about its page, what the report shows.
+SUMMARY_FIGURES = (
     "words",
     "reading_time_minutes",
     "readability",
@@ -72,6 +69,8 @@ SUMMARY_FIELDS = (
     "issues",
     "issues_language",
 )
+#: The fields a refresh writes (all but the page and the primary key).
+SUMMARY_FIELDS = ("revision", "fingerprint", "computed_at", *SUMMARY_FIGURES)
 
 
 def summary_fingerprint() -> str:
