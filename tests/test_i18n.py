@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import gettext
 import html
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import translation
 
 import wagtail_leadgen
@@ -261,3 +264,24 @@ def test_the_compiled_french_catalogue_matches_the_po_file():
         if got != entry.msgstr:
             stale.append(entry.msgid)
     assert stale == []
+
+
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None, reason="GNU gettext (xgettext) is not installed"
+)
+def test_every_translatable_string_of_the_package_is_in_the_catalogue(tmp_path):
+    """A string marked for translation but missing from the .po would show in
+    English to French visitors: the catalogue is regenerated from the code
+    into a scratch copy and must hold exactly the committed msgids."""
+    copy = tmp_path / "wagtail_leadgen"
+    shutil.copytree(LOCALE_DIR.parent, copy, ignore=shutil.ignore_patterns("*.pyc"))
+    with contextlib.chdir(copy):
+        call_command("makemessages", locale=["fr"], verbosity=0)
+    regenerated = read_po(copy / "locale" / "fr" / "LC_MESSAGES" / "django.po")
+
+    def msgids(entries):
+        return {(e.msgctxt, e.msgid, e.msgid_plural) for e in messages(entries)}
+
+    committed = msgids(read_po(FR_PO))
+    assert sorted(msgids(regenerated) - committed, key=str) == []
+    assert sorted(committed - msgids(regenerated), key=str) == []
