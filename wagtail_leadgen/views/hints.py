@@ -14,6 +14,7 @@ XLSX.
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from typing import Any
 
@@ -44,6 +45,7 @@ from ..services.hints.summaries import (
 )
 
 Page = swapper.load_model("wagtailcore", "Page")
+logger = logging.getLogger("wagtail_leadgen.security")
 
 
 # -- Live endpoint ------------------------------------------------------------------
@@ -58,14 +60,33 @@ def _bind_form(request: HttpRequest, page: Any, parent: Any):
     return form_class(data, instance=page, parent_page=parent, for_user=request.user)
 
 
+# What Wagtail's form and block machinery raises for data its own editor never
+# posts (a StreamField without its "-count" field, a count that is not a
+# number, an unknown block type): the request is malformed, not the server.
+MALFORMED_FORM_ERRORS = (KeyError, ValueError, TypeError, IndexError)
+
+
+def _malformed() -> JsonResponse:
+    response = JsonResponse(
+        {"error": gettext("The page's form data is incomplete or malformed.")},
+        status=400,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _hints_response(request: HttpRequest, page: Any, parent: Any) -> JsonResponse:
     form = _bind_form(request, page, parent)
     if isinstance(form, WagtailAdminModelForm):
         form.defer_required_fields()
     # Validation fills form.instance with every valid field, even when another
     # field has an error; parental many-to-many fields are set in memory only.
-    valid = form.is_valid()
-    form.save_cluster_m2m()
+    try:
+        valid = form.is_valid()
+        form.save_cluster_m2m()
+    except MALFORMED_FORM_ERRORS:
+        logger.info("Live hints refused a malformed editor form")
+        return _malformed()
     unsaved = form.instance
     site = parent.get_site() if parent is not None else None
     result = page_hints(unsaved, language=page_language(unsaved), site=site).as_dict()
