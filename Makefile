@@ -11,6 +11,9 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python example_site/manage.py
 CHROMIUM ?= /usr/bin/chromium
 DJANGO ?=
+# A pip constraints file applied to the install (CI's lowest-dependencies run
+# passes the one .ci/lowest_constraints.py writes).
+CONSTRAINTS ?=
 PORT ?= 8000
 
 .PHONY: demo test lint chromium
@@ -24,7 +27,7 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]" $(if $(DJANGO),"django$(DJANGO)")
+	$(BIN)/pip install --quiet -e ".[test]" $(if $(DJANGO),"django$(DJANGO)") $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 	touch $@
 
 # The web server and, in the background, the task worker that delivers leads

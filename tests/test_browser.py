@@ -7,10 +7,11 @@ import os
 import shutil
 
 import pytest
+from django.test import override_settings
 
-from wagtail_leadgen.models import ConsentRecord, Lead
+from wagtail_leadgen.models import ConsentRecord, Lead, Submission
 
-from .factories import PDF_BYTES, make_ebook_page, make_purpose
+from .factories import PDF_BYTES, make_ebook_page, make_landing_page, make_purpose
 
 CHROMIUM = os.environ.get("LEADGEN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -104,3 +105,18 @@ def test_errors_are_summarised_and_focused(browser, live_server):
     assert page.evaluate("document.activeElement.id") == "id_email"
     assert page.get_by_label("Email").get_attribute("aria-invalid") == "true"
     context.close()
+
+
+def test_the_browser_solves_the_proof_of_work_before_posting(browser, live_server):
+    landing = make_landing_page()
+    settings = {"FORM_MIN_FILL_SECONDS": 0, "PROOF_OF_WORK": {"MAX_NUMBER": 5000}}
+    with override_settings(WAGTAIL_LEADGEN=settings):
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(live_server.url + landing.url)
+        page.get_by_label("Email").fill("ann@example.com")
+        page.get_by_role("button", name="Send").click()
+        page.wait_for_url("**" + landing.thank_you_page.url)
+        context.close()
+    assert Lead.objects.get().email == "ann@example.com"
+    assert not Submission.objects.filter(is_spam=True).exists()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.urls import NoReverseMatch, reverse
 
@@ -177,3 +180,22 @@ def check_editorial_settings(app_configs, **kwargs):
         Error(problem, id="wagtail_leadgen.E007")
         for problem in leadgen_settings.validate()
     ]
+
+
+@register()
+def check_proof_of_work(app_configs, **kwargs):
+    """The optional proof of work needs its optional dependency."""
+    try:
+        configured = leadgen_settings.proof_of_work is not None
+    except ImproperlyConfigured:
+        return []  # reported by check_editorial_settings (E007)
+    if configured and importlib.util.find_spec("altcha") is None:
+        return [
+            Error(
+                f'{SETTINGS_NAME}["PROOF_OF_WORK"] is on but the altcha package is '
+                "not installed.",
+                hint='pip install "wagtail-leadgen[proof-of-work]"',
+                id="wagtail_leadgen.E008",
+            )
+        ]
+    return []

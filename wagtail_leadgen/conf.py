@@ -172,6 +172,20 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to a function ``classify(lead, signals) -> "hot" | "warm" |
     # "cold"`` used instead of the scoring above. None: the built-in scoring.
     "MATURITY_CLASSIFIER": None,
+    # Optional self-hosted proof of work (ALTCHA's format, solved by the
+    # plugin's own script) for sites under attack; see docs/reference.md.
+    # None: off. A dict turns it on; keys left out keep these defaults:
+    # {"MAX_NUMBER": 100_000, "NO_JS_MIN_FILL_SECONDS": 8}.
+    "PROOF_OF_WORK": None,
+}
+
+PROOF_OF_WORK_DEFAULTS: dict[str, Any] = {
+    # The challenge's difficulty: a browser tries up to this many hashes
+    # (about 0.1-1 s on a phone for the default).
+    "MAX_NUMBER": 100_000,
+    # A form posted without a solution (no JavaScript) is accepted only if it
+    # was open at least this long; faster ones are quarantined as spam.
+    "NO_JS_MIN_FILL_SECONDS": 8,
 }
 
 
@@ -288,6 +302,31 @@ def _merge_reading_speeds(user: Any) -> dict[str, int]:
     return {**DEFAULTS["READING_WORDS_PER_MINUTE"], **user}
 
 
+def _merge_proof_of_work(user: Any) -> dict[str, Any] | None:
+    """``PROOF_OF_WORK``: None (off), or a dict merged over its defaults."""
+    if user is None or user is False:
+        return None
+    if user is True:
+        user = {}
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured(
+            f"{_setting('PROOF_OF_WORK')} must be None (off) or a dict of options."
+        )
+    unknown = sorted(set(user) - set(PROOF_OF_WORK_DEFAULTS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"Unknown key(s) in {_setting('PROOF_OF_WORK')}: {', '.join(unknown)}. "
+            f"Valid keys: {', '.join(sorted(PROOF_OF_WORK_DEFAULTS))}"
+        )
+    merged = {**PROOF_OF_WORK_DEFAULTS, **user}
+    for key, value in merged.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ImproperlyConfigured(
+                f"{_setting('PROOF_OF_WORK', key)} must be a positive whole number."
+            )
+    return merged
+
+
 # Nested sections: each is read through its own function, which merges the
 # site's value over the defaults and validates it, once per settings change.
 _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -295,6 +334,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "maturity_classifier": ("MATURITY_CLASSIFIER", _resolve_classifier),
     "content_targets": ("CONTENT_TARGETS", _merge_content_targets),
     "reading_speeds": ("READING_WORDS_PER_MINUTE", _merge_reading_speeds),
+    "proof_of_work": ("PROOF_OF_WORK", _merge_proof_of_work),
 }
 
 

@@ -27,6 +27,7 @@ from ..tokens import (
     make_download_token,
     read_form_token,
 )
+from . import proof_of_work
 from .capture import (
     UTM_KEYS,
     CaptureResult,
@@ -156,6 +157,13 @@ def process_submission(
         return _spam(form, offer, context, "bad_token")
     if token.age < leadgen_settings.FORM_MIN_FILL_SECONDS:
         return _spam(form, offer, context, "too_fast")
+    if proof_of_work.enabled():
+        verdict = proof_of_work.check(str(form.data.get(proof_of_work.FIELD, "")))
+        if verdict == proof_of_work.Verdict.INVALID:
+            return _spam(form, offer, context, "bad_proof_of_work")
+        minimum = leadgen_settings.proof_of_work["NO_JS_MIN_FILL_SECONDS"]
+        if verdict == proof_of_work.Verdict.MISSING and token.age < minimum:
+            return _spam(form, offer, context, "too_fast_without_proof")
 
     if not form.is_valid():
         return IntakeOutcome(Outcome.INVALID, form)

@@ -7,6 +7,7 @@ document (or why it is not available).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
@@ -14,6 +15,7 @@ from django.urls import reverse
 
 from ..forms import LeadForm
 from ..models.settings import LeadgenSiteSettings
+from ..services import proof_of_work
 from ..services.downloads import DownloadUnavailable, grant_for_token
 from ..tokens import InvalidToken
 
@@ -25,7 +27,10 @@ def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
     request = context.get("request")
     page = context.get("page")
     controller = LeadgenSiteSettings.for_request(request) if request else None
+    challenge = proof_of_work.new_challenge()
     return {
+        "proof_of_work": json.dumps(challenge) if challenge else "",
+        "proof_of_work_field": proof_of_work.FIELD,
         "request": request,
         "page": page,
         "form": form,
