@@ -135,7 +135,8 @@ class Submitter(threading.Thread):
         token, csrf = TOKEN_RE.search(html), CSRF_RE.search(html)
         if not token:
             return response.status, 0.0
-        fields = {"email": email, "leadgen_token": token.group(1)}
+        # The demo's free-audit form asks for a first name too.
+        fields = {"email": email, "first_name": "Soak", "leadgen_token": token.group(1)}
         if csrf:
             fields["csrfmiddlewaretoken"] = csrf.group(1)
         body = urlencode(fields)
@@ -303,9 +304,9 @@ def report(clients, duration, crm, database_url, pending) -> None:
     for request in list(crm.accepted):
         submission = request.json()["data"]["submission_id"]
         received.setdefault(submission, set()).add(request.webhook_id)
-    once = all(len(ids) == 1 for ids in received.values()) and set(received) == set(
-        submissions
-    )
+    # Each soak lead's submission reached the CRM under exactly one webhook-id
+    # (the demo's seeded leads are delivered too, and left out here).
+    once = all(len(received.get(pk, ())) == 1 for pk in submissions)
     server_errors = sum(1 for status in statuses if status >= 500)
     print()
     print(f"submissions answered 303      {len(latencies)}")
@@ -327,7 +328,10 @@ def report(clients, duration, crm, database_url, pending) -> None:
     print(
         f"mean CRM calls per delivery   {len(crm.requests) / max(1, deliveries[0]):.2f}"
     )
-    print(f"stddev of POST latency        {statistics.pstdev(latencies) * 1000:.0f} ms")
+    if len(latencies) > 1:
+        print(
+            f"stddev of POST latency        {statistics.pstdev(latencies) * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":
