@@ -14,6 +14,7 @@ from wagtail_leadgen.models import (
     EbookPage,
     LandingPage,
     LeadgenSiteSettings,
+    RequestProcessing,
     ThankYouPage,
 )
 
@@ -39,6 +40,21 @@ def make_purpose(*, publish: bool = True, **kwargs) -> ConsentPurpose:
     return purpose
 
 
+def make_request_processing(*, publish: bool = True, **kwargs) -> RequestProcessing:
+    """What answering the request involves, stated next to the button."""
+    n = next(_counter)
+    kwargs.setdefault("name", f"Request {n}")
+    kwargs.setdefault("summary", f"We use your email address to answer request {n}.")
+    kwargs.setdefault("purpose_text", "<p>We send you what you asked for.</p>")
+    kwargs.setdefault("recipients", "Our sales team")
+    processing = RequestProcessing(**kwargs)
+    processing.save()
+    if publish:
+        processing.save_revision().publish()
+        processing.refresh_from_db()
+    return processing
+
+
 def republish(purpose: ConsentPurpose, **changes) -> ConsentPurpose:
     for field, value in changes.items():
         setattr(purpose, field, value)
@@ -57,6 +73,8 @@ def make_thank_you_page(parent: Page | None = None, **kwargs) -> ThankYouPage:
 def _with_form(page, purposes, thank_you):
     if purposes:
         page.consent_purposes.set(purposes)
+    if page.request_processing_id is None:
+        page.request_processing = make_request_processing()
     if thank_you is not False:
         page.thank_you_page = thank_you or make_thank_you_page(page)
     page.save_revision().publish()

@@ -51,10 +51,9 @@ def browser():
 
 def test_visitor_gets_the_ebook_without_javascript(browser, live_server):
     newsletter = make_purpose(checkbox_label="Send me the newsletter")
-    offer = make_purpose(checkbox_label="Send me the guide", is_offer=True)
     partners = make_purpose(checkbox_label="Share my details with partners")
     ebook = make_ebook_page(
-        purposes=[newsletter, offer, partners],
+        purposes=[newsletter, partners],
         form_fields=[("first_name", {"label": "", "required": False, "help_text": ""})],
     )
 
@@ -65,7 +64,6 @@ def test_visitor_gets_the_ebook_without_javascript(browser, live_server):
 
     page.get_by_label("Email").fill("ann@example.com")
     page.get_by_label("First name").fill("Ann")
-    page.get_by_label("Send me the guide").check()
     page.get_by_label("Send me the newsletter").check()
     page.get_by_role("button", name="Send").click()
 
@@ -83,11 +81,7 @@ def test_visitor_gets_the_ebook_without_javascript(browser, live_server):
     decisions = {
         r.purpose_id: r.decision for r in ConsentRecord.objects.filter(lead=lead)
     }
-    assert decisions == {
-        newsletter.pk: "granted",
-        offer.pk: "granted",
-        partners.pk: "refused",
-    }
+    assert decisions == {newsletter.pk: "granted", partners.pk: "refused"}
 
 
 def test_errors_are_summarised_and_focused(browser, live_server):

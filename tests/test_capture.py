@@ -47,7 +47,7 @@ def test_ticking_a_purpose_records_a_granted_consent_with_its_exact_wording(post
 
 
 def test_one_record_per_purpose_shown(post_form):
-    purposes = [make_purpose(), make_purpose(), make_purpose(is_offer=True)]
+    purposes = [make_purpose(), make_purpose(), make_purpose()]
     page = make_landing_page(purposes=purposes)
     post_form(
         page,

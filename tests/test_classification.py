@@ -104,10 +104,9 @@ def test_documented_examples():
 @pytest.mark.django_db
 def test_signals_count_submissions_downloads_opt_in_and_call_back():
     newsletter = make_purpose()
-    offer = make_purpose(is_offer=True)
-    page = make_landing_page(purposes=[newsletter, offer])
+    page = make_landing_page(purposes=[newsletter])
     document = make_document()
-    result = make_lead(page=page, decisions={offer: True, newsletter: False})
+    result = make_lead(page=page, decisions={newsletter: False})
     assert lead_signals(result.lead) == signals(
         submissions=1, downloads=0, opt_in=False, call_back=False
     )
@@ -123,11 +122,11 @@ def test_signals_count_submissions_downloads_opt_in_and_call_back():
 
 
 @pytest.mark.django_db
-def test_an_unused_download_link_and_the_offer_consent_are_not_signals():
-    offer = make_purpose(is_offer=True)
+def test_an_unused_download_link_and_a_pending_consent_are_not_signals():
+    newsletter = make_purpose(requires_confirmation=True)
     lead = make_lead(
-        page=make_landing_page(purposes=[offer]),
-        decisions={offer: True},
+        page=make_landing_page(purposes=[newsletter]),
+        decisions={newsletter: True},
         document=make_document(),
     ).lead
     assert lead_signals(lead).downloads == 0

@@ -11,6 +11,7 @@ MANAGE = Path(__file__).resolve().parent.parent / "example_site" / "manage.py"
 COUNT_ROWS = (
     "from wagtail.models import Page; from wagtail_leadgen.models import *; "
     "print(Page.objects.count(), ConsentPurpose.objects.count(), "
+    "RequestProcessing.objects.count(), "
     "CallToAction.objects.count(), EbookPage.objects.get().document.collection"
     ".get_view_restrictions().count())"
 )
@@ -41,8 +42,9 @@ def test_seeding_twice_creates_the_demo_once_and_prints_the_login(demo_db):
     counts = manage("shell", "-v0", "-c", COUNT_ROWS, env=demo_db)
     manage("seed_demo", env=demo_db)
     assert manage("shell", "-v0", "-c", COUNT_ROWS, env=demo_db) == counts
-    pages, purposes, ctas, restrictions = counts.split()
-    assert int(pages) >= 6 and purposes == "3" and ctas == "3" and restrictions == "1"
+    pages, purposes, requests, ctas, restrictions = counts.split()
+    assert int(pages) >= 6 and purposes == "2" and requests == "2"
+    assert ctas == "3" and restrictions == "1"
     assert "user 'admin', password 'changeme'" in first
     manage("check", "--database", "default", "--fail-level", "WARNING", env=demo_db)
 

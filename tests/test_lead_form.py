@@ -7,7 +7,7 @@ from wagtail_leadgen.forms import LeadFormBuilder, UnknownFieldKind
 from wagtail_leadgen.models import Lead
 from wagtail_leadgen.validators import normalise_email, validate_lead_email
 
-from .factories import make_landing_page, make_purpose
+from .factories import make_landing_page, make_purpose, make_request_processing
 from .helpers import form_data
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +22,8 @@ def test_email_is_always_asked_even_with_no_extra_field():
 
 def test_rendered_consent_checkboxes_are_never_ticked(client):
     newsletter = make_purpose()
-    offer = make_purpose(is_offer=True)
-    page = make_landing_page(purposes=[newsletter, offer])
+    partners = make_purpose()
+    page = make_landing_page(purposes=[newsletter, partners])
     html = client.get(page.url).content.decode()
     assert 'type="checkbox"' in html
     assert html.count('type="checkbox"') == 2
@@ -38,12 +38,22 @@ def test_initial_values_cannot_tick_a_consent_box():
     assert "checked" not in str(form[f"consent_{purpose.pk}"])
 
 
-def test_optional_purposes_are_never_required_and_the_offer_is():
+def test_no_consent_box_is_ever_required():
     newsletter = make_purpose()
-    offer = make_purpose(is_offer=True)
-    form = make_landing_page(purposes=[newsletter, offer]).get_form()
+    partners = make_purpose()
+    form = make_landing_page(purposes=[newsletter, partners]).get_form()
     assert form.fields[f"consent_{newsletter.pk}"].required is False
-    assert form.fields[f"consent_{offer.pk}"].required is True
+    assert form.fields[f"consent_{partners.pk}"].required is False
+
+
+def test_what_the_visitor_asks_for_is_stated_next_to_the_button_not_ticked(client):
+    processing = make_request_processing(
+        summary="We use your email address to send you the guide."
+    )
+    page = make_landing_page(request_processing=processing)
+    html = client.get(page.url).content.decode()
+    assert "We use your email address to send you the guide." in html
+    assert 'type="checkbox"' not in html
 
 
 def test_unpublished_purposes_are_not_shown():

@@ -39,6 +39,26 @@ DEFAULTS: dict[str, Any] = {
     # Retention a new consent purpose starts with, in months (CNIL standard for
     # prospects: at most 3 years after the last contact from the person).
     "DEFAULT_RETENTION_MONTHS": 36,
+    # Retention a new request processing starts with, in months: data kept
+    # only to answer a request (an e-book with no marketing consent) goes
+    # sooner than a prospect's.
+    "DEFAULT_REQUEST_RETENTION_MONTHS": 12,
+    # -- Consent after capture (R12, R13), see docs/consent.md -----------------
+    # The public root of the site for links in emails ("https://example.com").
+    # None: the root URL of the page's Wagtail Site. Never the request's Host.
+    "SITE_URL": None,
+    # Sender of the emails to visitors. None: DEFAULT_FROM_EMAIL.
+    "EMAIL_FROM": None,
+    # Address of the mailto: part of List-Unsubscribe. None: the controller's
+    # contact email from the site settings (no mailto: when neither is set).
+    "UNSUBSCRIBE_MAILTO": None,
+    # How long a double opt-in link works, in seconds.
+    "CONFIRMATION_MAX_AGE": 24 * 60 * 60,
+    # At most this many confirmation emails per address in each window.
+    "CONFIRMATION_EMAILS_PER_ADDRESS": 3,
+    "CONFIRMATION_EMAILS_WINDOW": 24 * 60 * 60,
+    # The supervisory authority named in the notice (the right to complain).
+    "SUPERVISORY_AUTHORITY": {"NAME": "CNIL", "URL": "https://www.cnil.fr"},
     # CRM destinations by alias, like Django's CACHES: {"alias": {"BACKEND":
     # "dotted.path", "OPTIONS": {...}}}. Default: keep leads in the database only.
     "CRM_BACKENDS": {

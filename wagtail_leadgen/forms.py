@@ -127,6 +127,9 @@ class LeadForm(forms.Form):
 
     purposes: Sequence[ConsentPurpose] = ()
     extra_field_kinds: Sequence[str] = ()
+    # Set when the posted token names purposes that no longer exist: the
+    # answers cannot be recorded against what the visitor read.
+    shown_purposes_missing: bool = False
 
     def __init__(
         self,
@@ -259,15 +262,13 @@ class LeadFormBuilder:
             '<div class="leadgen-purpose-text">{}</div>',
             mark_safe(purpose.purpose_html),  # noqa: S308 - sanitised by nh3
         )
+        # Never required (R8): not ticking is a refusal, not an error.
         return forms.BooleanField(
             label=purpose.checkbox_label,
-            required=purpose.is_offer,
+            required=False,
             initial=False,
             help_text=help_text,
             widget=ConsentCheckboxInput(),
-            error_messages={
-                "required": _("Tick this box to receive what you asked for."),
-            },
         )
 
     def get_form_class(self) -> type[LeadForm]:

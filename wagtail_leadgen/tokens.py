@@ -16,6 +16,7 @@ from .conf import leadgen_settings
 
 FORM_SALT = "wagtail_leadgen.form-time"
 DOWNLOAD_SALT = "wagtail_leadgen.download"
+PREFERENCES_SALT = "wagtail_leadgen.preferences"
 
 
 class InvalidToken(Exception):
@@ -28,22 +29,29 @@ class ExpiredToken(InvalidToken):
 
 @dataclass(frozen=True)
 class FormToken:
-    """What a rendered form remembers: which page, when, and which purpose versions."""
+    """What a rendered form remembers: which page, when, the consent purposes
+    shown (each at its published version) and the request processing's version."""
 
     page_id: int
     issued_at: float
     purpose_versions: dict[int, int | None]
+    request_version: int | None = None
 
     @property
     def age(self) -> float:
         return time.time() - self.issued_at
 
 
-def make_form_token(page_id: int, purpose_versions: dict[int, int | None]) -> str:
+def make_form_token(
+    page_id: int,
+    purpose_versions: dict[int, int | None],
+    request_version: int | None = None,
+) -> str:
     payload = {
         "p": page_id,
         "t": round(time.time(), 3),
         "v": {str(pk): version for pk, version in purpose_versions.items()},
+        "r": request_version,
     }
     return signing.dumps(payload, salt=FORM_SALT, compress=True)
 
@@ -66,6 +74,7 @@ def read_form_token(token: str, *, page_id: int) -> FormToken:
                 int(pk): (None if version is None else int(version))
                 for pk, version in payload["v"].items()
             },
+            request_version=(None if payload.get("r") is None else int(payload["r"])),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidToken from exc
@@ -96,4 +105,45 @@ def read_download_token(token: str, *, max_age: Any = _CONFIGURED) -> str:
     except signing.SignatureExpired as exc:
         raise ExpiredToken from exc
     except signing.BadSignature as exc:
+        raise InvalidToken from exc
+
+
+@dataclass(frozen=True)
+class PreferencesToken:
+    """Whose preferences a link opens, and for an unsubscribe link, which purpose."""
+
+    lead_id: int
+    nonce: str
+    purpose_id: int | None = None
+
+
+def make_preferences_token(
+    lead_id: int, nonce: str, purpose_id: int | None = None
+) -> str:
+    """A link for the person's own emails: no login, no expiry (an unsubscribe
+    link must keep working), revoked by changing the lead's nonce."""
+    payload: dict[str, object] = {"l": lead_id, "n": nonce}
+    if purpose_id is not None:
+        payload["p"] = purpose_id
+    return signing.dumps(payload, salt=PREFERENCES_SALT)
+
+
+def read_preferences_token(token: str) -> PreferencesToken:
+    """Check a preferences token's signature; raise ``InvalidToken``. The
+    caller compares the nonce with the lead's current one."""
+    try:
+        payload = signing.loads(token, salt=PREFERENCES_SALT)
+        purpose = payload.get("p")
+        return PreferencesToken(
+            lead_id=int(payload["l"]),
+            nonce=str(payload["n"]),
+            purpose_id=None if purpose is None else int(purpose),
+        )
+    except (
+        signing.BadSignature,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+    ) as exc:
         raise InvalidToken from exc

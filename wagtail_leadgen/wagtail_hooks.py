@@ -69,8 +69,8 @@ class ConsentPurposeViewSet(SnippetViewSet):
     model = ConsentPurpose
     icon = "tick-inverse"
     menu_label = _("Consent purposes")
-    list_display = ["name", "legal_basis", "is_offer", "live"]
-    list_filter = ["legal_basis", "is_offer"]
+    list_display = ["name", "requires_confirmation", "retention_months", "live"]
+    list_filter = ["requires_confirmation"]
     search_fields = ["name", "checkbox_label"]
     add_to_admin_menu = True
     menu_order = 250

@@ -32,8 +32,10 @@ from .crm.base import (
     DestinationGone,
     LeadPayload,
     PermanentCRMError,
+    RequestItem,
     TransientCRMError,
 )
+from .models.consent import STATE_DECISIONS, ConsentRecord
 from .models.delivery import Delivery, DeliveryStatus, PausedDestination
 from .models.leads import Submission
 
@@ -115,12 +117,60 @@ def admin_url_for(submission: Submission) -> str:
     return f"{base}{path}"
 
 
+def consent_item(record: ConsentRecord) -> ConsentItem:
+    return ConsentItem(
+        purpose_id=record.purpose_id,
+        purpose_name=record.purpose.name,
+        legal_basis=record.purpose.legal_basis,
+        granted=record.granted,
+        wording=record.wording,
+        wording_sha256=record.wording_sha256,
+        version=record.purpose_revision_id,
+        decided_at=record.created_at,
+        decision=record.decision,
+    )
+
+
+def _consents(submission: Submission) -> tuple[ConsentItem, ...]:
+    """For each purpose the submission showed, the consent in force now (a
+    confirmation or a withdrawal since then counts), else what was answered."""
+    shown = list(submission.consent_records.select_related("purpose").order_by("pk"))
+    in_force: dict[int, ConsentRecord] = {}
+    for record in (
+        ConsentRecord.objects.filter(
+            lead=submission.lead,
+            purpose_id__in=[record.purpose_id for record in shown],
+            decision__in=STATE_DECISIONS,
+        )
+        .select_related("purpose")
+        .order_by("-created_at", "-pk")
+    ):
+        in_force.setdefault(record.purpose_id, record)
+    return tuple(
+        consent_item(in_force.get(record.purpose_id, record)) for record in shown
+    )
+
+
+def _request(submission: Submission) -> RequestItem | None:
+    processing = submission.request_processing
+    if processing is None:
+        return None
+    return RequestItem(
+        name=processing.name,
+        legal_basis=processing.legal_basis,
+        legitimate_interest=processing.legitimate_interest,
+        wording=submission.request_wording,
+        wording_sha256=submission.request_wording_sha256,
+        version=submission.request_revision_id,
+    )
+
+
 def build_payload(delivery: Delivery) -> LeadPayload:
-    """The normalised payload, read from the database at send time."""
+    """The normalised payload of a new lead, read from the database at send time."""
     submission = delivery.submission
-    assert submission.lead is not None, "spam is never planned for delivery"
+    if submission is None or submission.lead is None:
+        raise ValueError(f"delivery {delivery.pk} has no submission of a lead")
     page = submission.page
-    records = submission.consent_records.select_related("purpose").order_by("pk")
     return LeadPayload(
         idempotency_key=str(delivery.idempotency_key),
         delivery_id=delivery.pk,
@@ -128,20 +178,7 @@ def build_payload(delivery: Delivery) -> LeadPayload:
         submitted_at=submission.created_at,
         email=submission.lead.email,
         answers=dict(submission.answers),
-        consents=tuple(
-            ConsentItem(
-                purpose_id=record.purpose_id,
-                purpose_name=record.purpose.name,
-                legal_basis=record.purpose.legal_basis,
-                granted=record.granted,
-                is_offer=record.purpose.is_offer,
-                wording=record.wording,
-                wording_sha256=record.wording_sha256,
-                version=record.purpose_revision_id,
-                decided_at=record.created_at,
-            )
-            for record in records
-        ),
+        consents=_consents(submission),
         page_id=submission.page_id,
         page_title=page.title if page else "",
         page_url=(page.full_url or "") if page else "",
@@ -159,6 +196,7 @@ def build_payload(delivery: Delivery) -> LeadPayload:
         },
         referrer=submission.referrer,
         admin_url=admin_url_for(submission),
+        request=_request(submission),
     )
 
 

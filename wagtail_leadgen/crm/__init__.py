@@ -16,9 +16,10 @@ from django.utils.module_loading import import_string
 
 from ..conf import SETTINGS_NAME, leadgen_settings
 from .base import SETTING_PATH, BaseCRMBackend, CRMConfigurationError
+from .destination import DestinationConfigError, parse_receives, parse_recipient
 
 _backends: dict[str, BaseCRMBackend] = {}
-_VALID_KEYS = {"BACKEND", "OPTIONS"}
+_VALID_KEYS = {"BACKEND", "OPTIONS", "RECEIVES", "RECIPIENT"}
 
 
 def build_backend(alias: str, config: Any) -> BaseCRMBackend:
@@ -29,7 +30,9 @@ def build_backend(alias: str, config: Any) -> BaseCRMBackend:
     unknown = sorted(set(config) - _VALID_KEYS)
     if unknown:
         raise CRMConfigurationError(
-            f'Unknown key {path}["{unknown[0]}"]; valid keys: BACKEND, OPTIONS.'
+            f'Unknown key {path}["{unknown[0]}"]; valid keys: '
+            + ", ".join(sorted(_VALID_KEYS))
+            + "."
         )
     dotted = config.get("BACKEND")
     if not dotted:
@@ -49,7 +52,14 @@ def build_backend(alias: str, config: Any) -> BaseCRMBackend:
     options = config.get("OPTIONS") or {}
     if not isinstance(options, dict):
         raise CRMConfigurationError(f'{path}["OPTIONS"] must be a dict.')
-    return backend_class(alias, options)
+    try:
+        receives = parse_receives(config.get("RECEIVES"), path)
+        recipient = parse_recipient(config.get("RECIPIENT"), path)
+    except DestinationConfigError as exc:
+        raise CRMConfigurationError(str(exc)) from None
+    backend = backend_class(alias, options)
+    backend.receives, backend.recipient = receives, recipient
+    return backend
 
 
 def get_backend(alias: str) -> BaseCRMBackend:

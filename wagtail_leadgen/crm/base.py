@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Generic, TypeVar, final
 from django.core.exceptions import ImproperlyConfigured
 
 from ..field_kinds import FORM_FIELD_KINDS
+from .destination import Receives, Recipient
 
 SETTING_PATH = 'WAGTAIL_LEADGEN["CRM_BACKENDS"]'
 
@@ -92,7 +93,12 @@ class DestinationGone(PermanentCRMError):
 # -- Payload and result ---------------------------------------------------------
 @dataclass(frozen=True)
 class ConsentItem:
-    """One purpose as shown to the person, and their answer."""
+    """One purpose as shown to the person, and their answer.
+
+    ``granted`` is True only for a consent in force (confirmed where the
+    purpose needs double opt-in); ``decision`` says exactly what was
+    recorded: granted, refused (left unticked), pending, withdrawn, expired.
+    """
 
     purpose_id: int
     purpose_name: str
@@ -102,8 +108,19 @@ class ConsentItem:
     wording_sha256: str
     version: int | None
     decided_at: datetime
-    # The purpose is the very thing requested (e.g. "send me the e-book").
-    is_offer: bool = False
+    decision: str = "granted"
+
+
+@dataclass(frozen=True)
+class RequestItem:
+    """The processing the request itself rests on, as shown next to the button."""
+
+    name: str
+    legal_basis: str
+    wording: str
+    wording_sha256: str
+    version: int | None
+    legitimate_interest: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,9 @@ class LeadPayload:
     utm: Mapping[str, str] = field(default_factory=dict)
     referrer: str = ""
     admin_url: str = ""
+    request: RequestItem | None = None
+    # For a consent change (``update``): the grant or withdrawal to apply.
+    change: ConsentItem | None = None
 
     def granted_purposes(self) -> list[ConsentItem]:
         return [consent for consent in self.consents if consent.granted]
@@ -232,6 +252,10 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
     # that only touch this process or its database say False, so the start-up
     # check does not warn about running them inside the visitor's request.
     sends_remotely: ClassVar[bool] = True
+    # What the destination may receive and who it is (``crm.destination``),
+    # set from its settings entry by ``crm.build_backend``.
+    receives: Receives = Receives()
+    recipient: Recipient | None = None
 
     def __init__(self, alias: str, options: Mapping[str, Any] | None = None) -> None:
         self.alias = alias

@@ -36,11 +36,6 @@ DEFAULT_FIELD_MAP: dict[str, str] = {
     "country": "country",
     "question": "message",
 }
-# Sent as ``legalConsentOptions.consent.text`` when no offer purpose was shown.
-GENERIC_CONSENT_TEXT = (
-    "I submitted this form to receive what it offers; my data is processed "
-    "for that request."
-)
 # The legal basis of the thing the visitor asked for (see ``LegalBasis``).
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # one line of printable ASCII, no spaces
@@ -169,10 +164,6 @@ class HubSpotBackend(HttpCRMBackend):
             context["pageName"] = lead.page_title
         return context
 
-    def offer_consent(self, lead: LeadPayload) -> ConsentItem | None:
-        """The granted purpose for the offer itself (the thing the visitor asked for)."""
-        return next((c for c in lead.granted_purposes() if c.is_offer), None)
-
     def subscription_type_for(self, consent: ConsentItem) -> int | None:
         """The HubSpot subscription type of a purpose: by id first, then by name."""
         if consent.purpose_id in self.subscription_types:
@@ -185,7 +176,6 @@ class HubSpotBackend(HttpCRMBackend):
         Only *granted* purposes with a subscription type become communications,
         each with the exact wording the visitor saw. Refusals are not sent.
         """
-        offer = self.offer_consent(lead)
         communications: list[dict[str, Any]] = []
         used: set[int] = set()
         for consent in lead.granted_purposes():
@@ -196,10 +186,14 @@ class HubSpotBackend(HttpCRMBackend):
             communications.append(
                 {"value": True, "subscriptionTypeId": type_id, "text": consent.wording}
             )
+        if not communications:
+            return {}
+        # No checkbox asks to "process" the data: the request rests on its own
+        # basis, stated next to the button, whose exact wording is sent.
         return {
             "consent": {
-                "consentToProcess": True,
-                "text": offer.wording if offer else GENERIC_CONSENT_TEXT,
+                "consentToProcess": False,
+                "text": lead.request.wording if lead.request else "",
                 "communications": communications,
             }
         }
@@ -209,8 +203,10 @@ class HubSpotBackend(HttpCRMBackend):
         payload: dict[str, Any] = {
             "submittedAt": str(_epoch_milliseconds(lead.submitted_at)),
             "fields": self.get_fields(lead),
-            "legalConsentOptions": self.get_legal_consent_options(lead),
         }
+        legal = self.get_legal_consent_options(lead)
+        if legal:
+            payload["legalConsentOptions"] = legal
         context = self.get_context(lead)
         if context:
             payload["context"] = context

@@ -1,10 +1,12 @@
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
-from .delivery import Delivery, DeliveryStatus, PausedDestination
+from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from .hints import ContentHintsSummary
 from .leads import DownloadGrant, Lead, Maturity, Submission
 from .metrics import CTAClickDay, PageViewDay
 from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
 from .pages import EbookPage, LandingPage, ThankYouPage
+from .privacy import ConfirmationRequest, Suppression, SuppressionSource
+from .processing import RequestProcessing
 from .settings import LeadgenSiteSettings
 from .snippets import CallToAction, CTAStyle
 
@@ -12,11 +14,13 @@ __all__ = [
     "CTAClickDay",
     "CTAStyle",
     "CallToAction",
+    "ConfirmationRequest",
     "ConsentDecision",
     "ConsentPurpose",
     "ConsentRecord",
     "ContentHintsSummary",
     "Delivery",
+    "DeliveryKind",
     "DeliveryStatus",
     "DownloadGrant",
     "EbookPage",
@@ -29,7 +33,10 @@ __all__ = [
     "Maturity",
     "PageViewDay",
     "PausedDestination",
+    "RequestProcessing",
     "Submission",
+    "Suppression",
+    "SuppressionSource",
     "ThankYouMixin",
     "ThankYouPage",
 ]

@@ -71,13 +71,12 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
             "How long the data is kept after the last contact from the person."
         ),
     )
-    is_offer = models.BooleanField(
-        _("this is the offer itself"),
+    requires_confirmation = models.BooleanField(
+        _("double opt-in"),
         default=False,
         help_text=_(
-            "Tick for the very thing the visitor asks for (e.g. 'send me the e-book'): "
-            "its checkbox is then required. Leave unticked for optional marketing, "
-            "whose checkbox is never required."
+            "Send a confirmation email: the consent counts only once the person "
+            "confirms it from that email."
         ),
     )
 
@@ -87,10 +86,9 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
         FieldPanel("purpose_text"),
         MultiFieldPanel(
             [
-                FieldPanel("legal_basis"),
                 FieldPanel("recipients"),
                 FieldPanel("retention_months"),
-                FieldPanel("is_offer"),
+                FieldPanel("requires_confirmation"),
             ],
             heading=_("Information notice"),
         ),
@@ -99,7 +97,7 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
     class Meta:
         verbose_name = _("consent purpose")
         verbose_name_plural = _("consent purposes")
-        ordering = ["-is_offer", "name"]
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -107,10 +105,18 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
     def clean(self) -> None:
         super().clean()
         self.purpose_text = clean_stored_purpose_html(self.purpose_text)
+        errors = {}
         if not strip_tags(self.purpose_text).strip():
-            raise ValidationError(
-                {"purpose_text": _("Enter the purpose text shown to visitors.")}
+            errors["purpose_text"] = _("Enter the purpose text shown to visitors.")
+        if self.legal_basis != LegalBasis.CONSENT:
+            # A checkbox asks for consent; what the visitor asks for rests on
+            # the request itself and belongs to the page's request processing.
+            errors["legal_basis"] = _(
+                "A purpose with a checkbox rests on consent. For what is needed "
+                "to answer the request, use the page's request processing."
             )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def purpose_html(self) -> str:
@@ -134,8 +140,23 @@ def wording_sha256(wording: str) -> str:
 
 class ConsentDecision(models.TextChoices):
     GRANTED = "granted", _("Granted")
-    REFUSED = "refused", _("Refused")
+    # The box was shown and left unticked: no new consent. It never overrides
+    # an earlier grant (withdrawal is an explicit act).
+    REFUSED = "refused", _("Not given")
+    # Ticked, for a purpose with double opt-in: awaiting the email confirmation.
+    PENDING = "pending", _("Awaiting confirmation")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Never confirmed within the confirmation link's lifetime.
+    EXPIRED = "expired", _("Confirmation expired")
+
+
+# The decisions that change the state of a consent; a refusal does not.
+STATE_DECISIONS = (
+    ConsentDecision.GRANTED,
+    ConsentDecision.PENDING,
+    ConsentDecision.WITHDRAWN,
+    ConsentDecision.EXPIRED,
+)
 
 
 class AppendOnlyError(RuntimeError):

@@ -17,16 +17,49 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
+    # The destination cannot apply this change itself (e.g. a consent
+    # withdrawal on a backend without an update API): staff must.
+    MANUAL = "manual", _("Manual action needed")
+
+
+class DeliveryKind(models.TextChoices):
+    LEAD = "lead", _("New lead")
+    CONSENT_CHANGE = "consent_change", _("Consent change")
 
 
 class Delivery(models.Model):
     """Handing one submission to one CRM destination, with its retry state."""
 
+    kind = models.CharField(
+        _("kind"),
+        max_length=32,
+        choices=DeliveryKind.choices,
+        default=DeliveryKind.LEAD,
+    )
     submission = models.ForeignKey(
         "wagtail_leadgen.Submission",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="deliveries",
         verbose_name=_("submission"),
+    )
+    lead = models.ForeignKey(
+        "wagtail_leadgen.Lead",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("lead"),
+    )
+    consent_record = models.ForeignKey(
+        "wagtail_leadgen.ConsentRecord",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("consent change"),
+        help_text=_("For a consent change: the record (grant or withdrawal) sent."),
     )
     backend_alias = models.CharField(_("destination"), max_length=64, db_index=True)
     idempotency_key = models.UUIDField(
@@ -56,9 +89,9 @@ class Delivery(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return (
-            f"{self.backend_alias} #{self.submission_id} ({self.get_status_display()})"
-        )
+        # A reference, never the person's address: the deliveries list is
+        # readable by staff who may not see leads.
+        return f"{self.backend_alias} #{self.pk} ({self.get_status_display()})"
 
 
 class PausedDestination(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 import swapper
@@ -10,6 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.documents import get_document_model_string
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
 
 
 class Maturity(models.TextChoices):
@@ -27,6 +32,16 @@ class Lead(models.Model):
         _("last contact"),
         default=timezone.now,
         help_text=_("Last contact coming from the person; retention runs from here."),
+    )
+    preferences_nonce = models.CharField(
+        _("preferences link key"),
+        max_length=32,
+        default=new_nonce,
+        editable=False,
+        help_text=_(
+            "Part of every preferences and unsubscribe link sent to the person; "
+            "changing it revokes them all."
+        ),
     )
     maturity = models.CharField(
         _("maturity"),
@@ -80,6 +95,33 @@ class Submission(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("page version"),
+    )
+    request_processing = models.ForeignKey(
+        "wagtail_leadgen.RequestProcessing",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="submissions",
+        verbose_name=_("request processing"),
+    )
+    request_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("request processing version"),
+        help_text=_("The published version of the request processing shown."),
+    )
+    request_wording = models.TextField(
+        _("request wording shown"),
+        blank=True,
+        help_text=_(
+            "Copy of the request processing's wording shown next to the button."
+        ),
+    )
+    request_wording_sha256 = models.CharField(
+        _("SHA-256 of the request wording"), max_length=64, blank=True
     )
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=16, blank=True)

@@ -35,10 +35,11 @@ from ..responses import private, with_csp
 # A page serves itself, as Wagtail's own FormMixin does: serve() hands the
 # bound form to the intake and counts the view. These two imports are the
 # only way up from the models layer (named in the import-linter contract).
-from ..services.intake import Offer, process_submission
+from ..services.intake import CHANGED_MESSAGE, Offer, Outcome, process_submission
 from ..services.tracking import count_page_view
-from ..tokens import make_form_token
+from ..tokens import InvalidToken, make_form_token, read_form_token
 from .consent import ConsentPurpose
+from .processing import RequestProcessing
 
 if TYPE_CHECKING:
     # The mixins are mixed into a Wagtail page, whose methods (get_context,
@@ -67,12 +68,24 @@ class LeadCaptureMixin(_MixedIntoPage):
             "ask only what the purpose needs."
         ),
     )
+    request_processing = models.ForeignKey(
+        "wagtail_leadgen.RequestProcessing",
+        verbose_name=_("request processing"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "What is done with the data to answer the request: stated next to the "
+            "button, no checkbox."
+        ),
+    )
     consent_purposes = ParentalManyToManyField(
         ConsentPurpose,
         blank=True,
         related_name="+",
         verbose_name=_("consent purposes"),
-        help_text=_("One checkbox per purpose, never pre-ticked."),
+        help_text=_("One optional checkbox per purpose, never pre-ticked."),
     )
     thank_you_page = models.ForeignKey(
         swapper.get_model_name("wagtailcore", "Page"),
@@ -97,6 +110,7 @@ class LeadCaptureMixin(_MixedIntoPage):
             [
                 FieldPanel("form_heading"),
                 FieldPanel("form_fields"),
+                FieldPanel("request_processing"),
                 FieldPanel("consent_purposes", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("submit_label"),
                 FieldPanel("thank_you_page"),
@@ -114,28 +128,70 @@ class LeadCaptureMixin(_MixedIntoPage):
         """Published purposes attached to this page. Override to choose them otherwise."""
         return list(self.consent_purposes.filter(live=True))
 
-    def get_form_builder(self) -> LeadFormBuilder:
+    def get_form_builder(
+        self, purposes: list[ConsentPurpose] | None = None
+    ) -> LeadFormBuilder:
         """Override this to use a builder with more or different field kinds."""
-        return LeadFormBuilder(self.form_fields, self.get_purposes())
+        return LeadFormBuilder(
+            self.form_fields, self.get_purposes() if purposes is None else purposes
+        )
 
-    def get_form_class(self) -> type[LeadForm]:
-        return self.get_form_builder().get_form_class()
+    def get_form_class(
+        self, purposes: list[ConsentPurpose] | None = None
+    ) -> type[LeadForm]:
+        return self.get_form_builder(purposes).get_form_class()
+
+    def shown_purposes(self, data: Any) -> tuple[list[ConsentPurpose], bool] | None:
+        """The purposes a posted form showed, read from its signed token, and
+        whether any of them no longer exists; None for a token that cannot be
+        read (the intake then decides: spam, or a form shown again).
+
+        The answers are read, and the proof written, against what the visitor
+        saw, not against the page as it is now: a purpose published or removed
+        while the form was open must not get a record for a box nobody saw.
+        """
+        try:
+            token = read_form_token(str(data.get(TOKEN_FIELD, "")), page_id=self.pk)
+        except InvalidToken:
+            return None
+        found = ConsentPurpose.objects.in_bulk(list(token.purpose_versions))
+        purposes = [found[pk] for pk in token.purpose_versions if pk in found]
+        return purposes, len(purposes) < len(token.purpose_versions)
 
     def get_form(
-        self, data: Any = None, *, request: HttpRequest | None = None
+        self,
+        data: Any = None,
+        *,
+        request: HttpRequest | None = None,
+        current: bool = False,
     ) -> LeadForm:
-        """The form, with a fresh time-trap token whether it is new or shown again."""
-        form_class = self.get_form_class()
+        """The form, with a fresh time-trap token whether it is new or shown again.
+
+        A posted form is rebuilt with the purposes its token says were shown,
+        unless ``current`` asks for the page's purposes as they are now.
+        """
+        shown = self.shown_purposes(data) if data is not None and not current else None
+        form_class = self.get_form_class(shown[0] if shown else None)
+        processing = self.get_request_processing()
         token = make_form_token(
             self.pk,
             {purpose.pk: purpose.live_revision_id for purpose in form_class.purposes},
+            processing.live_revision_id if processing else None,
         )
         if data is not None:
-            return form_class(data, fresh_token=token)
+            form = form_class(data, fresh_token=token)
+            form.shown_purposes_missing = bool(shown and shown[1])
+            return form
         referrer = (
             referrer_origin(request.headers.get("Referer", "")) if request else ""
         )
         return form_class(initial={TOKEN_FIELD: token, REFERRER_FIELD: referrer})
+
+    def get_request_processing(self) -> RequestProcessing | None:
+        """The processing the request itself rests on, stated next to the button."""
+        if self.request_processing_id is None:
+            return None
+        return self.request_processing
 
     def get_gated_document(self):
         """The document a submission unlocks; none for a plain landing page."""
@@ -170,6 +226,7 @@ class LeadCaptureMixin(_MixedIntoPage):
             page=self,
             destinations=self.get_crm_destinations(),
             document=self.get_gated_document(),
+            request_processing=self.get_request_processing(),
         )
 
     def serve_submission(self, request: HttpRequest) -> HttpResponse:
@@ -179,8 +236,14 @@ class LeadCaptureMixin(_MixedIntoPage):
         )
         if intake.looks_successful:
             return self.render_success(request, download_token=intake.download_token)
+        form = intake.form
+        if intake.outcome == Outcome.CHANGED:
+            # Shown again with the texts as they are now, answers kept.
+            form = self.get_form(request.POST, current=True)
+            form.is_valid()
+            form.add_error(None, CHANGED_MESSAGE)
         context = self.get_context(request)
-        context["form"] = intake.form
+        context["form"] = form
         return TemplateResponse(
             request, self.get_template(request), context, status=intake.status_code
         )
@@ -255,6 +318,12 @@ class GatedDocumentMixin(LeadCaptureMixin):
 
     class Meta:
         abstract = True
+
+    def get_request_processing(self) -> RequestProcessing | None:
+        """The processing the request itself rests on, stated next to the button."""
+        if self.request_processing_id is None:
+            return None
+        return self.request_processing
 
     def get_gated_document(self):
         return self.document

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from wagtail.models import Revision
 
 from ..cleaning import clean_metadata
-from ..models.consent import ConsentPurpose
+from ..models.consent import ConsentPurpose, purpose_wording, wording_sha256
 from ..models.leads import Lead, Submission
+from ..models.processing import RequestProcessing
 from ..signals import lead_captured
 from .classification import reclassify_after_capture
-from .consent import record_decisions
+from .consent import ShownVersionMissing, granted_purposes, record_decisions
 from .downloads import download_token, grant_download
 from .outbox import plan_deliveries
 
@@ -85,6 +87,33 @@ def _announce(submission: Submission) -> None:
             logger.error("lead_captured receiver %r failed", receiver, exc_info=result)
 
 
+def _request_shown(
+    processing: RequestProcessing | None, version: int | None
+) -> dict[str, object]:
+    """The submission's proof of the request processing shown next to the button."""
+    if processing is None:
+        return {}
+    revision = None
+    wording = processing.wording
+    if version is not None:
+        revision = Revision.objects.filter(
+            pk=version,
+            base_content_type=processing.get_base_content_type(),
+            object_id=str(processing.pk),
+        ).first()
+        if revision is None:
+            raise ShownVersionMissing(processing.pk)
+        wording = purpose_wording(
+            revision.content["summary"], revision.content["purpose_text"]
+        )
+    return {
+        "request_processing": processing,
+        "request_revision": revision,
+        "request_wording": wording,
+        "request_wording_sha256": wording_sha256(wording),
+    }
+
+
 @transaction.atomic
 def capture_lead(
     *,
@@ -95,13 +124,22 @@ def capture_lead(
     shown_versions: Mapping[int, int | None],
     destinations: Sequence[str] = (),
     document=None,
+    request_processing: RequestProcessing | None = None,
+    request_version: int | None = None,
 ) -> CaptureResult:
-    """Store the lead, the submission, one consent record per purpose shown, one
-    delivery per CRM destination and, for a gated offer, a download grant — all
-    or nothing. Deliveries are enqueued only once the transaction commits."""
+    """Store the lead, the submission (with the request processing shown), one
+    consent record per purpose shown, one delivery per CRM destination the
+    lead may go to and, for a gated offer, a download grant — all or nothing.
+    Deliveries are enqueued only once the transaction commits.
+
+    Raises ``ShownVersionMissing`` (nothing stored) when a version the form
+    showed can no longer be found."""
     lead = _lead_for(email)
     submission = Submission.objects.create(
-        lead=lead, answers=dict(answers), **context.submission_fields()
+        lead=lead,
+        answers=dict(answers),
+        **_request_shown(request_processing, request_version),
+        **context.submission_fields(),
     )
     record_decisions(
         lead=lead,
@@ -111,7 +149,7 @@ def capture_lead(
         language=context.language,
         channel=context.channel,
     )
-    plan_deliveries(submission, destinations)
+    plan_deliveries(submission, destinations, granted_purposes(lead))
     token = download_token(grant_download(submission, document)) if document else None
     reclassify_after_capture(lead)
     transaction.on_commit(lambda: _announce(submission))

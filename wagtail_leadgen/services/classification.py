@@ -10,9 +10,8 @@ Signals (spam never counts):
 - recency: days since the last contact coming from the person;
 - submissions: how many forms the person sent;
 - downloads: gated documents actually downloaded (a grant used at least once);
-- opt-in: a marketing consent currently granted (the latest record of a
-  purpose that is not the offer itself). Double opt-in comes later; until
-  then a ticked box counts as confirmed;
+- opt-in: a marketing consent in force (granted, and confirmed where the
+  purpose needs double opt-in; a pending one does not count);
 - call-back: a phone number left in a form.
 
 The level is stored on ``Lead.maturity`` so the inbox can filter and sort by
@@ -81,7 +80,6 @@ def annotate_signals(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
             current_records(
                 lead=OuterRef("pk"),
                 decision=ConsentDecision.GRANTED,
-                purpose__is_offer=False,
             )
         ),
         signal_call_back=Exists(submissions.filter(answers__has_key="phone")),

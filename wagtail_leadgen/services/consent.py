@@ -1,5 +1,12 @@
-"""Recording consent decisions as append-only proof (R11), reading the ones that
-hold now, and withdrawing them."""
+"""Consent as proof (R11) and as a state that is honoured afterwards (R12, R13).
+
+Records are append-only; the state of a purpose for a person is their latest
+*state* record: granted, pending (double opt-in not confirmed yet),
+withdrawn or expired. A box left unticked is recorded too (``refused``: what
+was shown and answered is proof) but never changes the state: an unticked
+box on a later form means "no new consent", never a withdrawal, which is an
+explicit act (the preferences page, the unsubscribe link, staff).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from wagtail.models import Revision
 
 from ..models.consent import (
+    STATE_DECISIONS,
     ConsentDecision,
     ConsentPurpose,
     ConsentRecord,
@@ -17,40 +25,59 @@ from ..models.consent import (
     wording_sha256,
 )
 from ..models.leads import Lead, Submission
+from . import suppression
 
 
-def _revisions_shown(
+class ShownVersionMissing(Exception):
+    """A purpose version the form showed can no longer be found: no proof of
+    what the visitor read can be written, so the form must be shown again."""
+
+
+def revisions_shown(
     purposes: Iterable[ConsentPurpose], shown_versions: Mapping[int, int | None]
-) -> dict[int, Revision]:
-    """For each purpose, the published revision the visitor saw — or, when that
-    one is gone, the live one — loaded in one query for all purposes.
+) -> dict[int, Revision | None]:
+    """For each purpose, the published revision the visitor saw, loaded in one
+    query for all purposes; None for a purpose that had no revision when shown
+    (its current wording is then the one shown). A purpose missing from
+    ``shown_versions`` (a caller that did not say) counts as shown at its live
+    revision.
 
-    A purpose may be re-published between the moment a form is shown and the
-    moment it is posted: the proof must hold what the visitor read.
+    Raises ``ShownVersionMissing`` when a shown revision is gone: the proof
+    must hold what the visitor read, never another wording.
     """
     purposes = list(purposes)
-    if not purposes:
-        return {}
-    wanted = {
-        pk
-        for purpose in purposes
-        for pk in (shown_versions.get(purpose.pk), purpose.live_revision_id)
-        if pk is not None
-    }
-    loaded = {
-        revision.pk: revision
-        for revision in Revision.objects.filter(
-            pk__in=wanted, base_content_type=purposes[0].get_base_content_type()
-        )
-    }
-    shown = {}
+    versions = {p.pk: shown_versions.get(p.pk, p.live_revision_id) for p in purposes}
+    wanted = set(versions.values()) - {None}
+    loaded = (
+        {
+            revision.pk: revision
+            for revision in Revision.objects.filter(
+                pk__in=wanted, base_content_type=purposes[0].get_base_content_type()
+            )
+        }
+        if wanted
+        else {}
+    )
+    shown: dict[int, Revision | None] = {}
     for purpose in purposes:
-        for pk in (shown_versions.get(purpose.pk), purpose.live_revision_id):
-            revision = loaded.get(pk)
-            if revision is not None and revision.object_id == str(purpose.pk):
-                shown[purpose.pk] = revision
-                break
+        version = versions[purpose.pk]
+        if version is None:
+            shown[purpose.pk] = None
+            continue
+        revision = loaded.get(version)
+        if revision is None or revision.object_id != str(purpose.pk):
+            raise ShownVersionMissing(purpose.pk)
+        shown[purpose.pk] = revision
     return shown
+
+
+def _wording(purpose: ConsentPurpose, revision: Revision | None) -> str:
+    if revision is None:
+        return purpose.wording
+    # Read from the revision's content: as_object() would fetch more rows.
+    return purpose_wording(
+        revision.content["checkbox_label"], revision.content["purpose_text"]
+    )
 
 
 def record_decisions(
@@ -62,28 +89,33 @@ def record_decisions(
     language: str,
     channel: str,
 ) -> list[ConsentRecord]:
-    """Write one record per purpose shown: granted when ticked, refused otherwise."""
-    revisions = _revisions_shown(decisions, shown_versions)
+    """One record per purpose shown: granted when ticked (pending when the
+    purpose needs double opt-in), refused otherwise.
+
+    A tick is an explicit consent: it lifts an earlier objection for that
+    purpose only.
+    """
+    revisions = revisions_shown(decisions, shown_versions)
+    suppression.lift(lead.email, [p for p, ticked in decisions.items() if ticked])
     records = []
-    for purpose, granted in decisions.items():
-        revision = revisions.get(purpose.pk)
-        # Read from the revision's content: as_object() would fetch more rows.
-        wording = (
-            purpose_wording(
-                revision.content["checkbox_label"], revision.content["purpose_text"]
+    for purpose, ticked in decisions.items():
+        revision = revisions[purpose.pk]
+        wording = _wording(purpose, revision)
+        if ticked:
+            decision = (
+                ConsentDecision.PENDING
+                if purpose.requires_confirmation
+                else ConsentDecision.GRANTED
             )
-            if revision
-            else purpose.wording
-        )
+        else:
+            decision = ConsentDecision.REFUSED
         records.append(
             ConsentRecord(
                 lead=lead,
                 purpose=purpose,
                 purpose_revision=revision,
                 submission=submission,
-                decision=ConsentDecision.GRANTED
-                if granted
-                else ConsentDecision.REFUSED,
+                decision=decision,
                 wording=wording,
                 wording_sha256=wording_sha256(wording),
                 language=language,
@@ -94,40 +126,132 @@ def record_decisions(
 
 
 def current_records(**filters) -> QuerySet[ConsentRecord]:
-    """Consent records that are still the latest for their lead and purpose."""
+    """The state records still in force: the latest granted, pending,
+    withdrawn or expired record of each lead and purpose (refusals never
+    change a state)."""
     later = ConsentRecord.objects.filter(
-        lead=OuterRef("lead"), purpose=OuterRef("purpose")
+        lead=OuterRef("lead"),
+        purpose=OuterRef("purpose"),
+        decision__in=STATE_DECISIONS,
     ).filter(
         Q(created_at__gt=OuterRef("created_at"))
         | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
     )
-    return ConsentRecord.objects.filter(~Exists(later), **filters)
+    return ConsentRecord.objects.filter(
+        ~Exists(later), decision__in=STATE_DECISIONS, **filters
+    )
+
+
+def current_state(lead: Lead) -> dict[int, ConsentRecord]:
+    """The record in force for each purpose the person ever decided on."""
+    return {
+        record.purpose_id: record
+        for record in current_records(lead=lead).select_related("purpose")
+    }
 
 
 def current_decision(lead: Lead, purpose: ConsentPurpose) -> ConsentRecord | None:
-    """The latest record for this lead and purpose: what holds now."""
-    return lead.consent_records.filter(purpose=purpose).first()
+    """The record in force for this lead and purpose, if any."""
+    return (
+        lead.consent_records.filter(purpose=purpose, decision__in=STATE_DECISIONS)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def granted_purposes(lead: Lead) -> list[ConsentPurpose]:
+    """The purposes the person consented to and that are in force now."""
+    return [
+        record.purpose
+        for record in current_state(lead).values()
+        if record.decision == ConsentDecision.GRANTED
+    ]
+
+
+def _new_record(
+    latest: ConsentRecord, decision: str, *, language: str, channel: str
+) -> ConsentRecord:
+    """A state change about what was agreed to: the proof keeps that wording."""
+    return ConsentRecord.objects.create(
+        lead=latest.lead,
+        purpose=latest.purpose,
+        purpose_revision=latest.purpose_revision,
+        decision=decision,
+        wording=latest.wording,
+        wording_sha256=latest.wording_sha256,
+        language=language,
+        channel=channel,
+    )
 
 
 @transaction.atomic
 def withdraw_consent(
     lead: Lead, purpose: ConsentPurpose, *, language: str, channel: str
 ) -> ConsentRecord | None:
-    """Withdraw a granted consent with a new record; nothing to do if not granted.
-
-    The wording kept is the one that was agreed to, so the proof shows what
-    is being withdrawn.
-    """
+    """Withdraw a granted (or still pending) consent with a new record; None
+    when nothing is in force. Effective at once."""
     latest = current_decision(lead, purpose)
-    if latest is None or not latest.granted:
+    if latest is None or latest.decision not in (
+        ConsentDecision.GRANTED,
+        ConsentDecision.PENDING,
+    ):
         return None
+    return _new_record(
+        latest, ConsentDecision.WITHDRAWN, language=language, channel=channel
+    )
+
+
+@transaction.atomic
+def confirm_pending(
+    lead: Lead, purposes: Iterable[ConsentPurpose], *, language: str, channel: str
+) -> list[ConsentRecord]:
+    """Turn the pending consents among ``purposes`` into granted ones (double
+    opt-in confirmed); a purpose withdrawn meanwhile stays withdrawn."""
+    granted = []
+    for purpose in purposes:
+        latest = current_decision(lead, purpose)
+        if latest is not None and latest.decision == ConsentDecision.PENDING:
+            granted.append(
+                _new_record(
+                    latest, ConsentDecision.GRANTED, language=language, channel=channel
+                )
+            )
+    return granted
+
+
+@transaction.atomic
+def grant_consent(
+    lead: Lead, purpose: ConsentPurpose, *, language: str, channel: str
+) -> ConsentRecord:
+    """A consent given again from a page that showed the purpose's current
+    wording (the preferences page, reached from the person's own email):
+    granted at once, and it lifts an objection for that purpose."""
+    wording = purpose.wording
+    suppression.lift(lead.email, [purpose])
     return ConsentRecord.objects.create(
         lead=lead,
         purpose=purpose,
-        purpose_revision=latest.purpose_revision,
-        decision=ConsentDecision.WITHDRAWN,
-        wording=latest.wording,
-        wording_sha256=latest.wording_sha256,
+        purpose_revision_id=purpose.live_revision_id,
+        decision=ConsentDecision.GRANTED,
+        wording=wording,
+        wording_sha256=wording_sha256(wording),
         language=language,
         channel=channel,
     )
+
+
+@transaction.atomic
+def expire_pending(
+    lead: Lead, purposes: Iterable[ConsentPurpose]
+) -> list[ConsentRecord]:
+    """Record that the pending consents among ``purposes`` were never confirmed."""
+    expired = []
+    for purpose in purposes:
+        latest = current_decision(lead, purpose)
+        if latest is not None and latest.decision == ConsentDecision.PENDING:
+            expired.append(
+                _new_record(
+                    latest, ConsentDecision.EXPIRED, language="", channel="expiry"
+                )
+            )
+    return expired

@@ -35,6 +35,7 @@ from .capture import (
     capture_lead,
     quarantine_spam,
 )
+from .consent import ShownVersionMissing
 from .ratelimit import allow_submission
 
 logger = logging.getLogger("wagtail_leadgen.security")
@@ -47,6 +48,9 @@ class Outcome(enum.StrEnum):
     SPAM = "spam"  # answered like a success (bots learn nothing), kept in quarantine
     INVALID = "invalid"
     EXPIRED = "expired"
+    # A consent or notice text shown by the form was removed meanwhile: the
+    # form is shown again with the current texts (no proof of another wording).
+    CHANGED = "changed"
     RATE_LIMITED = "rate_limited"
 
 
@@ -56,6 +60,7 @@ _STATUS = {
     Outcome.SPAM: 200,
     Outcome.INVALID: 400,
     Outcome.EXPIRED: 400,
+    Outcome.CHANGED: 400,
     Outcome.RATE_LIMITED: 429,
 }
 
@@ -67,6 +72,7 @@ class Offer:
     page: Any
     destinations: Sequence[str] = ()
     document: Any = None
+    request_processing: Any = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,19 @@ def _spam(
     return IntakeOutcome(Outcome.SPAM, form, download_token=decoy)
 
 
+CHANGED_MESSAGE = _(
+    "The information on this form changed while it was open. "
+    "Please read it again and send the form."
+)
+
+
+def _changed(form: LeadForm) -> IntakeOutcome:
+    logger.info("A text the form showed was removed meanwhile; form shown again")
+    form.is_valid()  # keep the visitor's answers and show any field error too
+    form.add_error(None, CHANGED_MESSAGE)
+    return IntakeOutcome(Outcome.CHANGED, form)
+
+
 def process_submission(
     form: LeadForm, *, request: HttpRequest, offer: Offer, channel: str = "web"
 ) -> IntakeOutcome:
@@ -165,17 +184,24 @@ def process_submission(
         if verdict == proof_of_work.Verdict.MISSING and token.age < minimum:
             return _spam(form, offer, context, "too_fast_without_proof")
 
+    if form.shown_purposes_missing:
+        return _changed(form)
     if not form.is_valid():
         return IntakeOutcome(Outcome.INVALID, form)
-    result = capture_lead(
-        context=context,
-        email=form.cleaned_data["email"],
-        answers=form.answers(),
-        decisions=form.consent_answers(),
-        shown_versions=token.purpose_versions,
-        destinations=offer.destinations,
-        document=offer.document,
-    )
+    try:
+        result = capture_lead(
+            context=context,
+            email=form.cleaned_data["email"],
+            answers=form.answers(),
+            decisions=form.consent_answers(),
+            shown_versions=token.purpose_versions,
+            destinations=offer.destinations,
+            document=offer.document,
+            request_processing=offer.request_processing,
+            request_version=token.request_version,
+        )
+    except ShownVersionMissing:
+        return _changed(form)
     return IntakeOutcome(
         Outcome.CAPTURED, form, result, download_token=result.download_token
     )

@@ -28,7 +28,9 @@ def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
     page = context.get("page")
     controller = LeadgenSiteSettings.for_request(request) if request else None
     challenge = proof_of_work.new_challenge()
+    processing = page.get_request_processing() if page is not None else None
     return {
+        "request_processing": processing,
         "proof_of_work": json.dumps(challenge) if challenge else "",
         "proof_of_work_field": proof_of_work.FIELD,
         "request": request,

@@ -29,6 +29,7 @@ from wagtail_leadgen.models import (
     LeadgenSiteSettings,
     LegalBasis,
     PageViewDay,
+    RequestProcessing,
     Submission,
     ThankYouPage,
 )
@@ -47,10 +48,11 @@ class Command(BaseCommand):
         self.ensure_admin()
         home = self.ensure_home()
         purposes = self.ensure_purposes()
+        requests = self.ensure_request_processings()
         document = self.ensure_document()
         self.ensure_settings(home)
-        ebook = self.ensure_ebook(home, document, purposes)
-        landing = self.ensure_landing(home, purposes)
+        ebook = self.ensure_ebook(home, document, purposes, requests["ebook"])
+        landing = self.ensure_landing(home, purposes, requests["audit"])
         self.ensure_home_ctas(home, ebook, landing)
         self.ensure_demo_activity(ebook, landing, purposes)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
@@ -95,15 +97,6 @@ class Command(BaseCommand):
 
     def ensure_purposes(self) -> dict[str, ConsentPurpose]:
         specs = {
-            "ebook": dict(
-                name="E-book delivery",
-                checkbox_label="Send me the guide",
-                purpose_text="<p>We use your email address to give you the guide you asked for.</p>",
-                legal_basis=LegalBasis.CONTRACT,
-                recipients="Our marketing team",
-                retention_months=36,
-                is_offer=True,
-            ),
             "newsletter": dict(
                 name="Monthly newsletter",
                 checkbox_label="Send me the monthly newsletter",
@@ -111,6 +104,7 @@ class Command(BaseCommand):
                 legal_basis=LegalBasis.CONSENT,
                 recipients="Our marketing team and our emailing provider",
                 retention_months=36,
+                requires_confirmation=True,
             ),
             "partners": dict(
                 name="Partner offers",
@@ -130,6 +124,42 @@ class Command(BaseCommand):
                 purpose.save_revision().publish()
             purposes[key] = purpose
         return purposes
+
+    def ensure_request_processings(self) -> dict[str, RequestProcessing]:
+        """What answering each request involves: stated next to the button."""
+        specs = {
+            "ebook": dict(
+                name="E-book delivery",
+                summary="We use your email address to send you the guide you asked for.",
+                purpose_text=(
+                    "<p>Your email address is used to give you the guide and to "
+                    "answer your questions about it.</p>"
+                ),
+                legal_basis=LegalBasis.CONTRACT,
+                recipients="Our marketing team",
+                retention_months=12,
+            ),
+            "audit": dict(
+                name="Audit call back",
+                summary="We use your details to call you back about your audit.",
+                purpose_text=(
+                    "<p>Your name, company and phone number are used to call you "
+                    "back and prepare your audit.</p>"
+                ),
+                legal_basis=LegalBasis.CONTRACT,
+                recipients="Our sales team",
+                retention_months=12,
+            ),
+        }
+        processings = {}
+        for key, fields in specs.items():
+            processing = RequestProcessing.objects.filter(name=fields["name"]).first()
+            if processing is None:
+                processing = RequestProcessing(**fields)
+                processing.save()
+                processing.save_revision().publish()
+            processings[key] = processing
+        return processings
 
     def ensure_document(self):
         Document = get_document_model()
@@ -189,7 +219,7 @@ class Command(BaseCommand):
             )
         return image
 
-    def ensure_ebook(self, home, document, purposes) -> EbookPage:
+    def ensure_ebook(self, home, document, purposes, request) -> EbookPage:
         ebook = EbookPage.objects.filter(slug="lead-generation-guide").first()
         if ebook:
             return ebook
@@ -204,6 +234,7 @@ class Command(BaseCommand):
                     "within five minutes.</p>"
                 ),
                 document=document,
+                request_processing=request,
                 form_heading="Get the free guide",
                 submit_label="Send me the guide",
                 form_fields=[
@@ -221,7 +252,7 @@ class Command(BaseCommand):
         ebook.save_revision().publish()
         return ebook
 
-    def ensure_landing(self, home, purposes) -> LandingPage:
+    def ensure_landing(self, home, purposes, request) -> LandingPage:
         landing = LandingPage.objects.filter(slug="free-audit").first()
         if landing:
             return landing
@@ -237,6 +268,7 @@ class Command(BaseCommand):
                         "your forms, with three changes to make this week.</p>",
                     )
                 ],
+                request_processing=request,
                 form_heading="Request your audit",
                 submit_label="Request my audit",
                 form_fields=[
@@ -290,10 +322,7 @@ class Command(BaseCommand):
             answers = {"first_name": first}
             if page is landing and company:
                 answers["company"] = company
-            decisions = {
-                purpose: purpose.is_offer or number % 3 == 0
-                for purpose in page.get_purposes()
-            }
+            decisions = dict.fromkeys(page.get_purposes(), number % 3 == 0)
             result = capture_lead(
                 context=SubmissionContext(
                     page=page,
