@@ -16,10 +16,16 @@ from django.utils import timezone
 
 from ..crm import get_backend
 from ..crm.base import CRMConfigurationError
-from ..models.consent import ConsentPurpose
-from ..models.delivery import Delivery, DeliveryStatus, PausedDestination
+from ..models.consent import (
+    STATE_DECISIONS,
+    ConsentDecision,
+    ConsentPurpose,
+    ConsentRecord,
+)
+from ..models.delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from ..models.leads import Submission
 from ..tasks import enqueue_deliveries
+from .consent import current_records
 
 logger = logging.getLogger("wagtail_leadgen.delivery")
 
@@ -87,3 +93,56 @@ def resume_destination(alias: str) -> int:
     )
     transaction.on_commit(lambda: enqueue_deliveries(ids))
     return len(ids)
+
+
+# -- Consent changes after capture (R12, R13) ----------------------------------
+def propagate_consent_change(records: Iterable[ConsentRecord]) -> list[Delivery]:
+    """Hand consent changes (a confirmation, a withdrawal, a consent given
+    again) to the CRMs, through the same outbox as new leads.
+
+    - Every destination that has the lead (a lead delivery, sent or still on
+      its way) gets one consent-change delivery per record, sent after the
+      lead itself (the worker keeps the order).
+    - A grant can open destinations the lead could not go to before (a
+      partner webhook needing that consent): the person's latest submission
+      is planned there now, as a new lead.
+    """
+    records = [r for r in records if r.decision in STATE_DECISIONS]
+    if not records:
+        return []
+    lead = records[0].lead
+    have_lead = set(
+        Delivery.objects.filter(lead=lead, kind=DeliveryKind.LEAD).values_list(
+            "backend_alias", flat=True
+        )
+    )
+    planned = [
+        Delivery(
+            kind=DeliveryKind.CONSENT_CHANGE,
+            lead=lead,
+            consent_record=record,
+            backend_alias=alias,
+        )
+        for record in records
+        for alias in sorted(have_lead)
+    ]
+    latest = lead.submissions.filter(is_spam=False).select_related("page").first()
+    page = latest.page.specific if latest is not None and latest.page else None
+    if page is not None and any(r.decision == ConsentDecision.GRANTED for r in records):
+        granted = [
+            record.purpose
+            for record in current_records(
+                lead=lead, decision=ConsentDecision.GRANTED
+            ).select_related("purpose")
+        ]
+        aliases = [
+            alias for alias in page.get_crm_destinations() if alias not in have_lead
+        ]
+        planned += [
+            Delivery(submission=latest, lead=lead, backend_alias=alias)
+            for alias in allowed_destinations(aliases, granted)
+        ]
+    deliveries = Delivery.objects.bulk_create(planned)
+    ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return deliveries
