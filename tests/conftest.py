@@ -19,9 +19,11 @@ def _clean_cache():
 def _empty_locmem_outbox():
     """The in-memory CRM's outbox is module state: each test starts empty."""
     locmem.outbox.clear()
+    locmem.updated.clear()
     locmem.erased.clear()
     yield
     locmem.outbox.clear()
+    locmem.updated.clear()
     locmem.erased.clear()
 
 

@@ -49,6 +49,27 @@ def lead_payload(**kwargs) -> LeadPayload:
     return LeadPayload(**kwargs)
 
 
+def withdrawal(**kwargs) -> ConsentItem:
+    """A consent withdrawn after the lead was delivered (the ``change`` of an update)."""
+    kwargs.setdefault("purpose_id", 2)
+    kwargs.setdefault("purpose_name", "Newsletter")
+    kwargs.setdefault("legal_basis", "consent")
+    kwargs.setdefault("granted", False)
+    kwargs.setdefault("decision", "withdrawn")
+    kwargs.setdefault("wording", "Send me the newsletter")
+    kwargs.setdefault("decided_at", datetime(2026, 3, 5, 10, 0, tzinfo=UTC))
+    return consent_item(**kwargs)
+
+
+def change_payload(change: ConsentItem | None = None, **kwargs) -> LeadPayload:
+    """The payload of a consent-change delivery: the person, the change, the
+    consent in force for each purpose (the change included), no answers."""
+    change = change or withdrawal()
+    kwargs.setdefault("answers", {})
+    kwargs.setdefault("consents", (change,))
+    return lead_payload(change=change, **kwargs)
+
+
 def every_answer(**overrides: str) -> dict[str, str]:
     """An answer for each answer kind (the question on two lines)."""
     answers = {

@@ -17,10 +17,12 @@ from wagtail_leadgen.crm.base import (
     CRMError,
     DeliveryResult,
     DestinationGone,
+    ManualActionNeeded,
     PermanentCRMError,
     Steps,
     TransientCRMError,
     UnsupportedFeature,
+    UpdateSteps,
     requires_options,
 )
 from wagtail_leadgen.crm.console import ConsoleBackend
@@ -37,7 +39,12 @@ from wagtail_leadgen.crm.locmem import LocmemBackend
 from wagtail_leadgen.crm.salesforce import SalesforceBackend
 from wagtail_leadgen.crm.webhook import WebhookBackend
 
-from .crm_payloads import configuration_error, lead_payload
+from .crm_payloads import (
+    change_payload,
+    configuration_error,
+    lead_payload,
+    withdrawal,
+)
 from .fake_crm import FakeCRM
 from .fake_http import FakeHTTP, json_response
 
@@ -281,22 +288,37 @@ def test_erase_without_credentials_names_the_options_to_set(
 
 @pytest.mark.parametrize(
     "backend",
-    [
-        webhook,
-        hubspot,
-        salesforce,
-        lambda: EmailBackend("crm", {"TO": ["sales@example.com"]}),
-        lambda: ConsoleBackend("crm"),
-        lambda: DatabaseBackend("crm"),
-    ],
-    ids=["webhook", "hubspot", "salesforce", "email", "console", "database"],
+    [hubspot, salesforce, lambda: DatabaseBackend("crm")],
+    ids=["hubspot", "salesforce", "database"],
 )
 def test_update_is_refused_where_it_is_not_supported(fake_http, backend):
     built = backend()
     assert built.supports_update is False
-    with pytest.raises(UnsupportedFeature, match="supports_update is False"):
-        built.update(lead_payload())
+    with pytest.raises(UnsupportedFeature):
+        built.update(change_payload())
     assert fake_http.calls == []
+
+
+@pytest.mark.parametrize(
+    ("backend", "supported"),
+    [
+        (lambda: ConsoleBackend("crm"), True),
+        (lambda: LocmemBackend("crm"), True),
+        (lambda: DatabaseBackend("crm"), False),
+    ],
+    ids=["console", "locmem", "db"],
+)
+def test_which_backends_apply_consent_changes(backend, supported):
+    assert backend().supports_update is supported
+
+
+def test_the_database_keeps_consent_changes_already():
+    assert DatabaseBackend("crm").needs_update(withdrawal()) is False
+
+
+def test_an_update_is_a_consent_change():
+    with pytest.raises(ValueError, match="lead.change"):
+        LocmemBackend("sales").update(lead_payload())
 
 
 def test_a_flag_that_follows_the_options_is_read_only_and_false_on_the_class():
@@ -313,13 +335,27 @@ def test_requires_options_declares_a_capability():
         supports_update = requires_options("TOKEN", to="update leads in Partial")
 
     assert Partial("p", {"TOKEN": "t"}).supports_update is True
-    message = configuration_error(Partial("p").update, lead_payload())
+    message = configuration_error(Partial("p").update, change_payload())
     assert message == f"{setting('p', 'TOKEN')} is needed to update leads in Partial."
 
 
-def test_locmem_records_updates_and_fails_them_on_request(monkeypatch):
-    monkeypatch.setattr(locmem, "updated", [])
-    lead = lead_payload()
+def test_a_removed_option_says_what_to_use_instead():
+    class Renamed(Recorder):
+        REMOVED_OPTIONS = {"OLD": "use NEW instead."}
+
+    message = configuration_error(Renamed, "r", {"OLD": True})
+    assert message == (
+        f"{setting('r', 'OLD')} is no longer an option of Renamed: use NEW instead."
+    )
+
+
+def test_manual_action_needed_is_a_runtime_error_never_a_configuration_error():
+    assert issubclass(ManualActionNeeded, CRMError)
+    assert not issubclass(ManualActionNeeded, CRMConfigurationError)
+
+
+def test_locmem_records_updates_and_fails_them_on_request():
+    lead = change_payload()
 
     result = LocmemBackend("sales").update(lead)
 
@@ -368,6 +404,35 @@ def test_erase_sends_what_the_steps_yield_and_hands_back_answers_and_errors():
         "send delete b",
         "b: gone",
     ]
+
+
+def test_update_is_a_conversation_that_returns_its_result():
+    class Updater(Conversation):
+        supports_update = True
+
+        def build_update(self, lead) -> UpdateSteps[str, str]:
+            found = yield "find"
+            for record in found.split():
+                yield f"patch {record} {lead.change.decision}"
+            return DeliveryResult(detail=f"{len(found.split())} records")
+
+    backend = Updater("conv")
+    assert backend.update(change_payload()) == DeliveryResult(detail="2 records")
+    assert backend.steps == [
+        "send find",
+        "send patch a withdrawn",
+        "send patch b withdrawn",
+    ]
+
+
+def test_an_update_that_returns_nothing_succeeds_plainly():
+    class Quiet(Conversation):
+        supports_update = True
+
+        def build_update(self, lead):
+            yield "find"
+
+    assert Quiet("conv").update(change_payload()) == DeliveryResult()
 
 
 def test_an_error_the_steps_do_not_handle_propagates_tagged():

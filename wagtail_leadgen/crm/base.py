@@ -3,10 +3,11 @@
 A backend receives a normalised ``LeadPayload``. ``deliver`` runs a fixed
 sequence, the same for every backend: ``build_delivery`` (what to send) ->
 ``send`` (the transport: HTTP, mail, ...) -> ``parse_delivery`` (what the
-answer means) -> ``DeliveryResult``. ``update`` and ``erase`` have the same
-shape and are guarded by the capability flags ``supports_update`` and
-``supports_erasure``. A ``CRMError`` raised by any step is tagged with the
-backend's alias in one place.
+answer means) -> ``DeliveryResult``. ``update`` (a consent change for a
+person the destination already has) and ``erase`` are conversations: the
+backend yields each request and gets its answer back. They are guarded by the
+capability flags ``supports_update`` and ``supports_erasure``. A ``CRMError``
+raised by any step is tagged with the backend's alias in one place.
 
 The delivery service decides what an error means for the delivery row: retry
 later, dead-letter, or pause the destination. Configuration errors are *not*
@@ -18,14 +19,19 @@ from __future__ import annotations
 import inspect
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar, final
 
 from django.core.exceptions import ImproperlyConfigured
 
 from ..field_kinds import FORM_FIELD_KINDS
 from .destination import Receives, Recipient
+
+# The payload and result are defined in ``payload`` and re-exported here,
+# where backends import the rest of the interface from.
+from .payload import ConsentItem as ConsentItem
+from .payload import DeliveryResult as DeliveryResult
+from .payload import LeadPayload as LeadPayload
+from .payload import RequestItem as RequestItem
 
 SETTING_PATH = 'WAGTAIL_LEADGEN["CRM_BACKENDS"]'
 
@@ -90,75 +96,13 @@ class DestinationGone(PermanentCRMError):
     """HTTP 410: the destination asks not to be called again; it is paused."""
 
 
-# -- Payload and result ---------------------------------------------------------
-@dataclass(frozen=True)
-class ConsentItem:
-    """One purpose as shown to the person, and their answer.
+class ManualActionNeeded(CRMError):
+    """The destination cannot apply this change itself: staff must.
 
-    ``granted`` is True only for a consent in force (confirmed where the
-    purpose needs double opt-in); ``decision`` says exactly what was
-    recorded: granted, refused (left unticked), pending, withdrawn, expired.
+    Never retried: the delivery is marked "manual action needed" with this
+    message, which says what to do (no personal data: the admin links the
+    delivery to its lead).
     """
-
-    purpose_id: int
-    purpose_name: str
-    legal_basis: str
-    granted: bool
-    wording: str
-    wording_sha256: str
-    version: int | None
-    decided_at: datetime
-    decision: str = "granted"
-
-
-@dataclass(frozen=True)
-class RequestItem:
-    """The processing the request itself rests on, as shown next to the button."""
-
-    name: str
-    legal_basis: str
-    wording: str
-    wording_sha256: str
-    version: int | None
-    legitimate_interest: str = ""
-
-
-@dataclass(frozen=True)
-class LeadPayload:
-    """What every backend receives: the same facts, whatever the CRM.
-
-    ``idempotency_key`` is stable across retries of one delivery, so a CRM
-    that saw an attempt whose answer was lost can recognise the repeat.
-    """
-
-    idempotency_key: str
-    delivery_id: int
-    submission_id: int
-    submitted_at: datetime
-    email: str
-    answers: Mapping[str, str]
-    consents: tuple[ConsentItem, ...]
-    page_id: int | None
-    page_title: str
-    page_url: str
-    language: str
-    utm: Mapping[str, str] = field(default_factory=dict)
-    referrer: str = ""
-    admin_url: str = ""
-    request: RequestItem | None = None
-    # For a consent change (``update``): the grant or withdrawal to apply.
-    change: ConsentItem | None = None
-
-    def granted_purposes(self) -> list[ConsentItem]:
-        return [consent for consent in self.consents if consent.granted]
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    """A successful delivery: the CRM's own id for the lead, when it gives one."""
-
-    remote_id: str = ""
-    detail: str = ""
 
 
 # -- Backend --------------------------------------------------------------------
@@ -173,9 +117,11 @@ RequestT = TypeVar("RequestT")
 ResponseT = TypeVar("ResponseT")
 # ``build_erasure`` yields requests and receives each one's response.
 Steps = Generator[RequestT, ResponseT, None]
+# ``build_update`` too, and returns what the change came to (None: "updated").
+UpdateSteps = Generator[RequestT, ResponseT, DeliveryResult | None]
 
 # Feature -> what it does, for flags (``supports_<feature>``) and messages.
-FEATURES = {"erasure": "erase people", "update": "update delivered leads"}
+FEATURES = {"erasure": "erase people", "update": "apply consent changes"}
 
 
 class requires_options:  # noqa: N801 -- used like ``property``
@@ -218,34 +164,41 @@ class requires_options:  # noqa: N801 -- used like ``property``
 class BaseCRMBackend(Generic[RequestT, ResponseT]):
     """Subclass this (or ``http.HttpCRMBackend``), declare options, fill in steps.
 
-    ``deliver``, ``update`` and ``erase`` are final: each runs the same
-    sequence, build -> ``send`` -> parse, checks the capability flag first and
-    tags errors with the alias. **Override the steps, not these methods:**
+    ``deliver``, ``update`` and ``erase`` are final: each runs a fixed
+    sequence around ``send``, checks the capability flag first and tags
+    errors with the alias. **Override the steps, not these methods:**
 
     - ``build_delivery(lead)``: the request for one lead (every backend);
     - ``send(request)``: the transport, usually inherited from a transport
       base (``HttpCRMBackend`` posts over HTTP); raises ``CRMError``;
     - ``parse_delivery(response, lead)``: the ``DeliveryResult``, or a
       ``CRMError`` for an answer that is a refusal in disguise;
-    - ``build_update(lead)`` and ``parse_update(response, lead)``, when
-      ``supports_update``;
     - ``build_erasure(email)``, when ``supports_erasure``: a generator that
       yields each request and receives its response at the ``yield`` (a
       ``CRMError`` from ``send`` is raised there, so a step may tolerate one,
-      e.g. a 404 for a record already deleted).
+      e.g. a 404 for a record already deleted);
+    - ``build_update(lead)``, when ``supports_update``: the same kind of
+      conversation for ``lead.change`` (a consent granted or withdrawn after
+      the lead was delivered), which returns the ``DeliveryResult``;
+    - ``needs_update(change)``: whether a consent change concerns this
+      destination at all (False when it never received that purpose).
 
     ``OPTIONS`` lists every option the backend accepts, with its default
     (``REQUIRED`` for options without one); an unknown or missing option is a
-    configuration error naming the exact setting path.
+    configuration error naming the exact setting path. ``REMOVED_OPTIONS``
+    maps an option a backend no longer takes to what to use instead, so an
+    old setting fails with that advice rather than a bare "unknown option".
 
     Capability flags are class attributes, or ``requires_options`` flags when
     an option enables the feature: ``supports_erasure`` (``erase``) and
-    ``supports_update`` (``update``, e.g. a consent withdrawn after delivery).
+    ``supports_update`` (``update``, e.g. a consent withdrawn after delivery;
+    without it, the delivery service asks staff to apply the change by hand).
     ``sends_remotely`` says whether sending waits on another system.
     """
 
     REQUIRED: ClassVar[object] = _Required()
     OPTIONS: ClassVar[Mapping[str, Any]] = {}
+    REMOVED_OPTIONS: ClassVar[Mapping[str, str]] = {}
     supports_erasure: bool = False
     supports_update: bool = False
     # Whether sending waits on another system (a CRM, a mail server). Backends
@@ -273,6 +226,12 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
         return f'{path}["OPTIONS"]["{option}"]' if option else path
 
     def _resolve_options(self, given: dict[str, Any]) -> dict[str, Any]:
+        removed = sorted(set(given) & set(self.REMOVED_OPTIONS))
+        if removed:
+            raise CRMConfigurationError(
+                f"{self.setting_path(removed[0])} is no longer an option of "
+                f"{type(self).__name__}: {self.REMOVED_OPTIONS[removed[0]]}"
+            )
         unknown = sorted(set(given) - set(self.OPTIONS))
         if unknown:
             raise CRMConfigurationError(
@@ -384,14 +343,19 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
 
     @final
     def update(self, lead: LeadPayload) -> DeliveryResult:
-        """Send what changed about a delivered lead. Override the steps, not this.
+        """Apply ``lead.change``, a consent granted or withdrawn after the lead
+        was delivered: send each request ``build_update`` yields, handing it
+        the response. Override the steps, not this.
 
-        Raises ``UnsupportedFeature`` unless ``supports_update``.
+        Raises ``UnsupportedFeature`` unless ``supports_update``; the errors
+        of ``deliver`` otherwise, and ``ManualActionNeeded`` when the backend
+        finds it cannot apply the change itself.
         """
         self.require_feature("update")
+        if lead.change is None:
+            raise ValueError("update() applies a consent change: lead.change is None")
         with self._errors_tagged():
-            response = self.send(self.build_update(lead))
-            return self.parse_update(response, lead)
+            return self._converse(self.build_update(lead)) or DeliveryResult()
 
     @final
     def erase(self, email: str) -> None:
@@ -429,8 +393,9 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
             error.backend = error.backend or self.alias
             raise
 
-    def _converse(self, steps: Steps[RequestT, ResponseT]) -> None:
-        """Send each request ``steps`` yields; give it the response, or the error."""
+    def _converse(self, steps: Generator[RequestT, ResponseT, Any]) -> Any:
+        """Send each request ``steps`` yields; give it the response, or the
+        error. Returns what ``steps`` returns."""
         response: Any = None
         error: CRMError | None = None
         try:
@@ -441,8 +406,8 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
                         if error is not None
                         else steps.send(response)
                     )
-                except StopIteration:
-                    return
+                except StopIteration as done:
+                    return done.value
                 try:
                     response, error = self.send(request), None
                 except CRMError as failure:
@@ -470,15 +435,24 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
         or to raise a ``CRMError`` for an answer that is a refusal in disguise."""
         return DeliveryResult()
 
-    def build_update(self, lead: LeadPayload) -> RequestT:
-        """The request carrying what changed about a lead (with ``supports_update``)."""
+    def needs_update(self, change: ConsentItem) -> bool:
+        """Whether this consent change concerns this destination. Override this
+        to say False for a purpose it never receives (e.g. one mapped to no
+        subscription type): the change is then done without a request, and
+        never needs staff either."""
+        return True
+
+    def build_update(self, lead: LeadPayload) -> UpdateSteps[RequestT, ResponseT]:
+        """Yield each request that applies ``lead.change`` (with ``supports_update``);
+        return the ``DeliveryResult``, or None.
+
+        Like ``build_erasure``, the ``yield`` gives the request's response, or
+        raises its ``CRMError``. Raise ``ManualActionNeeded`` for a change
+        the destination cannot take (the message tells staff what to do).
+        """
         raise NotImplementedError(
             f"{type(self).__name__} sets supports_update but has no build_update()."
         )
-
-    def parse_update(self, response: ResponseT, lead: LeadPayload) -> DeliveryResult:
-        """What the answer to an update means. Override this like ``parse_delivery``."""
-        return DeliveryResult()
 
     def build_erasure(self, email: str) -> Steps[RequestT, ResponseT]:
         """Yield each request that erases this person (with ``supports_erasure``).

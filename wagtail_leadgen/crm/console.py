@@ -4,24 +4,39 @@ from __future__ import annotations
 
 import sys
 
-from .base import BaseCRMBackend, DeliveryResult, LeadPayload
+from .base import BaseCRMBackend, DeliveryResult, LeadPayload, UpdateSteps
 
 
 class ConsoleBackend(BaseCRMBackend[str, None]):
     """Development only: prints what would be sent. Personal data is masked
-    unless ``SHOW_PERSONAL_DATA`` is set, so a copied log leaks nothing."""
+    unless ``SHOW_PERSONAL_DATA`` is set, so a copied log leaks nothing.
+    Consent changes are printed too (``supports_update``)."""
 
     OPTIONS = {"SHOW_PERSONAL_DATA": False}
     sends_remotely = False
+    supports_update = True
+
+    def _email(self, lead: LeadPayload) -> str:
+        return lead.email if self.options["SHOW_PERSONAL_DATA"] else "***"
 
     def build_delivery(self, lead: LeadPayload) -> str:
-        email = lead.email if self.options["SHOW_PERSONAL_DATA"] else "***"
         granted = ", ".join(c.purpose_name for c in lead.granted_purposes()) or "none"
         return (
             f"[leadgen:{self.alias}] delivery {lead.delivery_id} "
-            f"({lead.idempotency_key}) email={email} page={lead.page_title!r} "
-            f"consents granted: {granted}\n"
+            f"({lead.idempotency_key}) email={self._email(lead)} "
+            f"page={lead.page_title!r} consents granted: {granted}\n"
         )
+
+    def build_update(self, lead: LeadPayload) -> UpdateSteps[str, None]:
+        change = lead.change
+        assert change is not None  # ``update`` checks it
+        yield (
+            f"[leadgen:{self.alias}] consent change {lead.delivery_id} "
+            f"({lead.idempotency_key}) email={self._email(lead)} "
+            f"purpose={change.purpose_name!r} {change.decision} "
+            f"at {change.decided_at:%Y-%m-%d %H:%M:%S %Z}\n"
+        )
+        return DeliveryResult(detail="printed")
 
     def send(self, request: str) -> None:
         sys.stdout.write(request)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from .base import BaseCRMBackend, DeliveryResult, LeadPayload
+from .base import BaseCRMBackend, ConsentItem, DeliveryResult, LeadPayload
 
 
 class DatabaseBackend(BaseCRMBackend[None, None]):
     """Keeps the lead where it already is; nothing leaves the site.
 
     Erasure is handled by the site's own privacy services, so there is
-    nothing to propagate (``supports_erasure`` is False).
+    nothing to propagate (``supports_erasure`` is False). A consent change is
+    already in the site's database when it is planned: ``needs_update`` is
+    False, so the delivery is done without a request and never needs staff.
     """
 
     sends_remotely = False
@@ -22,3 +24,6 @@ class DatabaseBackend(BaseCRMBackend[None, None]):
 
     def parse_delivery(self, response: None, lead: LeadPayload) -> DeliveryResult:
         return DeliveryResult(detail="kept in the site database")
+
+    def needs_update(self, change: ConsentItem) -> bool:
+        return False  # the consent records are this database's own

@@ -59,6 +59,14 @@ class Receives:
             names.update((purpose.pk, purpose.name))
         return all(reference in names for reference in self.purposes)
 
+    def concerns(self, purpose_id: int, purpose_name: str) -> bool:
+        """Whether this destination hears about a purpose's consent: all of
+        them for the request's destinations; only the purposes it requires
+        for the others (a partner needs no word of the newsletter)."""
+        return self.request or any(
+            reference in (purpose_id, purpose_name) for reference in self.purposes
+        )
+
 
 def parse_receives(value: Any, path: str) -> Receives:
     setting = f'{path}["RECEIVES"]'

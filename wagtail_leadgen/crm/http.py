@@ -257,7 +257,8 @@ class HttpCRMBackend(BaseCRMBackend[HttpRequest, HttpResponse]):
     """The transport of every backend that speaks HTTP to its CRM.
 
     Providers write request building and result parsing only
-    (``build_delivery``, ``parse_delivery``, ``build_erasure``...); this class
+    (``build_delivery``, ``parse_delivery``, ``build_update``,
+    ``build_erasure``...); this class
     owns the rest:
 
     - ``send``: the call to ``post`` with the user agent, the timeouts and the
@@ -374,8 +375,4 @@ class HttpCRMBackend(BaseCRMBackend[HttpRequest, HttpResponse]):
         self, response: HttpResponse, lead: LeadPayload
     ) -> DeliveryResult:
         """A 2xx answer; override this to read the CRM's id for the lead."""
-        return DeliveryResult(detail=f"HTTP {response.status}")
-
-    def parse_update(self, response: HttpResponse, lead: LeadPayload) -> DeliveryResult:
-        """A 2xx answer to an update; override this like ``parse_delivery``."""
         return DeliveryResult(detail=f"HTTP {response.status}")

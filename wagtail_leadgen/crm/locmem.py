@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .base import BaseCRMBackend, DeliveryResult, LeadPayload, Steps
+from .base import BaseCRMBackend, DeliveryResult, LeadPayload, Steps, UpdateSteps
 
 # Every lead delivered through any locmem backend, in order.
 outbox: list[tuple[str, LeadPayload]] = []
@@ -41,8 +41,9 @@ class LocmemBackend(BaseCRMBackend[Record, int]):
     def build_delivery(self, lead: LeadPayload) -> Record:
         return Record(outbox, lead)
 
-    def build_update(self, lead: LeadPayload) -> Record:
-        return Record(updated, lead)
+    def build_update(self, lead: LeadPayload) -> UpdateSteps[Record, int]:
+        position = yield Record(updated, lead)
+        return DeliveryResult(detail=f"update {position} recorded")
 
     def build_erasure(self, email: str) -> Steps[Record, int]:
         yield Record(erased, email)
@@ -61,6 +62,3 @@ class LocmemBackend(BaseCRMBackend[Record, int]):
 
     def parse_delivery(self, response: int, lead: LeadPayload) -> DeliveryResult:
         return DeliveryResult(remote_id=f"locmem-{response}")
-
-    def parse_update(self, response: int, lead: LeadPayload) -> DeliveryResult:
-        return DeliveryResult(detail=f"update {response} recorded")
