@@ -302,11 +302,12 @@ def test_update_is_refused_where_it_is_not_supported(fake_http, backend):
 @pytest.mark.parametrize(
     ("backend", "supported"),
     [
+        (webhook, True),
         (lambda: ConsoleBackend("crm"), True),
         (lambda: LocmemBackend("crm"), True),
         (lambda: DatabaseBackend("crm"), False),
     ],
-    ids=["console", "locmem", "db"],
+    ids=["webhook", "console", "locmem", "db"],
 )
 def test_which_backends_apply_consent_changes(backend, supported):
     assert backend().supports_update is supported

@@ -26,7 +26,13 @@ from wagtail_leadgen.crm.base import (
 )
 from wagtail_leadgen.crm.webhook import WebhookBackend, sign
 
-from .crm_payloads import configuration_error, consent_item, lead_payload
+from .crm_payloads import (
+    change_payload,
+    configuration_error,
+    consent_item,
+    lead_payload,
+    withdrawal,
+)
 
 # 32 random-looking bytes, base64: a valid Standard Webhooks secret.
 SECRET = "whsec_3q2+7wEjRWeJq83vASNFZ4mrze8BI0VniavN7wEjRWc="
@@ -124,7 +130,7 @@ def test_delivery_is_signed_and_verifiable_by_the_receiver(crm):
     # A receiver with another secret, or a tampered body, must fail.
     with pytest.raises(AssertionError):
         verify_standard_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", request)
-    request.body = request.body.replace(b"Ada", b"Eve")
+    request.body = request.body.replace(b"ada@", b"eve@")
     with pytest.raises(AssertionError):
         verify_standard_webhook(SECRET, request)
 
@@ -143,11 +149,12 @@ def test_event_format(crm):
                 wording="Share my details with partners.",
                 wording_sha256="cd" * 32,
                 version=None,
+                decision="refused",
             ),
         ),
     )
 
-    make_backend(crm.url).deliver(lead)
+    make_backend(crm.url, FIELDS=["company", "first_name"]).deliver(lead)
 
     [request] = crm.requests
     assert request.json() == {
@@ -173,6 +180,7 @@ def test_event_format(crm):
                     "purpose_id": 7,
                     "purpose": "Newsletter",
                     "legal_basis": "consent",
+                    "decision": "granted",
                     "granted": True,
                     "version": 3,
                     "wording_sha256": "ab" * 32,
@@ -182,6 +190,7 @@ def test_event_format(crm):
                     "purpose_id": 8,
                     "purpose": "Partners",
                     "legal_basis": "consent",
+                    "decision": "refused",
                     "granted": False,
                     "version": None,
                     "wording_sha256": "cd" * 32,
@@ -199,7 +208,7 @@ def test_event_format(crm):
 def test_non_ascii_text_is_escaped_and_still_verifies(crm):
     lead = make_lead(answers={"first_name": "Zoë", "question": "\ud800?"})
 
-    make_backend(crm.url).deliver(lead)
+    make_backend(crm.url, FIELDS=["first_name", "question"]).deliver(lead)
 
     [request] = crm.requests
     assert request.body.isascii()
@@ -378,8 +387,9 @@ def test_a_valid_configuration_builds():
     )
     assert backend.options["READ_TIMEOUT"] == 15
     assert backend.options["CONNECT_TIMEOUT"] == 5
-    assert backend.options["INCLUDE_ANSWERS"] is True
+    assert backend.options["FIELDS"] == []
     assert backend.supports_erasure
+    assert backend.supports_update
 
 
 def test_it_builds_from_a_settings_entry():
@@ -482,7 +492,10 @@ def test_unknown_option():
     [
         ("ALLOW_HTTP", "yes"),
         ("ALLOW_PRIVATE_ADDRESSES", 1),
-        ("INCLUDE_ANSWERS", None),
+        ("FIELDS", "company"),
+        ("FIELDS", ["company", "company"]),
+        ("FIELDS", ["email"]),
+        ("FIELDS", ["favourite_colour"]),
         ("CONNECT_TIMEOUT", 0),
         ("READ_TIMEOUT", -1),
         ("READ_TIMEOUT", "15"),
@@ -534,8 +547,8 @@ def test_private_and_link_local_targets_are_never_connected_to(monkeypatch, host
 
 
 # -- Purpose limitation -----------------------------------------------------------------
-def test_include_answers_false_sends_no_answers(crm):
-    make_backend(crm.url, INCLUDE_ANSWERS=False).deliver(make_lead())
+def test_by_default_no_answer_is_sent(crm):
+    make_backend(crm.url).deliver(make_lead())
 
     [request] = crm.requests
     data = verify_standard_webhook(SECRET, request)["data"]
@@ -543,6 +556,83 @@ def test_include_answers_false_sends_no_answers(crm):
     assert b"Ada" not in request.body
     assert b"Analytical" not in request.body
     assert data["email"] == EMAIL
+
+
+def test_only_the_answers_listed_in_fields_are_sent(crm):
+    lead = make_lead(answers={"first_name": "Ada", "company": "AE", "phone": "+33 1"})
+    make_backend(crm.url, FIELDS=["phone", "job_title"]).deliver(lead)
+
+    [request] = crm.requests
+    assert verify_standard_webhook(SECRET, request)["data"]["answers"] == {
+        "phone": "+33 1"
+    }
+
+
+def test_the_old_include_answers_option_says_to_use_fields():
+    for value in (True, False):
+        message = config_error(INCLUDE_ANSWERS=value)
+        assert (
+            'WAGTAIL_LEADGEN["CRM_BACKENDS"]["hooks"]["OPTIONS"]["INCLUDE_ANSWERS"] '
+            "is no longer an option of WebhookBackend"
+        ) in message
+        assert "FIELDS" in message
+
+
+# -- Consent changes ---------------------------------------------------------------------
+def test_a_consent_change_is_a_signed_lead_consent_changed_event(crm):
+    change = withdrawal(
+        purpose_id=7,
+        wording_sha256="ab" * 32,
+        decided_at=datetime(2025, 6, 1, 10, 0, 0, tzinfo=UTC),
+    )
+    lead = change_payload(
+        change,
+        idempotency_key="5d2f7a0e-3c4b-4e8a-9b1d-2f6e8c7a1b3d",
+        submission_id=42,
+        email=EMAIL,
+    )
+
+    result = make_backend(crm.url, FIELDS=["company"]).update(lead)
+
+    [request] = crm.requests
+    assert request.webhook_id == lead.idempotency_key
+    assert verify_standard_webhook(SECRET, request) == {
+        "type": "lead.consent_changed",
+        "version": 1,
+        "id": "5d2f7a0e-3c4b-4e8a-9b1d-2f6e8c7a1b3d",
+        "timestamp": "2025-06-01T10:00:00Z",
+        "data": {
+            "email": EMAIL,
+            "submission_id": 42,
+            "purpose_id": 7,
+            "purpose": "Newsletter",
+            "legal_basis": "consent",
+            "decision": "withdrawn",
+            "granted": False,
+            "version": 3,
+            "wording_sha256": "ab" * 32,
+            "decided_at": "2025-06-01T10:00:00Z",
+        },
+    }
+    assert result.remote_id == "crm-1"
+    # Who and what changed; no answers, no wording, whatever FIELDS says.
+    assert b"answers" not in request.body
+    assert b"Send me the newsletter" not in request.body
+
+
+def test_a_retried_consent_change_sends_the_same_id_and_body(crm):
+    backend = make_backend(crm.url)
+    lead = change_payload()
+    crm.script("status", 503)
+
+    with pytest.raises(TransientCRMError):
+        backend.update(lead)
+    backend.update(lead)
+
+    first, second = crm.requests
+    assert first.webhook_id == second.webhook_id == lead.idempotency_key
+    assert first.body == second.body
+    assert crm.unique_ids == [lead.idempotency_key]
 
 
 # -- Erasure ------------------------------------------------------------------------------

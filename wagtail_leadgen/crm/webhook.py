@@ -3,7 +3,9 @@
 The receiver verifies the ``webhook-signature`` header with the shared
 ``whsec_…`` secret and de-duplicates on ``webhook-id``, which is the delivery's
 idempotency key: every retry of one delivery carries the same id and the same
-body. See ``docs/backends/webhook.md`` for the event format.
+body. Events: ``lead.created``, ``lead.consent_changed`` (a consent granted or
+withdrawn after the lead was delivered) and ``lead.erased``. Only the answers
+listed in ``FIELDS`` are sent. See ``docs/backends/webhook.md`` for the format.
 """
 
 from __future__ import annotations
@@ -15,12 +17,21 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from .base import CRMConfigurationError, DeliveryResult, LeadPayload, Steps
+from ..field_kinds import FORM_FIELD_KINDS
+from .base import (
+    ConsentItem,
+    CRMConfigurationError,
+    DeliveryResult,
+    LeadPayload,
+    Steps,
+    UpdateSteps,
+)
 from .http import HttpCRMBackend, HttpRequest, HttpResponse
 
 EVENT_VERSION = 1
@@ -77,7 +88,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 class WebhookBackend(HttpCRMBackend):
-    """POSTs ``lead.created`` (and ``lead.erased``) events to one URL, signed.
+    """POSTs ``lead.created``, ``lead.consent_changed`` and ``lead.erased``
+    events to one URL, signed.
 
     Builds the events and their Standard Webhooks headers; ``HttpCRMBackend``
     sends them. Retries are not done here: errors propagate as
@@ -90,15 +102,41 @@ class WebhookBackend(HttpCRMBackend):
         "SECRET": HttpCRMBackend.REQUIRED,
         **HttpCRMBackend.SELF_HOSTED_OPTIONS,  # ALLOW_HTTP, ALLOW_PRIVATE_ADDRESSES
         **HttpCRMBackend.OPTIONS,  # CONNECT_TIMEOUT, READ_TIMEOUT
-        "INCLUDE_ANSWERS": True,
+        # The answer kinds sent in ``data.answers``: none by default, so the
+        # receiver (a processor) gets only what it needs.
+        "FIELDS": [],
+    }
+    REMOVED_OPTIONS = {
+        "INCLUDE_ANSWERS": (
+            "list the answers the receiver needs in FIELDS instead, e.g. "
+            '["company", "phone"] (the default, [], sends none).'
+        ),
     }
     supports_erasure = True
+    supports_update = True
 
     # -- Configuration ------------------------------------------------------------
     def configure(self) -> None:
-        self.require_bool("INCLUDE_ANSWERS")
+        self.fields = self._configure_fields()
         self.url = self.url_option("URL")
         self._key = self._configure_secret()
+
+    def _configure_fields(self) -> list[str]:
+        setting = self.setting_path("FIELDS")
+        value = self.options["FIELDS"]
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise CRMConfigurationError(
+                f'{setting} must be a list of answer kinds, e.g. ["company", "phone"].'
+            )
+        for kind in value:
+            if kind not in FORM_FIELD_KINDS:
+                raise CRMConfigurationError(
+                    f"{setting} has an unknown answer kind {kind!r}; valid kinds: "
+                    f"{', '.join(FORM_FIELD_KINDS)} (the email is always sent)."
+                )
+        if len(set(value)) != len(value):
+            raise CRMConfigurationError(f"{setting} lists an answer kind twice.")
+        return list(value)
 
     def _configure_secret(self) -> bytes:
         secret = self.options["SECRET"]
@@ -122,16 +160,33 @@ class WebhookBackend(HttpCRMBackend):
         return key
 
     # -- Events -------------------------------------------------------------------
+    @staticmethod
+    def get_consent_data(consent: ConsentItem) -> dict[str, Any]:
+        """One consent as events carry it: the SHA-256 of the wording shown,
+        not the wording itself."""
+        return {
+            "purpose_id": consent.purpose_id,
+            "purpose": consent.purpose_name,
+            "legal_basis": consent.legal_basis,
+            "decision": consent.decision,
+            "granted": consent.granted,
+            "version": consent.version,
+            "wording_sha256": consent.wording_sha256,
+            "decided_at": _utc(consent.decided_at),
+        }
+
     def get_lead_data(self, lead: LeadPayload) -> dict[str, Any]:
         """The ``data`` of a ``lead.created`` event. Override this to add fields.
 
-        Consents carry the SHA-256 of the wording shown, not the wording itself.
+        ``answers`` holds the answers whose kind is in ``FIELDS``, nothing else.
         """
         return {
             "submission_id": lead.submission_id,
             "submitted_at": _utc(lead.submitted_at),
             "email": lead.email,
-            "answers": dict(lead.answers) if self.options["INCLUDE_ANSWERS"] else {},
+            "answers": {
+                kind: lead.answers[kind] for kind in self.fields if kind in lead.answers
+            },
             "page": {
                 "id": lead.page_id,
                 "title": lead.page_title,
@@ -140,18 +195,18 @@ class WebhookBackend(HttpCRMBackend):
             "language": lead.language,
             "utm": dict(lead.utm),
             "referrer": lead.referrer,
-            "consents": [
-                {
-                    "purpose_id": consent.purpose_id,
-                    "purpose": consent.purpose_name,
-                    "legal_basis": consent.legal_basis,
-                    "granted": consent.granted,
-                    "version": consent.version,
-                    "wording_sha256": consent.wording_sha256,
-                    "decided_at": _utc(consent.decided_at),
-                }
-                for consent in lead.consents
-            ],
+            "consents": [self.get_consent_data(consent) for consent in lead.consents],
+        }
+
+    def get_change_data(self, lead: LeadPayload) -> dict[str, Any]:
+        """The ``data`` of a ``lead.consent_changed`` event: who (the address and
+        the submission this receiver got in ``lead.created``) and the change.
+        Override this to add fields."""
+        assert lead.change is not None  # ``update`` checks it
+        return {
+            "email": lead.email,
+            "submission_id": lead.submission_id,
+            **self.get_consent_data(lead.change),
         }
 
     def get_event(
@@ -214,6 +269,20 @@ class WebhookBackend(HttpCRMBackend):
         return DeliveryResult(
             remote_id=self.parse_remote_id(response), detail=f"HTTP {response.status}"
         )
+
+    def build_update(self, lead: LeadPayload) -> UpdateSteps[HttpRequest, HttpResponse]:
+        """One ``lead.consent_changed`` event, whose id is the delivery's
+        idempotency key and whose time is the decision's, so every retry sends
+        the same body."""
+        assert lead.change is not None  # ``update`` checks it
+        event = self.get_event(
+            "lead.consent_changed",
+            lead.idempotency_key,
+            lead.change.decided_at,
+            self.get_change_data(lead),
+        )
+        response = yield self.event_request(lead.idempotency_key, event)
+        return self.parse_delivery(response, lead)
 
     def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
         """One ``lead.erased`` event, with an id of its own."""
