@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable
 
+from wagtail_leadgen.crm.locmem import LocmemBackend
 from wagtail_leadgen.forms import CONSENT_GIVEN, TOKEN_FIELD
 
 
@@ -57,3 +58,19 @@ def failing_once(error: Exception) -> Callable:
     """``FAIL_WITH`` for a destination whose first attempt fails with ``error``."""
     failures = [error]
     return lambda lead: failures.pop() if failures else None
+
+
+class NoUpdatesBackend(LocmemBackend):
+    """An in-memory CRM that cannot apply consent changes (like HubSpot
+    without an access token): its consent changes need staff."""
+
+    supports_update = False
+
+
+NO_UPDATES = "tests.helpers.NoUpdatesBackend"
+
+
+def destinations(**configs: dict) -> dict:
+    """A ``WAGTAIL_LEADGEN`` dict with these destinations (alias -> settings
+    entry, e.g. ``{"BACKEND": LOCMEM, "RECEIVES": ["Partner offers"]}``)."""
+    return {"FORM_MIN_FILL_SECONDS": 0, "CRM_BACKENDS": configs}

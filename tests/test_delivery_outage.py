@@ -13,8 +13,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from wagtail_leadgen.models import Delivery, PausedDestination
+from wagtail_leadgen.services.consent import withdraw_consent
+from wagtail_leadgen.services.outbox import propagate_consent_change
 
-from .factories import make_landing_page, make_submission
+from .factories import make_landing_page, make_purpose, make_submission
 from .fake_crm import verify_standard_webhook
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +141,44 @@ def test_no_personal_data_in_errors_or_logs(fake_crm, caplog):
     assert "lead0" not in delivery.last_error
     assert "lead0" not in caplog.text
     assert SECRET not in caplog.text and SECRET not in delivery.last_error
+
+
+def test_a_withdrawal_sent_while_the_crm_is_down_arrives_exactly_once_after_recovery(
+    fake_crm,
+):
+    newsletter = make_purpose(name="Newsletter")
+    page = make_landing_page(purposes=[newsletter])
+    with override_settings(WAGTAIL_LEADGEN=settings_for(fake_crm)):
+        submission = make_submission(
+            page,
+            "ann@example.com",
+            destinations=["hooks"],
+            decisions={newsletter: True},
+        )
+        deliver_everything_now()
+        assert Delivery.objects.get().status == "delivered"
+
+        fake_crm.stop()
+        record = withdraw_consent(
+            submission.lead, newsletter, language="en", channel="preferences"
+        )
+        (change,) = propagate_consent_change([record])
+        call_command("leadgen_deliver", "--once")
+        change.refresh_from_db()
+        assert change.status == "pending" and change.attempts == 1
+
+        fake_crm.start()
+        fake_crm.script("hang", 2)  # stored, but answered after our read timeout
+        fake_crm.script("status", 503)
+        for _ in range(3):
+            make_everything_due()
+            deliver_everything_now()
+
+    change.refresh_from_db()
+    assert change.status == "delivered"
+    events = [verify_standard_webhook(SECRET, r) for r in fake_crm.accepted]
+    withdrawals = [e for e in events if e["type"] == "lead.consent_changed"]
+    assert {e["id"] for e in withdrawals} == {str(change.idempotency_key)}
+    assert len(fake_crm.unique_ids) == 2  # the lead, then the withdrawal: once each
+    assert withdrawals[0]["data"]["decision"] == "withdrawn"
+    assert withdrawals[0]["data"]["purpose"] == "Newsletter"

@@ -5,6 +5,13 @@ A worker that dies between the CRM's answer and the mark leaves the lease to
 expire; the delivery is attempted again with the same idempotency key, so the
 CRM can recognise the repeat.
 
+Two kinds of deliveries: a new lead (``deliver``) and a consent change for a
+person the destination already has (``update``). A consent change waits,
+unclaimed and without an attempt counted, while an older delivery for the
+same person and destination is pending, so a withdrawal never overtakes the
+lead or an earlier change. A destination that cannot apply a change itself
+gets the delivery marked "manual action needed", never retried.
+
 This sits below the services and above the CRM backends: the delivery task
 (``tasks.py``) and ``manage.py leadgen_deliver`` run it, and it never enqueues
 anything itself, so the outbox -> task -> worker chain has no cycle.
@@ -15,28 +22,38 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .conf import leadgen_settings
 from .crm import get_backend
 from .crm.base import (
+    BaseCRMBackend,
     ConsentItem,
     CRMConfigurationError,
     CRMError,
+    DeliveryResult,
     DestinationGone,
     LeadPayload,
+    ManualActionNeeded,
     PermanentCRMError,
     RequestItem,
     TransientCRMError,
+    UnsupportedFeature,
 )
 from .models.consent import STATE_DECISIONS, ConsentRecord
-from .models.delivery import Delivery, DeliveryStatus, PausedDestination
+from .models.delivery import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    PausedDestination,
+)
 from .models.leads import Submission
 
 logger = logging.getLogger("wagtail_leadgen.delivery")
@@ -49,10 +66,26 @@ def _claimable(now) -> Q:
     )
 
 
+def _older_pending() -> Exists:
+    """An older delivery, still pending, for the same person and destination."""
+    return Exists(
+        Delivery.objects.filter(
+            lead=OuterRef("lead"),
+            backend_alias=OuterRef("backend_alias"),
+            status=DeliveryStatus.PENDING,
+            pk__lt=OuterRef("pk"),
+        )
+    )
+
+
 def _runnable(now, *, ignore_backoff: bool):
-    """Pending, unclaimed (or claim expired), due, and not for a paused destination."""
-    queryset = Delivery.objects.filter(_claimable(now)).exclude(
-        backend_alias__in=PausedDestination.objects.values("backend_alias")
+    """Pending, unclaimed (or claim expired), due, not for a paused destination,
+    and, for a consent change, nothing older for that person and destination
+    still pending (it waits without an attempt being counted)."""
+    queryset = (
+        Delivery.objects.filter(_claimable(now))
+        .exclude(backend_alias__in=PausedDestination.objects.values("backend_alias"))
+        .exclude(_older_pending(), kind=DeliveryKind.CONSENT_CHANGE)
     )
     return queryset if ignore_backoff else queryset.filter(next_attempt_at__lte=now)
 
@@ -72,7 +105,9 @@ def claim(delivery_id: int, *, ignore_backoff: bool = False) -> Delivery | None:
     now = timezone.now()
     if not _take(_runnable(now, ignore_backoff=ignore_backoff), delivery_id, now):
         return None
-    return Delivery.objects.select_related("submission").get(pk=delivery_id)
+    return Delivery.objects.select_related("submission", "consent_record__purpose").get(
+        pk=delivery_id
+    )
 
 
 def claim_due(
@@ -92,7 +127,11 @@ def claim_due(
             queryset = queryset.select_for_update(skip_locked=True, of=("self",))
         ids = list(queryset.values_list("pk", flat=True)[:limit])
         taken = [pk for pk in ids if _take(runnable, pk, now)]
-    return list(Delivery.objects.select_related("submission").filter(pk__in=taken))
+    return list(
+        Delivery.objects.select_related("submission", "consent_record__purpose").filter(
+            pk__in=taken
+        )
+    )
 
 
 # -- Attempting ---------------------------------------------------------------
@@ -106,6 +145,22 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     if retry_after is not None:
         delay = max(delay, min(retry_after, cap))
     return delay
+
+
+def waiting_behind(delivery: Delivery) -> list[int]:
+    """The consent changes that waited for ``delivery`` (same person and
+    destination, newer, pending): due once it is no longer pending."""
+    if delivery.lead_id is None:
+        return []
+    return list(
+        Delivery.objects.filter(
+            lead_id=delivery.lead_id,
+            backend_alias=delivery.backend_alias,
+            kind=DeliveryKind.CONSENT_CHANGE,
+            status=DeliveryStatus.PENDING,
+            pk__gt=delivery.pk,
+        ).values_list("pk", flat=True)
+    )
 
 
 def admin_url_for(submission: Submission) -> str:
@@ -165,8 +220,77 @@ def _request(submission: Submission) -> RequestItem | None:
     )
 
 
+def _in_force_at(change: ConsentRecord) -> tuple[ConsentItem, ...]:
+    """The consent in force for each purpose the person decided on, as the
+    change left it (later decisions have deliveries of their own)."""
+    in_force: dict[int, ConsentRecord] = {}
+    for record in (
+        ConsentRecord.objects.filter(
+            lead_id=change.lead_id, decision__in=STATE_DECISIONS, pk__lte=change.pk
+        )
+        .select_related("purpose")
+        .order_by("-created_at", "-pk")
+    ):
+        in_force.setdefault(record.purpose_id, record)
+    in_force[change.purpose_id] = change
+    return tuple(consent_item(in_force[pk]) for pk in sorted(in_force))
+
+
+def _received_submission(lead_id: int, alias: str) -> Submission | None:
+    """The submission this destination received for the person: its latest
+    lead delivered there (else on its way), else their latest submission."""
+    leads = Delivery.objects.filter(
+        lead_id=lead_id,
+        backend_alias=alias,
+        kind=DeliveryKind.LEAD,
+        submission__isnull=False,
+    ).select_related("submission__page", "submission__request_processing")
+    for status in (DeliveryStatus.DELIVERED, DeliveryStatus.PENDING):
+        found = leads.filter(status=status).order_by("-pk").first()
+        if found is not None:
+            return found.submission
+    return (
+        Submission.objects.filter(lead_id=lead_id, is_spam=False)
+        .select_related("page", "request_processing")
+        .first()
+    )
+
+
+def build_change_payload(delivery: Delivery) -> LeadPayload:
+    """The payload of a consent change, read from the database at send time:
+    the person, the submission the destination received, the change, and the
+    consent in force for each purpose as the change left it. No answers."""
+    record = delivery.consent_record
+    submission = (
+        _received_submission(delivery.lead_id, delivery.backend_alias)
+        if delivery.lead_id is not None
+        else None
+    )
+    if record is None or submission is None or submission.lead is None:
+        raise ValueError(f"delivery {delivery.pk} has no consent change of a lead")
+    page = submission.page
+    return LeadPayload(
+        idempotency_key=str(delivery.idempotency_key),
+        delivery_id=delivery.pk,
+        submission_id=submission.pk,
+        submitted_at=submission.created_at,
+        email=submission.lead.email,
+        answers={},
+        consents=_in_force_at(record),
+        page_id=submission.page_id,
+        page_title=page.title if page else "",
+        page_url=(page.full_url or "") if page else "",
+        language=submission.language,
+        admin_url=admin_url_for(submission),
+        request=_request(submission),
+        change=consent_item(record),
+    )
+
+
 def build_payload(delivery: Delivery) -> LeadPayload:
-    """The normalised payload of a new lead, read from the database at send time."""
+    """The normalised payload of a delivery, read from the database at send time."""
+    if delivery.kind == DeliveryKind.CONSENT_CHANGE:
+        return build_change_payload(delivery)
     submission = delivery.submission
     if submission is None or submission.lead is None:
         raise ValueError(f"delivery {delivery.pk} has no submission of a lead")
@@ -205,21 +329,60 @@ def _describe(error: CRMError) -> str:
     return f"{type(error).__name__}: {error}"[:500]
 
 
+def for_destination(backend: BaseCRMBackend, payload: LeadPayload) -> LeadPayload:
+    """The payload as this destination may see it: a destination that
+    receives only some purposes hears only of those consents."""
+    if backend.receives.request:
+        return payload
+    return replace(
+        payload,
+        consents=tuple(
+            consent
+            for consent in payload.consents
+            if backend.receives.concerns(consent.purpose_id, consent.purpose_name)
+        ),
+    )
+
+
+def _send(backend: BaseCRMBackend, delivery: Delivery) -> DeliveryResult:
+    """Hand a lead over, or apply a consent change: ``update`` where the
+    destination can, ``ManualActionNeeded`` where staff must."""
+    payload = for_destination(backend, build_payload(delivery))
+    if payload.change is None:
+        return backend.deliver(payload)
+    if not backend.needs_update(payload.change):
+        return DeliveryResult(detail="nothing to change at this destination")
+    try:
+        backend.require_feature("update")
+    except UnsupportedFeature as unsupported:
+        raise ManualActionNeeded(str(unsupported), backend=backend.alias) from None
+    return backend.update(payload)
+
+
 def attempt(delivery: Delivery) -> Delivery:
     """Send a claimed delivery once and record the outcome on its row.
 
     Configuration errors are not caught: they propagate to the worker (and
     ``manage.py check`` reports them); the lease then expires and nothing is
-    lost. Any other unexpected exception in a backend counts as a transient
-    failure, so it shows in the admin and ends as ``failed`` instead of
-    stalling silently.
+    lost. A consent change the destination cannot apply is marked "manual
+    action needed" with the reason, and never retried. Any other unexpected
+    exception in a backend counts as a transient failure, so it shows in the
+    admin and ends as ``failed`` instead of stalling silently.
     """
     backend = get_backend(delivery.backend_alias)
     now = timezone.now()
     try:
-        result = backend.deliver(build_payload(delivery))
+        result = _send(backend, delivery)
     except CRMConfigurationError:
         raise
+    except ManualActionNeeded as manual:
+        logger.info("Delivery %s needs manual action", delivery.pk)
+        return _record(
+            delivery,
+            status=DeliveryStatus.MANUAL,
+            last_error=str(manual)[:500],
+            last_status_code=manual.status,
+        )
     except CRMError as crm_error:
         error = crm_error
     except Exception as exc:

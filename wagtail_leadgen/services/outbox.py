@@ -14,16 +14,12 @@ from collections.abc import Iterable, Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from ..conf import leadgen_settings
 from ..crm import get_backend
 from ..crm.base import CRMConfigurationError
-from ..models.consent import (
-    STATE_DECISIONS,
-    ConsentDecision,
-    ConsentPurpose,
-    ConsentRecord,
-)
+from ..models.consent import ConsentDecision, ConsentPurpose, ConsentRecord
 from ..models.delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
-from ..models.leads import Submission
+from ..models.leads import Lead, Submission
 from ..tasks import enqueue_deliveries
 from .consent import current_records
 
@@ -96,53 +92,123 @@ def resume_destination(alias: str) -> int:
 
 
 # -- Consent changes after capture (R12, R13) ----------------------------------
-def propagate_consent_change(records: Iterable[ConsentRecord]) -> list[Delivery]:
-    """Hand consent changes (a confirmation, a withdrawal, a consent given
-    again) to the CRMs, through the same outbox as new leads.
+# The decisions CRMs hear about: a consent now in force, or no longer. A
+# pending consent was never sent as granted, so neither it nor its expiry
+# changes anything at a CRM; a refusal never changes a state.
+PROPAGATED_DECISIONS = (ConsentDecision.GRANTED, ConsentDecision.WITHDRAWN)
 
-    - Every destination that has the lead (a lead delivery, sent or still on
-      its way) gets one consent-change delivery per record, sent after the
-      lead itself (the worker keeps the order).
-    - A grant can open destinations the lead could not go to before (a
-      partner webhook needing that consent): the person's latest submission
-      is planned there now, as a new lead.
+
+def _concerns(alias: str, purpose: ConsentPurpose) -> bool:
+    """Whether the destination hears of this purpose (see ``Receives.concerns``)."""
+    try:
+        return get_backend(alias).receives.concerns(purpose.pk, purpose.name)
+    except CRMConfigurationError:
+        return True  # the misconfiguration shows on the delivery instead
+
+
+def _change_deliveries(lead: Lead, records: Sequence[ConsentRecord]) -> list[Delivery]:
+    """One consent-change delivery per record and destination that has the
+    person (a lead delivered there, or on its way) and hears of the purpose.
+
+    A destination no longer configured cannot be sent anything: its row is
+    written "manual action needed" at once, so the change is not forgotten.
     """
-    records = [r for r in records if r.decision in STATE_DECISIONS]
-    if not records:
-        return []
-    lead = records[0].lead
-    have_lead = set(
+    have_lead = sorted(
+        set(
+            Delivery.objects.filter(
+                lead=lead,
+                kind=DeliveryKind.LEAD,
+                status__in=(DeliveryStatus.PENDING, DeliveryStatus.DELIVERED),
+            ).values_list("backend_alias", flat=True)
+        )
+    )
+    configured = set(leadgen_settings.configured_aliases())
+    planned = []
+    for record in records:
+        for alias in have_lead:
+            if alias not in configured:
+                planned.append(
+                    Delivery(
+                        kind=DeliveryKind.CONSENT_CHANGE,
+                        lead=lead,
+                        consent_record=record,
+                        backend_alias=alias,
+                        status=DeliveryStatus.MANUAL,
+                        last_error=(
+                            f"The destination {alias} is no longer configured: "
+                            "apply this change by hand where its leads went."
+                        ),
+                    )
+                )
+            elif _concerns(alias, record.purpose):
+                planned.append(
+                    Delivery(
+                        kind=DeliveryKind.CONSENT_CHANGE,
+                        lead=lead,
+                        consent_record=record,
+                        backend_alias=alias,
+                    )
+                )
+    return planned
+
+
+def _opened_deliveries(lead: Lead) -> list[Delivery]:
+    """New lead deliveries to the destinations the person's consents now open
+    (a partner webhook needing "Partner offers"), each with the latest
+    submission whose page routes leads there. A destination the person was
+    ever planned to is not planned again."""
+    planned_before = set(
         Delivery.objects.filter(lead=lead, kind=DeliveryKind.LEAD).values_list(
             "backend_alias", flat=True
         )
     )
-    planned = [
-        Delivery(
-            kind=DeliveryKind.CONSENT_CHANGE,
-            lead=lead,
-            consent_record=record,
-            backend_alias=alias,
-        )
-        for record in records
-        for alias in sorted(have_lead)
+    routes: dict[str, Submission] = {}
+    for submission in lead.submissions.filter(is_spam=False).select_related("page"):
+        page = submission.page.specific if submission.page else None
+        for alias in page.get_crm_destinations() if page is not None else ():
+            if alias not in planned_before:
+                routes.setdefault(alias, submission)
+    if not routes:
+        return []
+    granted = [
+        record.purpose
+        for record in current_records(
+            lead=lead, decision=ConsentDecision.GRANTED
+        ).select_related("purpose")
     ]
-    latest = lead.submissions.filter(is_spam=False).select_related("page").first()
-    page = latest.page.specific if latest is not None and latest.page else None
-    if page is not None and any(r.decision == ConsentDecision.GRANTED for r in records):
-        granted = [
-            record.purpose
-            for record in current_records(
-                lead=lead, decision=ConsentDecision.GRANTED
-            ).select_related("purpose")
-        ]
-        aliases = [
-            alias for alias in page.get_crm_destinations() if alias not in have_lead
-        ]
-        planned += [
-            Delivery(submission=latest, lead=lead, backend_alias=alias)
-            for alias in allowed_destinations(aliases, granted)
-        ]
+    return [
+        Delivery(submission=routes[alias], lead=lead, backend_alias=alias)
+        for alias in allowed_destinations(list(routes), granted)
+    ]
+
+
+def propagate_consent_change(records: Iterable[ConsentRecord]) -> list[Delivery]:
+    """Hand consent changes (a confirmation, a withdrawal, a consent given
+    again) to the CRMs, through the same outbox as new leads. Call it in the
+    transaction that wrote the records; deliveries are enqueued on commit.
+
+    - Every destination that has the person (a lead delivery, sent or still
+      on its way) and hears of the purpose gets one consent-change delivery
+      per record; the worker sends it after anything older for that person
+      and destination, and marks it "manual action needed" where the
+      destination cannot apply it.
+    - A grant can open destinations the lead could not go to before (a
+      partner webhook needing that consent): the lead is planned there now.
+
+    Pending and expired consents, and refusals, are not propagated
+    (``PROPAGATED_DECISIONS``).
+    """
+    by_lead: dict[int, list[ConsentRecord]] = {}
+    for record in records:
+        if record.decision in PROPAGATED_DECISIONS:
+            by_lead.setdefault(record.lead_id, []).append(record)
+    planned: list[Delivery] = []
+    for lead_records in by_lead.values():
+        lead = lead_records[0].lead
+        planned += _change_deliveries(lead, lead_records)
+        if any(r.decision == ConsentDecision.GRANTED for r in lead_records):
+            planned += _opened_deliveries(lead)
     deliveries = Delivery.objects.bulk_create(planned)
-    ids = [delivery.pk for delivery in deliveries]
+    ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
     transaction.on_commit(lambda: enqueue_deliveries(ids))
     return deliveries

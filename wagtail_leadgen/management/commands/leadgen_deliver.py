@@ -76,7 +76,9 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"delivery {delivery.pk} -> {delivery.backend_alias}: {delivery.status}"
                     )
-            if len(batch) < options["batch"]:
+            # Not only when a batch comes back short: a delivery done in this
+            # batch may have freed a consent change that waited for it.
+            if not batch:
                 return outcomes
 
     def report(self, outcomes: Counter) -> None:
