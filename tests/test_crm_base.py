@@ -303,11 +303,12 @@ def test_update_is_refused_where_it_is_not_supported(fake_http, backend):
     ("backend", "supported"),
     [
         (webhook, True),
+        (lambda: hubspot(ACCESS_TOKEN=TOKEN), True),
         (lambda: ConsoleBackend("crm"), True),
         (lambda: LocmemBackend("crm"), True),
         (lambda: DatabaseBackend("crm"), False),
     ],
-    ids=["webhook", "console", "locmem", "db"],
+    ids=["webhook", "hubspot", "console", "locmem", "db"],
 )
 def test_which_backends_apply_consent_changes(backend, supported):
     assert backend().supports_update is supported

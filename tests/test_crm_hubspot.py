@@ -1,4 +1,5 @@
-"""HubSpot backend: the Forms submission payload and GDPR delete, HTTP mocked."""
+"""HubSpot backend: the Forms submission payload (never a consent the person did
+not give), subscription updates and GDPR delete, HTTP mocked."""
 
 from __future__ import annotations
 
@@ -8,11 +9,24 @@ from datetime import UTC, datetime
 import pytest
 
 from wagtail_leadgen.crm import build_backend, http
-from wagtail_leadgen.crm.base import ConsentItem, LeadPayload, PermanentCRMError
-from wagtail_leadgen.crm.hubspot import GENERIC_CONSENT_TEXT, HubSpotBackend
+from wagtail_leadgen.crm.base import (
+    ConsentItem,
+    LeadPayload,
+    PermanentCRMError,
+    RequestItem,
+    UnsupportedFeature,
+)
+from wagtail_leadgen.crm.hubspot import HubSpotBackend
 
-from .crm_payloads import configuration_error, consent_item, every_answer, lead_payload
-from .fake_http import FakeHTTP
+from .crm_payloads import (
+    change_payload,
+    configuration_error,
+    consent_item,
+    every_answer,
+    lead_payload,
+    withdrawal,
+)
+from .fake_http import FakeHTTP, json_response
 
 PORTAL_ID = "12345678"
 FORM_GUID = "78c2891f-ebdd-44c0-bd94-15c012bbbfbf"
@@ -23,17 +37,37 @@ SUBMIT_URL = (
 GDPR_URL = "https://api.hubapi.com/crm/v3/objects/contacts/gdpr-delete"
 SETTING = 'WAGTAIL_LEADGEN["CRM_BACKENDS"]["sales"]["OPTIONS"]'
 
+STATUS_URL = (
+    "https://api.hubapi.com/communication-preferences/v4/statuses/ada%40example.com"
+)
+
 SUBMITTED_AT = datetime(2026, 3, 2, 9, 30, 15, 250000, tzinfo=UTC)
-OFFER_WORDING = "Send me the e-book\n\n<p>We email you the e-book you asked for.</p>"
+REQUEST_WORDING = (
+    "We use your email address to send you the e-book.\n\n"
+    "<p>We email you the e-book you asked for.</p>"
+)
 NEWSLETTER_WORDING = (
     "Send me the newsletter\n\n<p>Once a month, unsubscribe anytime.</p>"
 )
 
 
+def make_request(**kwargs) -> RequestItem:
+    kwargs.setdefault("name", "Sending the e-book")
+    kwargs.setdefault("legal_basis", "contract")
+    kwargs.setdefault("wording", REQUEST_WORDING)
+    kwargs.setdefault("wording_sha256", "1" * 64)
+    kwargs.setdefault("version", 9)
+    return RequestItem(**kwargs)
+
+
 def make_consent(**kwargs) -> ConsentItem:
-    kwargs.setdefault("wording", OFFER_WORDING)
+    kwargs.setdefault("purpose_id", 2)
+    kwargs.setdefault("purpose_name", "Newsletter")
+    kwargs.setdefault("legal_basis", "consent")
+    kwargs.setdefault("wording", NEWSLETTER_WORDING)
     kwargs.setdefault("decided_at", SUBMITTED_AT)
-    kwargs.setdefault("is_offer", kwargs.get("legal_basis", "contract") == "contract")
+    if not kwargs.get("granted", True):
+        kwargs.setdefault("decision", "refused")
     return consent_item(**kwargs)
 
 
@@ -41,6 +75,7 @@ def make_lead(**kwargs) -> LeadPayload:
     kwargs.setdefault("submitted_at", SUBMITTED_AT)
     kwargs.setdefault("consents", (make_consent(),))
     kwargs.setdefault("admin_url", "https://www.example.com/admin/leads/5/")
+    kwargs.setdefault("request", make_request())
     return lead_payload(**kwargs)
 
 
@@ -57,7 +92,7 @@ def fake_http(monkeypatch) -> FakeHTTP:
 
 # -- Delivery -----------------------------------------------------------------------
 def test_deliver_posts_the_documented_forms_payload(fake_http):
-    result = make_backend().deliver(make_lead())
+    result = make_backend(SUBSCRIPTION_TYPES={"Newsletter": 4321}).deliver(make_lead())
 
     assert len(fake_http.calls) == 1
     call = fake_http.last
@@ -81,9 +116,15 @@ def test_deliver_posts_the_documented_forms_payload(fake_http):
         },
         "legalConsentOptions": {
             "consent": {
-                "consentToProcess": True,
-                "text": OFFER_WORDING,
-                "communications": [],
+                "consentToProcess": False,
+                "text": REQUEST_WORDING,
+                "communications": [
+                    {
+                        "value": True,
+                        "subscriptionTypeId": 4321,
+                        "text": NEWSLETTER_WORDING,
+                    }
+                ],
             }
         },
     }
@@ -136,43 +177,42 @@ def test_empty_answers_are_not_sent(fake_http):
 
 
 def test_granted_purposes_with_a_subscription_type_become_communications(fake_http):
-    newsletter = make_consent(
-        purpose_id=2,
-        purpose_name="Newsletter",
-        legal_basis="consent",
-        wording=NEWSLETTER_WORDING,
-    )
+    newsletter = make_consent()
     events = make_consent(
-        purpose_id=3,
-        purpose_name="Events",
-        legal_basis="consent",
+        purpose_id=3, purpose_name="Events", granted=False, wording="Invite me"
+    )
+    pending = make_consent(
+        purpose_id=5,
+        purpose_name="Webinars",
         granted=False,
-        wording="Invite me to events",
+        decision="pending",
+        wording="Webinars",
     )
-    partners = make_consent(
-        purpose_id=4, purpose_name="Partners", legal_basis="consent", wording="Partners"
-    )
+    partners = make_consent(purpose_id=4, purpose_name="Partners", wording="Partners")
+    offers = make_consent(purpose_id=6, purpose_name="Offers", wording="Offers")
     backend = make_backend(
-        SUBSCRIPTION_TYPES={2: 111, "Events": "222", "E-book": 333}, FIELD_MAP={}
+        SUBSCRIPTION_TYPES={2: 111, "Events": "222", "Webinars": 444, "Offers": 333},
+        FIELD_MAP={},
     )
-    backend.deliver(make_lead(consents=(make_consent(), newsletter, events, partners)))
+    backend.deliver(make_lead(consents=(newsletter, events, pending, partners, offers)))
 
     consent = fake_http.json()["legalConsentOptions"]["consent"]
     assert consent == {
-        "consentToProcess": True,
-        "text": OFFER_WORDING,
+        "consentToProcess": False,
+        "text": REQUEST_WORDING,
         "communications": [
-            # The offer purpose is mapped by name, the newsletter by id; the
-            # refused "Events" and the unmapped "Partners" are not sent.
-            {"value": True, "subscriptionTypeId": 333, "text": OFFER_WORDING},
+            # The newsletter is mapped by id, "Offers" by name; the refused
+            # "Events", the unconfirmed "Webinars" and the unmapped
+            # "Partners" are not sent.
             {"value": True, "subscriptionTypeId": 111, "text": NEWSLETTER_WORDING},
+            {"value": True, "subscriptionTypeId": 333, "text": "Offers"},
         ],
     }
 
 
 def test_a_subscription_type_is_sent_once(fake_http):
-    first = make_consent(purpose_id=2, purpose_name="News", legal_basis="consent")
-    second = make_consent(purpose_id=3, purpose_name="Offers", legal_basis="consent")
+    first = make_consent(purpose_id=2, purpose_name="News")
+    second = make_consent(purpose_id=3, purpose_name="Offers")
     make_backend(SUBSCRIPTION_TYPES={2: 111, 3: 111}).deliver(
         make_lead(consents=(first, second))
     )
@@ -182,15 +222,86 @@ def test_a_subscription_type_is_sent_once(fake_http):
     assert [c["subscriptionTypeId"] for c in communications] == [111]
 
 
-def test_without_an_offer_purpose_the_generic_text_is_sent(fake_http):
-    newsletter = make_consent(
-        purpose_id=2, purpose_name="Newsletter", legal_basis="consent"
+@pytest.mark.parametrize(
+    "consents",
+    [
+        (),
+        (make_consent(granted=False),),
+        (make_consent(granted=False, decision="pending"),),
+        (make_consent(granted=False, decision="withdrawn"),),
+        (make_consent(purpose_name="Unmapped", purpose_id=9),),
+    ],
+    ids=["no-purpose", "refused", "pending", "withdrawn", "no-subscription-type"],
+)
+def test_without_a_granted_subscription_nothing_is_claimed(fake_http, consents):
+    make_backend(SUBSCRIPTION_TYPES={"Newsletter": 4321}).deliver(
+        make_lead(consents=consents)
     )
-    refused_offer = make_consent(granted=False)
-    make_backend().deliver(make_lead(consents=(refused_offer, newsletter)))
+    body = fake_http.last["body"].decode("utf-8")
+    # No consent object, no "consent to process", no text the person did not
+    # see: HubSpot's Forms API cannot express a request's own basis.
+    assert "legalConsentOptions" not in fake_http.json()
+    assert "consentToProcess" not in body
+    assert NEWSLETTER_WORDING not in body and "Unmapped" not in body
+
+
+def test_consent_to_process_is_never_true(fake_http):
+    backend = make_backend(SUBSCRIPTION_TYPES={2: 111}, REQUEST_SUBSCRIPTION_TYPE=7)
+    for lead in (
+        make_lead(),
+        make_lead(consents=()),
+        make_lead(request=None),
+        make_lead(consents=(), request=make_request(legal_basis="legitimate_interest")),
+    ):
+        backend.deliver(lead)
+    for index in range(len(fake_http.calls)):
+        legal = fake_http.json(index).get("legalConsentOptions", {})
+        assert legal.get("consent", {}).get("consentToProcess", False) is False
+
+
+def test_without_a_request_processing_no_text_is_made_up(fake_http):
+    make_backend(SUBSCRIPTION_TYPES={2: 111}).deliver(make_lead(request=None))
     consent = fake_http.json()["legalConsentOptions"]["consent"]
-    assert consent["consentToProcess"] is True
-    assert consent["text"] == GENERIC_CONSENT_TEXT
+    assert "text" not in consent
+    assert consent["communications"][0]["text"] == NEWSLETTER_WORDING
+
+
+def test_a_request_on_legitimate_interest_is_sent_as_that_basis_when_configured(
+    fake_http,
+):
+    request = make_request(
+        legal_basis="legitimate_interest",
+        legitimate_interest="Answering the questions prospects ask us",
+    )
+    make_backend(REQUEST_SUBSCRIPTION_TYPE="4400").deliver(
+        make_lead(consents=(), request=request)
+    )
+    assert fake_http.json()["legalConsentOptions"] == {
+        "legitimateInterest": {
+            "value": True,
+            "subscriptionTypeId": 4400,
+            "legalBasis": "LEAD",
+            "text": REQUEST_WORDING,
+        }
+    }
+
+
+@pytest.mark.parametrize("basis", ["contract", "legal_obligation"])
+def test_a_request_on_another_basis_is_not_sent_as_legitimate_interest(
+    fake_http, basis
+):
+    make_backend(REQUEST_SUBSCRIPTION_TYPE=4400).deliver(
+        make_lead(consents=(), request=make_request(legal_basis=basis))
+    )
+    assert "legalConsentOptions" not in fake_http.json()
+
+
+def test_a_granted_consent_wins_over_the_request_basis(fake_http):
+    request = make_request(legal_basis="legitimate_interest")
+    make_backend(SUBSCRIPTION_TYPES={2: 111}, REQUEST_SUBSCRIPTION_TYPE=4400).deliver(
+        make_lead(request=request)
+    )
+    assert list(fake_http.json()["legalConsentOptions"]) == ["consent"]
 
 
 def test_context_leaves_out_what_is_unknown(fake_http):
@@ -216,6 +327,87 @@ def test_timeouts_and_bases_are_configurable(fake_http):
     )
     for call in fake_http.calls:
         assert (call["connect_timeout"], call["read_timeout"]) == (2, 4.5)
+
+
+# -- Consent changes -----------------------------------------------------------------
+def test_updates_need_an_access_token(fake_http):
+    assert make_backend().supports_update is False
+    assert make_backend(ACCESS_TOKEN=TOKEN).supports_update is True
+    with pytest.raises(UnsupportedFeature) as caught:
+        make_backend(SUBSCRIPTION_TYPES={2: 111}).update(change_payload())
+    assert f'{SETTING}["ACCESS_TOKEN"]' in str(caught.value)
+    assert fake_http.calls == []
+
+
+def test_a_withdrawal_unsubscribes_the_person_from_the_purpose(fake_http):
+    fake_http.answers.append(json_response({"status": "COMPLETE", "results": []}))
+    backend = make_backend(ACCESS_TOKEN=TOKEN, SUBSCRIPTION_TYPES={"Newsletter": 111})
+
+    result = backend.update(change_payload(withdrawal()))
+
+    call = fake_http.last
+    assert call["url"] == STATUS_URL
+    assert call.get("method", "POST") == "POST"
+    assert call["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    assert fake_http.json() == {
+        "channel": "EMAIL",
+        "statusState": "NOT_SUBSCRIBED",
+        "subscriptionId": 111,
+        "legalBasis": "CONSENT_WITH_NOTICE",
+        "legalBasisExplanation": "Consent withdrawn by the person on 2026-03-05 10:00 UTC.",
+    }
+    assert result.detail == "subscription status updated in HubSpot"
+
+
+def test_a_grant_subscribes_with_the_exact_wording(fake_http):
+    grant = withdrawal(granted=True, decision="granted", wording=NEWSLETTER_WORDING)
+    make_backend(ACCESS_TOKEN=TOKEN, SUBSCRIPTION_TYPES={2: 111}).update(
+        change_payload(grant)
+    )
+    body = fake_http.json()
+    assert body["statusState"] == "SUBSCRIBED"
+    assert body["legalBasisExplanation"] == (
+        f"Consent given on 2026-03-05 10:00 UTC to: {NEWSLETTER_WORDING}"
+    )
+
+
+def test_a_purpose_without_a_subscription_type_needs_no_update():
+    backend = make_backend(SUBSCRIPTION_TYPES={"Newsletter": 111})
+    assert backend.needs_update(withdrawal()) is True
+    assert (
+        backend.needs_update(withdrawal(purpose_name="Partners", purpose_id=9)) is False
+    )
+
+
+def test_the_preferences_api_version_is_configurable(fake_http):
+    make_backend(
+        ACCESS_TOKEN=TOKEN,
+        SUBSCRIPTION_TYPES={2: 111},
+        PREFERENCES_API_VERSION="2026-03",
+        API_BASE="https://api.hubspot.test",
+    ).update(change_payload())
+    assert fake_http.last["url"] == (
+        "https://api.hubspot.test/communication-preferences/2026-03/statuses/"
+        "ada%40example.com"
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "CANCELED", "results": []},
+        {"status": "COMPLETE", "errors": [{"message": "ada@example.com is unknown"}]},
+    ],
+)
+def test_a_change_hubspot_did_not_apply_is_an_error_without_the_address(
+    fake_http, answer
+):
+    fake_http.answers.append(json_response(answer))
+    backend = make_backend(ACCESS_TOKEN=TOKEN, SUBSCRIPTION_TYPES={2: 111})
+    with pytest.raises(PermanentCRMError) as caught:
+        backend.update(change_payload())
+    assert "ada@example.com" not in str(caught.value)
+    assert caught.value.backend == "sales"
 
 
 # -- Erasure ------------------------------------------------------------------------
@@ -278,6 +470,10 @@ def test_required_options_name_the_setting(option):
         ({"FIELD_MAP": {"phone": "phone", "question": "phone"}}, "FIELD_MAP"),
         ({"FIELD_MAP": ["company"]}, "FIELD_MAP"),
         ({"SUBSCRIPTION_TYPES": {"Newsletter": "abc"}}, "SUBSCRIPTION_TYPES"),
+        ({"REQUEST_SUBSCRIPTION_TYPE": "one to one"}, "REQUEST_SUBSCRIPTION_TYPE"),
+        ({"REQUEST_SUBSCRIPTION_TYPE": True}, "REQUEST_SUBSCRIPTION_TYPE"),
+        ({"PREFERENCES_API_VERSION": "v3"}, "PREFERENCES_API_VERSION"),
+        ({"PREFERENCES_API_VERSION": "2026-3"}, "PREFERENCES_API_VERSION"),
         ({"READ_TIMEOUT": 0}, "READ_TIMEOUT"),
         ({"CONNECT_TIMEOUT": "5"}, "CONNECT_TIMEOUT"),
         ({"FORMS_BASE": "http://api.hsforms.com"}, "FORMS_BASE"),

@@ -1,10 +1,16 @@
-"""``hubspot``: the Forms "submit data to a form" API, and GDPR delete for erasure.
+"""``hubspot``: the Forms "submit data to a form" API; with an access token,
+subscription updates and GDPR delete.
 
 Each lead is posted to a HubSpot form (``/submissions/v3/integration/submit/
 {portalId}/{formGuid}``) with the answers mapped in ``FIELD_MAP``, the page it
-came from and ``legalConsentOptions`` carrying the exact wording of each
-purpose. With a private-app ``ACCESS_TOKEN``, a person can be erased through
-``POST /crm/v3/objects/contacts/gdpr-delete``. See ``docs/backends/hubspot.md``.
+came from and ``legalConsentOptions``, which never claims a consent the person
+did not give nor carries a text they did not see: the granted purposes with a
+subscription type, each with its exact wording; ``consentToProcess`` is never
+true (no checkbox asks to "process" the data: the request rests on its own
+basis). With a private-app ``ACCESS_TOKEN``, a consent granted or withdrawn
+later changes the subscription status through the communication preferences
+API, and a person can be erased through ``POST /crm/v3/objects/contacts/
+gdpr-delete``. See ``docs/backends/hubspot.md``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from .base import (
     CRMConfigurationError,
     DeliveryResult,
     LeadPayload,
+    PermanentCRMError,
     Steps,
+    UpdateSteps,
     requires_options,
 )
 from .http import HttpCRMBackend, HttpRequest, HttpResponse
@@ -36,9 +44,15 @@ DEFAULT_FIELD_MAP: dict[str, str] = {
     "country": "country",
     "question": "message",
 }
-# The legal basis of the thing the visitor asked for (see ``LegalBasis``).
+# HubSpot's basis for a legitimate interest towards a prospect (the Forms
+# API's ``legitimateInterest.legalBasis``: "LEAD" or "CUSTOMER").
+LEGITIMATE_INTEREST_LEAD = "LEAD"
+# The basis HubSpot records for a subscription status a person set themselves.
+STATUS_LEGAL_BASIS = "CONSENT_WITH_NOTICE"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # one line of printable ASCII, no spaces
+# "v4", or a date version of the API such as "2026-03".
+_PREFERENCES_VERSION = re.compile(r"v4|20\d\d-(0[1-9]|1[0-2])")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -50,12 +64,14 @@ def _epoch_milliseconds(moment: datetime) -> int:
 
 
 class HubSpotBackend(HttpCRMBackend):
-    """Submits each lead to a HubSpot form; erases contacts with GDPR delete.
+    """Submits each lead to a HubSpot form; with an access token, updates
+    subscriptions when a consent changes and erases contacts (GDPR delete).
 
-    ``supports_erasure`` follows the options: True only when ``ACCESS_TOKEN``
-    is configured. Erasure must only be requested for people whose lead was
-    actually delivered here: HubSpot blocklists an unknown address on GDPR
-    delete (the delivery service is responsible for that; ``erase`` just calls).
+    ``supports_update`` and ``supports_erasure`` follow the options: True only
+    when ``ACCESS_TOKEN`` is configured. Erasure must only be requested for
+    people whose lead was actually delivered here: HubSpot blocklists an
+    unknown address on GDPR delete (the delivery service is responsible for
+    that; ``erase`` just calls).
     """
 
     OPTIONS = {
@@ -63,12 +79,17 @@ class HubSpotBackend(HttpCRMBackend):
         "FORM_GUID": HttpCRMBackend.REQUIRED,
         "FIELD_MAP": DEFAULT_FIELD_MAP,
         "SUBSCRIPTION_TYPES": {},
+        "REQUEST_SUBSCRIPTION_TYPE": None,
         "ACCESS_TOKEN": None,
         **HttpCRMBackend.OPTIONS,  # CONNECT_TIMEOUT, READ_TIMEOUT
         "FORMS_BASE": "https://api.hsforms.com",
         "API_BASE": "https://api.hubapi.com",
+        "PREFERENCES_API_VERSION": "v4",
     }
     supports_erasure = requires_options("ACCESS_TOKEN", to="erase people from HubSpot")
+    supports_update = requires_options(
+        "ACCESS_TOKEN", to="update subscriptions in HubSpot when a consent changes"
+    )
 
     # -- Configuration ------------------------------------------------------------
     def configure(self) -> None:
@@ -76,9 +97,16 @@ class HubSpotBackend(HttpCRMBackend):
         self.form_guid = self._configure_form_guid()
         self.field_map = self._configure_field_map()
         self.subscription_types = self._configure_subscription_types()
+        self.request_subscription_type = self._configure_request_subscription_type()
         self._token = self._configure_token()
         self.forms_base = self.url_option("FORMS_BASE", base=True)
         self.api_base = self.url_option("API_BASE", base=True)
+        version = self.options["PREFERENCES_API_VERSION"]
+        if not isinstance(version, str) or not _PREFERENCES_VERSION.fullmatch(version):
+            raise CRMConfigurationError(
+                f'{self.setting_path("PREFERENCES_API_VERSION")} must be "v4" or a '
+                'date version of HubSpot\'s API such as "2026-03".'
+            )
 
     def _configure_portal_id(self) -> str:
         value = self.options["PORTAL_ID"]
@@ -130,6 +158,18 @@ class HubSpotBackend(HttpCRMBackend):
             resolved[purpose] = int(number)
         return resolved
 
+    def _configure_request_subscription_type(self) -> int | None:
+        value = self.options["REQUEST_SUBSCRIPTION_TYPE"]
+        if value is None:
+            return None
+        number = str(value) if not isinstance(value, bool) else ""
+        if not number.isascii() or not number.isdigit():
+            raise CRMConfigurationError(
+                f"{self.setting_path('REQUEST_SUBSCRIPTION_TYPE')} must be a HubSpot "
+                "subscription type id (a number), or None."
+            )
+        return int(number)
+
     def _configure_token(self) -> str | None:
         value = self.options["ACCESS_TOKEN"]
         if value is None or value == "":
@@ -170,12 +210,10 @@ class HubSpotBackend(HttpCRMBackend):
             return self.subscription_types[consent.purpose_id]
         return self.subscription_types.get(consent.purpose_name)
 
-    def get_legal_consent_options(self, lead: LeadPayload) -> dict[str, Any]:
-        """``legalConsentOptions.consent``: processing consent and communications.
-
-        Only *granted* purposes with a subscription type become communications,
-        each with the exact wording the visitor saw. Refusals are not sent.
-        """
+    def get_communications(self, lead: LeadPayload) -> list[dict[str, Any]]:
+        """One entry per consent in force whose purpose has a subscription type,
+        with the exact wording the person saw. Refused, pending and withdrawn
+        purposes are not sent."""
         communications: list[dict[str, Any]] = []
         used: set[int] = set()
         for consent in lead.granted_purposes():
@@ -186,17 +224,46 @@ class HubSpotBackend(HttpCRMBackend):
             communications.append(
                 {"value": True, "subscriptionTypeId": type_id, "text": consent.wording}
             )
-        if not communications:
-            return {}
-        # No checkbox asks to "process" the data: the request rests on its own
-        # basis, stated next to the button, whose exact wording is sent.
-        return {
-            "consent": {
-                "consentToProcess": False,
-                "text": lead.request.wording if lead.request else "",
-                "communications": communications,
+        return communications
+
+    def get_legal_consent_options(self, lead: LeadPayload) -> dict[str, Any]:
+        """``legalConsentOptions``, or ``{}`` to send none. Override this with care:
+        it must never claim a consent the person did not give.
+
+        - Granted purposes with a subscription type: ``consent`` with those
+          ``communications``. ``consentToProcess`` is False: no checkbox asked
+          to "process" the data, the request rests on its own basis, and its
+          ``text`` is the request processing's wording shown next to the
+          button (left out when the page showed none).
+        - Otherwise, when the page's request processing rests on legitimate
+          interest and ``REQUEST_SUBSCRIPTION_TYPE`` is set: that basis, as
+          ``legitimateInterest`` with the request's wording.
+        - Otherwise nothing: HubSpot's Forms API has no way to say "a request
+          the person made" (contract or pre-contractual steps), and any other
+          object would record a consent or a subscription never given.
+        """
+        communications = self.get_communications(lead)
+        if communications:
+            consent: dict[str, Any] = {"consentToProcess": False}
+            if lead.request is not None:
+                consent["text"] = lead.request.wording
+            consent["communications"] = communications
+            return {"consent": consent}
+        request = lead.request
+        if (
+            request is not None
+            and request.legal_basis == "legitimate_interest"  # LegalBasis value
+            and self.request_subscription_type is not None
+        ):
+            return {
+                "legitimateInterest": {
+                    "value": True,
+                    "subscriptionTypeId": self.request_subscription_type,
+                    "legalBasis": LEGITIMATE_INTEREST_LEAD,
+                    "text": request.wording,
+                }
             }
-        }
+        return {}
 
     def get_payload(self, lead: LeadPayload) -> dict[str, Any]:
         """The JSON body posted to the form. Override this to add HubSpot options."""
@@ -242,6 +309,58 @@ class HubSpotBackend(HttpCRMBackend):
     ) -> DeliveryResult:
         # The Forms API gives no contact id.
         return DeliveryResult(detail="submitted to the HubSpot form")
+
+    def needs_update(self, change: ConsentItem) -> bool:
+        """Only purposes with a subscription type were ever recorded in HubSpot."""
+        return self.subscription_type_for(change) is not None
+
+    def status_url(self, email: str) -> str:
+        version = self.options["PREFERENCES_API_VERSION"]
+        return (
+            f"{self.api_base}/communication-preferences/{version}/statuses/"
+            f"{quote(email, safe='')}"
+        )
+
+    def get_status_update(self, change: ConsentItem) -> dict[str, Any]:
+        """The subscription status a consent change sets, with its legal basis.
+
+        A grant carries the exact wording the person agreed to; a withdrawal
+        says when it happened. Override this to word the explanation otherwise.
+        """
+        when = change.decided_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if change.granted:
+            explanation = f"Consent given on {when} to: {change.wording}"
+        else:
+            explanation = f"Consent withdrawn by the person on {when}."
+        return {
+            "channel": "EMAIL",
+            "statusState": "SUBSCRIBED" if change.granted else "NOT_SUBSCRIBED",
+            "subscriptionId": self.subscription_type_for(change),
+            "legalBasis": STATUS_LEGAL_BASIS,
+            "legalBasisExplanation": explanation,
+        }
+
+    def build_update(self, lead: LeadPayload) -> UpdateSteps[HttpRequest, HttpResponse]:
+        """Set the purpose's subscription status: subscribed for a grant, not
+        subscribed for a withdrawal (the v4 API also re-subscribes a person
+        who opted out before, once they consent again)."""
+        assert lead.change is not None  # ``update`` checks it
+        response = yield self.json_request(
+            self.status_url(lead.email),
+            self.get_status_update(lead.change),
+            {"Authorization": f"Bearer {self._token}"},
+        )
+        answer = response.json()
+        if isinstance(answer, dict) and (
+            answer.get("errors") or answer.get("status") == "CANCELED"
+        ):
+            # HubSpot's messages may quote the address: not copied.
+            raise PermanentCRMError(
+                "HubSpot did not apply the subscription change",
+                status=response.status,
+                response=response,
+            )
+        return DeliveryResult(detail="subscription status updated in HubSpot")
 
     def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
         """GDPR-delete the contact with this address.
