@@ -304,11 +304,17 @@ def test_update_is_refused_where_it_is_not_supported(fake_http, backend):
     [
         (webhook, True),
         (lambda: hubspot(ACCESS_TOKEN=TOKEN), True),
+        (
+            lambda: salesforce(
+                INSTANCE_URL="https://example.my.salesforce.com", ACCESS_TOKEN=TOKEN
+            ),
+            True,
+        ),
         (lambda: ConsoleBackend("crm"), True),
         (lambda: LocmemBackend("crm"), True),
         (lambda: DatabaseBackend("crm"), False),
     ],
-    ids=["webhook", "hubspot", "console", "locmem", "db"],
+    ids=["webhook", "hubspot", "salesforce", "console", "locmem", "db"],
 )
 def test_which_backends_apply_consent_changes(backend, supported):
     assert backend().supports_update is supported

@@ -1,4 +1,5 @@
-"""Salesforce backend: the Web-to-Lead form post and REST erasure, HTTP mocked."""
+"""Salesforce backend: the Web-to-Lead form post, REST consent updates and
+erasure, HTTP mocked."""
 
 from __future__ import annotations
 
@@ -10,12 +11,20 @@ from wagtail_leadgen.crm import build_backend, http
 from wagtail_leadgen.crm.base import (
     ConsentItem,
     LeadPayload,
+    ManualActionNeeded,
     PermanentCRMError,
     TransientCRMError,
 )
 from wagtail_leadgen.crm.salesforce import PLACEHOLDER, SalesforceBackend
 
-from .crm_payloads import configuration_error, consent_item, every_answer, lead_payload
+from .crm_payloads import (
+    change_payload,
+    configuration_error,
+    consent_item,
+    every_answer,
+    lead_payload,
+    withdrawal,
+)
 from .fake_http import FakeHTTP, json_response
 
 ORG_ID = "00D5g000004XyZa"
@@ -323,6 +332,130 @@ def test_erase_without_credentials_is_a_configuration_error(fake_http):
 
 
 # -- Configuration ------------------------------------------------------------------
+# -- Consent changes ------------------------------------------------------------------
+CONSENT_FIELDS = {"Newsletter": "Newsletter_Opt_In__c", 3: "Events_Opt_In__c"}
+LEAD_A = "00Q5g00000AbCdEEAV"
+LEAD_B = "00Q5g00000AbCdF"
+
+
+def leads_found(*records) -> http.HttpResponse:
+    return json_response(
+        {"totalSize": len(records), "done": True, "records": list(records)}
+    )
+
+
+def test_updates_need_instance_url_and_token():
+    assert make_backend().supports_update is False
+    assert rest_backend().supports_update is True
+
+
+def test_a_withdrawal_unticks_the_purpose_on_every_lead_and_opts_out_of_email(
+    fake_http,
+):
+    fake_http.answers += [
+        leads_found(
+            {"Id": LEAD_A, "IsConverted": False}, {"Id": LEAD_B, "IsConverted": False}
+        ),
+        http.HttpResponse(204, {}, b""),
+        http.HttpResponse(204, {}, b""),
+    ]
+    backend = rest_backend(CONSENT_FIELDS=CONSENT_FIELDS)
+
+    result = backend.update(change_payload(withdrawal()))
+
+    query, first, second = fake_http.calls
+    assert parse_qsl(urlsplit(query["url"]).query) == [
+        ("q", "SELECT Id, IsConverted FROM Lead WHERE Email = 'ada@example.com'")
+    ]
+    assert [first["url"], second["url"]] == [
+        f"{INSTANCE}/services/data/v62.0/sobjects/Lead/{LEAD_A}",
+        f"{INSTANCE}/services/data/v62.0/sobjects/Lead/{LEAD_B}",
+    ]
+    for index, call in ((1, first), (2, second)):
+        assert call["method"] == "PATCH"
+        assert call["headers"]["Authorization"] == f"Bearer {TOKEN}"
+        assert call["headers"]["Content-Type"] == "application/json"
+        assert fake_http.json(index) == {
+            "Newsletter_Opt_In__c": False,
+            "HasOptedOutOfEmail": True,
+        }
+    assert result.detail == "2 Lead(s) updated"
+
+
+def test_email_stays_allowed_while_another_purpose_with_a_checkbox_is_granted(
+    fake_http,
+):
+    fake_http.answers.append(leads_found({"Id": LEAD_A, "IsConverted": False}))
+    events = consent_item(purpose_id=3, purpose_name="Events", legal_basis="consent")
+    partners = consent_item(purpose_id=4, purpose_name="Partners")
+    change = withdrawal()
+    rest_backend(CONSENT_FIELDS=CONSENT_FIELDS).update(
+        change_payload(change, consents=(change, events, partners))
+    )
+    assert fake_http.json() == {
+        "Newsletter_Opt_In__c": False,
+        "HasOptedOutOfEmail": False,
+    }
+
+
+def test_a_grant_ticks_the_purpose_and_allows_email_again(fake_http):
+    fake_http.answers.append(leads_found({"Id": LEAD_A, "IsConverted": False}))
+    grant = withdrawal(granted=True, decision="granted")
+    rest_backend(CONSENT_FIELDS=CONSENT_FIELDS).update(change_payload(grant))
+    assert fake_http.json() == {
+        "Newsletter_Opt_In__c": True,
+        "HasOptedOutOfEmail": False,
+    }
+
+
+def test_the_email_opt_out_field_can_be_left_alone(fake_http):
+    fake_http.answers.append(leads_found({"Id": LEAD_A, "IsConverted": False}))
+    rest_backend(CONSENT_FIELDS=CONSENT_FIELDS, EMAIL_OPT_OUT_FIELD=None).update(
+        change_payload()
+    )
+    assert fake_http.json() == {"Newsletter_Opt_In__c": False}
+
+
+def test_a_purpose_without_a_checkbox_needs_no_update():
+    backend = rest_backend(CONSENT_FIELDS=CONSENT_FIELDS)
+    assert backend.needs_update(withdrawal()) is True
+    assert backend.needs_update(withdrawal(purpose_id=4, purpose_name="X")) is False
+
+
+def test_no_lead_with_the_address_is_nothing_to_update(fake_http):
+    fake_http.answers.append(leads_found())
+    result = rest_backend(CONSENT_FIELDS=CONSENT_FIELDS).update(change_payload())
+    assert len(fake_http.calls) == 1
+    assert result.detail == "no Lead with this address in Salesforce"
+
+
+def test_a_converted_lead_needs_manual_action_after_the_others_are_updated(
+    fake_http,
+):
+    fake_http.answers.append(
+        leads_found(
+            {"Id": LEAD_A, "IsConverted": True}, {"Id": LEAD_B, "IsConverted": False}
+        )
+    )
+    with pytest.raises(ManualActionNeeded) as caught:
+        rest_backend(CONSENT_FIELDS=CONSENT_FIELDS).update(change_payload())
+    assert [call["method"] for call in fake_http.calls] == ["GET", "PATCH"]
+    assert fake_http.calls[1]["url"].endswith(LEAD_B)
+    assert "1 Lead(s) with this address were converted" in str(caught.value)
+    assert "ada@example.com" not in str(caught.value)
+    assert caught.value.backend == "sales"
+
+
+def test_consent_fields_must_be_api_names_when_changes_use_the_rest_api():
+    message = configuration_error(
+        rest_backend, CONSENT_FIELDS={"Newsletter": "00N5g00000Abc12"}
+    )
+    assert f'{SETTING}["CONSENT_FIELDS"]["Newsletter"]' in message
+    assert "API name" in message
+    # Web-to-Lead alone may use the form's field id.
+    make_backend(CONSENT_FIELDS={"Newsletter": "00N5g00000Abc12"})
+
+
 def test_org_id_is_required():
     assert f'{SETTING}["ORG_ID"]' in configuration_error(SalesforceBackend, "sales", {})
 
@@ -342,6 +475,7 @@ def test_org_id_is_required():
         ({"URL": "http://webto.salesforce.com/servlet/servlet.WebToLead"}, "URL"),
         ({"READ_TIMEOUT": -1}, "READ_TIMEOUT"),
         ({"API_VERSION": "62"}, "API_VERSION"),
+        ({"EMAIL_OPT_OUT_FIELD": "Has Opted Out"}, "EMAIL_OPT_OUT_FIELD"),
         (
             {"INSTANCE_URL": "example.my.salesforce.com", "ACCESS_TOKEN": TOKEN},
             "INSTANCE_URL",

@@ -1,27 +1,33 @@
-"""``salesforce``: Web-to-Lead for delivery, the REST API for erasure.
+"""``salesforce``: Web-to-Lead for delivery, the REST API for consent changes
+and erasure.
 
 Each lead is posted form-encoded to ``servlet.WebToLead`` with the org id, the
 email, the answers mapped in ``FIELD_MAP`` and ``LEAD_SOURCE``. Web-to-Lead
 answers 200 even when it drops a lead, so a delivery marked "delivered" only
 means Salesforce accepted the request. With ``INSTANCE_URL`` and
-``ACCESS_TOKEN``, a person is erased by querying their Lead ids (SOQL) and
-deleting each. See ``docs/backends/salesforce.md``.
+``ACCESS_TOKEN``, the person's Leads are found with SOQL: a consent granted or
+withdrawn later sets the purpose's checkbox (``CONSENT_FIELDS``) and
+``HasOptedOutOfEmail``; erasure deletes them. See ``docs/backends/salesforce.md``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Generator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from .base import (
+    ConsentItem,
     CRMConfigurationError,
     CRMError,
     DeliveryResult,
     LeadPayload,
+    ManualActionNeeded,
     PermanentCRMError,
     Steps,
+    UpdateSteps,
     requires_options,
 )
 from .http import HttpCRMBackend, HttpRequest, HttpResponse
@@ -57,6 +63,9 @@ MAX_LENGTHS = {
 _RESERVED = {"oid", "email", "lead_source", "retURL", "debug", "debugEmail"}
 _ORG_ID = re.compile(r"00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
 _RECORD_ID = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
+# A custom field's id as Web-to-Lead forms use it; the REST API needs its name.
+_FIELD_ID = re.compile(r"00N[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _API_VERSION = re.compile(r"v\d{2,3}\.0")
 _TOKEN = re.compile(r"[\x21-\x7e]+")
 # Salesforce returns at most this many records per query page (the minimum it
@@ -84,10 +93,11 @@ def _shorten(value: str, limit: int | None) -> str:
 
 
 class SalesforceBackend(HttpCRMBackend):
-    """Creates a Lead through Web-to-Lead; erases Leads through the REST API.
+    """Creates a Lead through Web-to-Lead; updates consents on Leads and erases
+    them through the REST API.
 
-    ``supports_erasure`` follows the options: True only when both
-    ``INSTANCE_URL`` and ``ACCESS_TOKEN`` are configured.
+    ``supports_update`` and ``supports_erasure`` follow the options: True only
+    when both ``INSTANCE_URL`` and ``ACCESS_TOKEN`` are configured.
     """
 
     OPTIONS = {
@@ -101,9 +111,13 @@ class SalesforceBackend(HttpCRMBackend):
         "INSTANCE_URL": None,
         "ACCESS_TOKEN": None,
         "API_VERSION": "v62.0",
+        "EMAIL_OPT_OUT_FIELD": "HasOptedOutOfEmail",
     }
     supports_erasure = requires_options(
         "INSTANCE_URL", "ACCESS_TOKEN", to="erase people from Salesforce"
+    )
+    supports_update = requires_options(
+        "INSTANCE_URL", "ACCESS_TOKEN", to="update consents in Salesforce"
     )
 
     # -- Configuration ------------------------------------------------------------
@@ -121,6 +135,9 @@ class SalesforceBackend(HttpCRMBackend):
         self.extra_fields = self._configure_extra_fields()
         self.url = self.url_option("URL")
         self._configure_rest()
+        self.email_opt_out_field = self._configure_email_opt_out_field()
+        if self.instance_url is not None:
+            self._check_consent_fields_for_rest()
 
     def _configure_field_map(self) -> dict[str, str]:
         return self.answer_field_map(
@@ -150,6 +167,26 @@ class SalesforceBackend(HttpCRMBackend):
                     "already sent by the backend."
                 )
         return dict(value)
+
+    def _configure_email_opt_out_field(self) -> str:
+        value = self.options["EMAIL_OPT_OUT_FIELD"] or ""
+        if value and (not isinstance(value, str) or not _API_NAME.fullmatch(value)):
+            raise CRMConfigurationError(
+                f"{self.setting_path('EMAIL_OPT_OUT_FIELD')} must be the API name of "
+                "a Lead checkbox (HasOptedOutOfEmail by default), or None."
+            )
+        return value
+
+    def _check_consent_fields_for_rest(self) -> None:
+        """Consent changes go through the REST API, which knows fields by API
+        name, never by the ``00N…`` id a generated Web-to-Lead form uses."""
+        for purpose, name in self.consent_fields.items():
+            if _FIELD_ID.fullmatch(name) or not _API_NAME.fullmatch(name):
+                raise CRMConfigurationError(
+                    f'{self.setting_path("CONSENT_FIELDS")}["{purpose}"] must be the '
+                    "field's API name (e.g. Newsletter_Opt_In__c) when INSTANCE_URL "
+                    "is set: consent changes are applied through the REST API."
+                )
 
     def _configure_extra_fields(self) -> dict[str, str]:
         setting = self.setting_path("EXTRA_FIELDS")
@@ -194,13 +231,20 @@ class SalesforceBackend(HttpCRMBackend):
         if (token is None) != (instance is None):
             missing = "ACCESS_TOKEN" if token is None else "INSTANCE_URL"
             raise CRMConfigurationError(
-                f"{self.setting_path(missing)} is needed too: erasure uses "
-                "INSTANCE_URL and ACCESS_TOKEN together (set both, or neither)."
+                f"{self.setting_path(missing)} is needed too: consent changes and "
+                "erasure use INSTANCE_URL and ACCESS_TOKEN together (set both, or "
+                "neither)."
             )
         self._token: str | None = token
         self.instance_url: str | None = instance
 
     # -- Payload --------------------------------------------------------------------
+    def consent_field_for(self, consent: ConsentItem) -> str | None:
+        """The checkbox of a purpose in ``CONSENT_FIELDS``: by id first, then name."""
+        return self.consent_fields.get(consent.purpose_id) or self.consent_fields.get(
+            consent.purpose_name
+        )
+
     def get_fields(self, lead: LeadPayload) -> dict[str, str]:
         """The Web-to-Lead parameters. Override this to add or change fields.
 
@@ -218,9 +262,7 @@ class SalesforceBackend(HttpCRMBackend):
         if self.lead_source:
             fields["lead_source"] = self.lead_source
         for consent in lead.granted_purposes():
-            field = self.consent_fields.get(
-                consent.purpose_id
-            ) or self.consent_fields.get(consent.purpose_name)
+            field = self.consent_field_for(consent)
             if field:
                 fields[field] = "1"
         fields.update(self.extra_fields)
@@ -254,6 +296,58 @@ class SalesforceBackend(HttpCRMBackend):
             )
         return error
 
+    def needs_update(self, change: ConsentItem) -> bool:
+        """Only purposes with a checkbox in ``CONSENT_FIELDS`` are in Salesforce."""
+        return self.consent_field_for(change) is not None
+
+    def get_consent_update(self, lead: LeadPayload) -> dict[str, bool]:
+        """The Lead fields a consent change sets: the purpose's checkbox, and
+        the email opt-out, true when no purpose with a checkbox remains granted
+        (false again when the person consents anew)."""
+        change = lead.change
+        assert change is not None  # ``update`` checks it
+        in_force = {consent.purpose_id: consent for consent in lead.consents}
+        in_force[change.purpose_id] = change
+        fields: dict[str, bool] = {}
+        field = self.consent_field_for(change)
+        if field:
+            fields[field] = change.granted
+        if self.email_opt_out_field:
+            fields[self.email_opt_out_field] = not any(
+                consent.granted and self.consent_field_for(consent)
+                for consent in in_force.values()
+            )
+        return fields
+
+    def build_update(self, lead: LeadPayload) -> UpdateSteps[HttpRequest, HttpResponse]:
+        """Set the consent fields on every Lead with this address.
+
+        A converted Lead cannot be edited: its Contact must be, by hand
+        (``ManualActionNeeded``, once the other Leads are updated).
+        """
+        leads = yield from self.query_leads(lead.email, "IsConverted")
+        body = json.dumps(self.get_consent_update(lead)).encode("utf-8")
+        converted = 0
+        for record in leads:
+            if record.get("IsConverted") is True:
+                converted += 1
+                continue
+            yield self.rest_request(
+                "PATCH",
+                f"{self.rest_base()}/sobjects/Lead/{record['Id']}",
+                {"Content-Type": "application/json"},
+                body=body,
+            )
+        if converted:
+            raise ManualActionNeeded(
+                f"{converted} Lead(s) with this address were converted: apply the "
+                "consent change to the Contact in Salesforce by hand."
+            )
+        updated = len(leads) - converted
+        if not updated:
+            return DeliveryResult(detail="no Lead with this address in Salesforce")
+        return DeliveryResult(detail=f"{updated} Lead(s) updated")
+
     def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
         """Delete every Lead with this email (they go to Salesforce's Recycle Bin)."""
         for record_id in (yield from self.query_lead_ids(email)):
@@ -269,13 +363,18 @@ class SalesforceBackend(HttpCRMBackend):
         return f"{self.instance_url}/services/data/{self.options['API_VERSION']}"
 
     def rest_request(
-        self, method: str, url: str, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        *,
+        body: bytes = b"",
     ) -> HttpRequest:
         """A call to the REST API with the access token."""
         return HttpRequest(
             method,
             url,
-            b"",
+            body,
             {
                 "Authorization": f"Bearer {self._token}",
                 "Accept": "application/json",
@@ -292,13 +391,22 @@ class SalesforceBackend(HttpCRMBackend):
     def query_lead_ids(
         self, email: str
     ) -> Generator[HttpRequest, HttpResponse, list[str]]:
-        """Query the ids of every Lead with this email, page by page (SOQL
-        compares case-insensitively); ``yield from`` it, it returns the ids."""
+        """Query the ids of every Lead with this email; ``yield from`` it, it
+        returns the ids."""
+        return [record["Id"] for record in (yield from self.query_leads(email))]
+
+    def query_leads(
+        self, email: str, *fields: str
+    ) -> Generator[HttpRequest, HttpResponse, list[dict[str, Any]]]:
+        """Query every Lead with this email (``Id`` and ``fields``), page by page
+        (SOQL compares case-insensitively); ``yield from`` it, it returns the
+        records. ``fields`` are the backend's own constants, never input."""
+        columns = ", ".join(("Id", *fields))
         # The address is a quoted, escaped SOQL literal.
-        soql = f"SELECT Id FROM Lead WHERE Email = {soql_string(email)}"  # noqa: S608
+        soql = f"SELECT {columns} FROM Lead WHERE Email = {soql_string(email)}"  # noqa: S608
         url = f"{self.rest_base()}/query/?{urlencode({'q': soql})}"
         options = {"Sforce-Query-Options": f"batchSize={_QUERY_BATCH}"}
-        ids: list[str] = []
+        records: list[dict[str, Any]] = []
         for _page in range(_MAX_QUERY_PAGES):
             data = self.read_json((yield self.rest_request("GET", url, options)))
             for record in data.get("records") or []:
@@ -309,10 +417,10 @@ class SalesforceBackend(HttpCRMBackend):
                     raise PermanentCRMError(
                         "unexpected record id from the Salesforce query API"
                     )
-                ids.append(record_id)
+                records.append(record)
             next_url = data.get("nextRecordsUrl")
             if data.get("done", True) or not next_url:
-                return ids
+                return records
             # Only a path on the configured instance is followed.
             if not isinstance(next_url, str) or not next_url.startswith(
                 "/services/data/"
@@ -322,5 +430,5 @@ class SalesforceBackend(HttpCRMBackend):
                 )
             url = f"{self.instance_url}{next_url}"
         raise PermanentCRMError(
-            "too many Leads for one address; erase the rest in Salesforce"
+            "too many Leads for one address; handle the rest in Salesforce"
         )
