@@ -310,11 +310,12 @@ def test_update_is_refused_where_it_is_not_supported(fake_http, backend):
             ),
             True,
         ),
+        (lambda: EmailBackend("crm", {"TO": ["sales@example.com"]}), True),
         (lambda: ConsoleBackend("crm"), True),
         (lambda: LocmemBackend("crm"), True),
         (lambda: DatabaseBackend("crm"), False),
     ],
-    ids=["webhook", "hubspot", "salesforce", "console", "locmem", "db"],
+    ids=["webhook", "hubspot", "salesforce", "email", "console", "locmem", "db"],
 )
 def test_which_backends_apply_consent_changes(backend, supported):
     assert backend().supports_update is supported
@@ -552,3 +553,11 @@ def test_http_response_json_is_none_for_anything_else():
     assert HttpResponse(200, {}, b"\xff").json() is None
     assert HttpResponse(200, {}, b"not json").json() is None
     assert HttpResponse(200, {}, b'{"id": 1}').json() == {"id": 1}
+
+
+def test_the_console_prints_a_consent_change_without_the_address(capsys):
+    ConsoleBackend("dev").update(change_payload(delivery_id=9))
+    printed = capsys.readouterr().out
+    assert "consent change 9" in printed
+    assert "purpose='Newsletter' withdrawn" in printed
+    assert "ada@example.com" not in printed and "email=***" in printed

@@ -15,7 +15,14 @@ from wagtail_leadgen.crm.base import (
 )
 from wagtail_leadgen.crm.email import EmailBackend, clean_header
 
-from .crm_payloads import configuration_error, consent_item, every_answer, lead_payload
+from .crm_payloads import (
+    change_payload,
+    configuration_error,
+    consent_item,
+    every_answer,
+    lead_payload,
+    withdrawal,
+)
 
 ADMIN_URL = "https://www.example.com/admin/leadgen/leads/inspect/42/"
 SETTING = 'WAGTAIL_LEADGEN["CRM_BACKENDS"]["inbox"]["OPTIONS"]'
@@ -262,6 +269,52 @@ def test_a_backend_that_sends_nothing_is_retried(mailoutbox, monkeypatch):
     monkeypatch.setattr(EmailMessage, "send", lambda self, fail_silently=False: 0)
     with pytest.raises(TransientCRMError):
         make_backend().deliver(make_lead())
+
+
+# -- Consent changes --------------------------------------------------------------------
+def test_a_withdrawal_is_mailed_with_nothing_personal(mailoutbox):
+    lead = change_payload(
+        withdrawal(purpose_name="Monthly\nnewsletter"),
+        admin_url=ADMIN_URL,
+        answers=dict(ANSWERS),
+    )
+
+    result = make_backend(FIELDS=["phone", "first_name"]).update(lead)
+
+    (message,) = mailoutbox
+    assert message.to == ["sales@example.com"]
+    assert message.subject == "Consent withdrawn: Monthly newsletter"
+    assert message.body == (
+        "The person withdrew their consent to “Monthly newsletter” on "
+        "2026-03-05 10:00 UTC.\n"
+        "Stop using their data for this purpose. What they asked for (the "
+        "request itself) is not affected.\n"
+        "\n"
+        "Open the lead in the admin:\n"
+        f"{ADMIN_URL}\n"
+    )
+    for personal in ("ada@example.com", "Ada", "+44"):
+        assert personal not in message.body
+    assert result.remote_id == message.extra_headers["Message-ID"]
+
+
+def test_a_grant_is_mailed_too(mailoutbox):
+    grant = withdrawal(granted=True, decision="granted")
+    make_backend().update(change_payload(grant, admin_url=ADMIN_URL))
+    (message,) = mailoutbox
+    assert message.subject == "Consent given: Newsletter"
+    assert message.body.startswith(
+        "The person consented to “Newsletter” on 2026-03-05 10:00 UTC.\n"
+    )
+
+
+def test_a_retried_change_keeps_its_message_id(mailoutbox):
+    backend = make_backend()
+    lead = change_payload()
+    backend.update(lead)
+    backend.update(lead)
+    first, second = (m.extra_headers["Message-ID"] for m in mailoutbox)
+    assert first == second
 
 
 def test_erasure_is_not_supported():

@@ -3,7 +3,9 @@
 The mail is sent with Django's ``EmailMessage``, so through the site's own
 ``EMAIL_BACKEND``. By default it holds a link to the lead in the admin and
 nothing personal; ``FIELDS`` opts answers in. Nothing a visitor typed ever goes
-into a header. See ``docs/backends/email.md``.
+into a header. A consent granted or withdrawn after the lead was mailed is
+mailed too, so the team that has the lead hears of it. See
+``docs/backends/email.md``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .base import (
     LeadPayload,
     PermanentCRMError,
     TransientCRMError,
+    UpdateSteps,
 )
 
 DEFAULT_SUBJECT = "New lead from {page_title}"
@@ -103,7 +106,9 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
     The sales inbox receives a link to the lead in the admin; answers appear
     only when listed in ``FIELDS``. When ``CALL_BACK_FIRST`` is on and the phone
     number is listed, it is the first line of the mail. The transport is the
-    site's own ``EMAIL_BACKEND``.
+    site's own ``EMAIL_BACKEND``. A consent change is a mail of its own
+    (``supports_update``): which purpose, granted or withdrawn, when, and the
+    admin link; nothing personal.
     """
 
     OPTIONS = {
@@ -114,6 +119,7 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
         "CALL_BACK_FIRST": True,
     }
     supports_erasure = False
+    supports_update = True
 
     # -- Configuration ------------------------------------------------------------
     def configure(self) -> None:
@@ -235,6 +241,49 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
             lines += [f"    {line}" for line in value.split("\n")]
         return "\n".join(lines) + "\n"
 
+    def get_change_subject(self, lead: LeadPayload) -> str:
+        """The subject of a consent change: the purpose's name, on one clean line."""
+        change = lead.change
+        assert change is not None  # ``update`` checks it
+        purpose = clean_header(change.purpose_name)
+        if change.granted:
+            return clean_header(
+                gettext("Consent given: %(purpose)s") % {"purpose": purpose}
+            )
+        return clean_header(
+            gettext("Consent withdrawn: %(purpose)s") % {"purpose": purpose}
+        )
+
+    def get_change_body(self, lead: LeadPayload) -> str:
+        """The plain-text body of a consent change. Override this to change it."""
+        change = lead.change
+        assert change is not None  # ``update`` checks it
+        values = {
+            "purpose": clean_body_value(change.purpose_name),
+            "when": change.decided_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        }
+        if change.granted:
+            lines = [
+                gettext("The person consented to “%(purpose)s” on %(when)s.") % values
+            ]
+        else:
+            lines = [
+                gettext(
+                    "The person withdrew their consent to “%(purpose)s” on %(when)s."
+                )
+                % values,
+                gettext(
+                    "Stop using their data for this purpose. What they asked for "
+                    "(the request itself) is not affected."
+                ),
+            ]
+        lines.append("")
+        if lead.admin_url:
+            lines += [gettext("Open the lead in the admin:"), lead.admin_url]
+        else:
+            lines.append(gettext("Open the leads list in the admin to see it."))
+        return "\n".join(lines) + "\n"
+
     def message_id(self, lead: LeadPayload) -> str:
         """Stable across retries, so a repeated mail is recognisable as one."""
         key = re.sub(r"[^A-Za-z0-9.-]", "", lead.idempotency_key) or str(
@@ -244,8 +293,13 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
 
     def get_message(self, lead: LeadPayload) -> EmailMessage:
         with translation.override(settings.LANGUAGE_CODE):
-            subject = self.get_subject(lead)
-            body = self.get_body(lead)
+            if lead.change is not None:
+                subject, body = (
+                    self.get_change_subject(lead),
+                    self.get_change_body(lead),
+                )
+            else:
+                subject, body = self.get_subject(lead), self.get_body(lead)
         return EmailMessage(
             subject=subject,
             body=body,
@@ -257,6 +311,10 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
     # -- Steps --------------------------------------------------------------------------
     def build_delivery(self, lead: LeadPayload) -> EmailMessage:
         return self.get_message(lead)
+
+    def build_update(self, lead: LeadPayload) -> UpdateSteps[EmailMessage, SentMail]:
+        sent = yield self.get_message(lead)
+        return self.parse_delivery(sent, lead)
 
     def send(self, message: EmailMessage) -> SentMail:
         """Send through ``EMAIL_BACKEND``; SMTP failures are worth a retry."""
