@@ -47,7 +47,7 @@ from .crm.base import (
     TransientCRMError,
     UnsupportedFeature,
 )
-from .models.consent import STATE_DECISIONS, ConsentRecord
+from .models.consent import STATE_DECISIONS, ConsentDecision, ConsentRecord
 from .models.delivery import (
     Delivery,
     DeliveryKind,
@@ -188,22 +188,26 @@ def consent_item(record: ConsentRecord) -> ConsentItem:
 
 def _consents(submission: Submission) -> tuple[ConsentItem, ...]:
     """For each purpose the submission showed, the consent in force now (a
-    confirmation or a withdrawal since then counts), else what was answered."""
+    confirmation or a withdrawal since then counts), else what was answered;
+    then the consents in force the person gave elsewhere (e.g. on their
+    preferences page), which may be why the lead goes to this destination."""
     shown = list(submission.consent_records.select_related("purpose").order_by("pk"))
     in_force: dict[int, ConsentRecord] = {}
     for record in (
-        ConsentRecord.objects.filter(
-            lead=submission.lead,
-            purpose_id__in=[record.purpose_id for record in shown],
-            decision__in=STATE_DECISIONS,
-        )
+        ConsentRecord.objects.filter(lead=submission.lead, decision__in=STATE_DECISIONS)
         .select_related("purpose")
         .order_by("-created_at", "-pk")
     ):
         in_force.setdefault(record.purpose_id, record)
+    shown_ids = {record.purpose_id for record in shown}
+    granted_elsewhere = [
+        record
+        for purpose_id, record in sorted(in_force.items())
+        if purpose_id not in shown_ids and record.decision == ConsentDecision.GRANTED
+    ]
     return tuple(
         consent_item(in_force.get(record.purpose_id, record)) for record in shown
-    )
+    ) + tuple(consent_item(record) for record in granted_elsewhere)
 
 
 def _request(submission: Submission) -> RequestItem | None:
