@@ -3,9 +3,17 @@
 import pytest
 from django.test import override_settings
 
-from wagtail_leadgen.checks import check_crm_backends, check_task_backend
+from wagtail_leadgen.checks import (
+    check_crm_backends,
+    check_crm_receives,
+    check_crm_recipients,
+    check_task_backend,
+)
 from wagtail_leadgen.crm import get_backend
 from wagtail_leadgen.crm.base import CRMConfigurationError, CRMError
+from wagtail_leadgen.crm.destination import Receives, Recipient
+
+from .factories import make_purpose
 
 LOCMEM = "wagtail_leadgen.crm.locmem.LocmemBackend"
 
@@ -39,6 +47,26 @@ def test_the_default_keeps_leads_in_the_database_and_is_valid():
         ),
         ({"sales": {}}, 'CRM_BACKENDS"]["sales"]["BACKEND"] is required'),
         ({}, "non-empty dict"),
+        (
+            {"sales": {"BACKEND": LOCMEM, "RECEIVES": "Partner offers"}},
+            'CRM_BACKENDS"]["sales"]["RECEIVES"] must be "request" or a non-empty list',
+        ),
+        (
+            {"sales": {"BACKEND": LOCMEM, "RECEIVES": []}},
+            'CRM_BACKENDS"]["sales"]["RECEIVES"]',
+        ),
+        (
+            {"sales": {"BACKEND": LOCMEM, "RECEIVES": [True]}},
+            'CRM_BACKENDS"]["sales"]["RECEIVES"]',
+        ),
+        (
+            {"sales": {"BACKEND": LOCMEM, "RECIPIENT": {"NAME": "Acme"}}},
+            'CRM_BACKENDS"]["sales"]["RECIPIENT"]["COUNTRY"] is required',
+        ),
+        (
+            {"sales": {"BACKEND": LOCMEM, "RECIPIENT": {"NAME": "A", "CITY": "X"}}},
+            'Unknown key WAGTAIL_LEADGEN["CRM_BACKENDS"]["sales"]["RECIPIENT"]["CITY"]',
+        ),
     ],
 )
 def test_a_misconfiguration_names_the_exact_setting(backends, expected):
@@ -76,3 +104,78 @@ def test_backends_that_stay_in_the_process_run_inline_without_a_warning():
 @override_settings(WAGTAIL_LEADGEN={"TASK_BACKEND": "missing"})
 def test_an_unknown_task_backend_alias_is_an_error():
     assert [e.id for e in check_task_backend(None)] == ["wagtail_leadgen.E006"]
+
+
+# -- What a destination receives, and who it is -------------------------------------------
+def test_receives_and_recipient_are_read_from_the_destination():
+    partner = {
+        "BACKEND": LOCMEM,
+        "RECEIVES": ["Partner offers", 7],
+        "RECIPIENT": {
+            "NAME": " Acme Partners ",
+            "COUNTRY": "USA",
+            "SAFEGUARD": "EU-US Data Privacy Framework",
+        },
+    }
+    with override_settings(WAGTAIL_LEADGEN={"CRM_BACKENDS": {"partner": partner}}):
+        backend = get_backend("partner")
+    assert backend.receives == Receives(("Partner offers", 7))
+    assert backend.recipient == Recipient(
+        "Acme Partners", "USA", "EU-US Data Privacy Framework"
+    )
+    assert Receives().request and get_backend("locmem").receives.request
+
+
+def test_a_request_destination_hears_of_every_purpose_a_partner_of_its_own():
+    assert Receives().concerns(3, "Newsletter")
+    partner = Receives(("Partner offers", 9))
+    assert partner.concerns(4, "Partner offers") and partner.concerns(9, "Renamed")
+    assert not partner.concerns(3, "Newsletter")
+
+
+REMOTE = {
+    "BACKEND": "wagtail_leadgen.crm.webhook.WebhookBackend",
+    "OPTIONS": {
+        "URL": "https://crm.example.com/hook",
+        "SECRET": "whsec_3q2+7wEjRWeJq83vASNFZ4mrze8BI0VniavN7wEjRWc=",
+    },
+}
+
+
+def test_a_remote_destination_without_a_recipient_is_warned_about():
+    named = {**REMOTE, "RECIPIENT": {"NAME": "Acme", "COUNTRY": "France"}}
+    backends = {
+        "hooks": REMOTE,
+        "named": named,
+        "memory": {"BACKEND": LOCMEM},
+        "broken": {"BACKEND": "no.such.Backend"},  # E005's business
+    }
+    with override_settings(WAGTAIL_LEADGEN={"CRM_BACKENDS": backends}):
+        warnings = check_crm_recipients(None)
+    assert [w.id for w in warnings] == ["wagtail_leadgen.W004"]
+    assert 'WAGTAIL_LEADGEN["CRM_BACKENDS"]["hooks"]' in warnings[0].msg
+    assert "RECIPIENT" in warnings[0].msg and "RECIPIENT" in warnings[0].hint
+
+
+@pytest.mark.django_db
+def test_receives_must_name_existing_purposes_once():
+    partner = make_purpose(name="Partner offers")
+    make_purpose(name="Events")
+    make_purpose(name="Events")
+    backends = {
+        "good": {"BACKEND": LOCMEM, "RECEIVES": ["Partner offers", partner.pk]},
+        "typo": {"BACKEND": LOCMEM, "RECEIVES": ["Partner ofers"]},
+        "twice": {"BACKEND": LOCMEM, "RECEIVES": ["Events"]},
+        "gone": {"BACKEND": LOCMEM, "RECEIVES": [partner.pk + 1000]},
+    }
+    with override_settings(WAGTAIL_LEADGEN={"CRM_BACKENDS": backends}):
+        assert check_crm_receives(None) == []  # a database check
+        errors = check_crm_receives(None, databases=["default"])
+    assert [e.id for e in errors] == ["wagtail_leadgen.E009"] * 3
+    typo, twice, gone = (e.msg for e in errors)
+    assert (
+        '["typo"]["RECEIVES"]' in typo
+        and "'Partner ofers', which does not exist" in typo
+    )
+    assert "matches 2 purposes" in twice
+    assert f"{partner.pk + 1000}, which does not exist" in gone

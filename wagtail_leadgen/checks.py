@@ -6,15 +6,16 @@ import importlib.util
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.urls import NoReverseMatch, reverse
 
 from .conf import DEFAULTS, SETTINGS_NAME, leadgen_settings
 from .crm import build_backend
-from .crm.base import CRMConfigurationError
+from .crm.base import SETTING_PATH, BaseCRMBackend, CRMConfigurationError
 from .gating import gated_page_models
+from .models.consent import ConsentPurpose
 from .models.mixins import is_document_restricted
 
 
@@ -136,6 +137,69 @@ def check_crm_backends(app_configs, **kwargs):
     return errors
 
 
+def _built_destinations() -> list[BaseCRMBackend]:
+    """The destinations that build; the others are reported by E005."""
+    built = []
+    configs = leadgen_settings.CRM_BACKENDS
+    for alias, config in configs.items() if isinstance(configs, dict) else ():
+        try:
+            built.append(build_backend(alias, config))
+        except CRMConfigurationError:
+            continue
+    return built
+
+
+@register()
+def check_crm_recipients(app_configs, **kwargs):
+    """The information notice names every processor leads are sent to (R10)."""
+    return [
+        Warning(
+            f'{SETTING_PATH}["{backend.alias}"] sends leads to another system but '
+            "declares no RECIPIENT: the information notice cannot name it.",
+            hint='Add e.g. "RECIPIENT": {"NAME": "HubSpot Inc.", "COUNTRY": "USA", '
+            '"SAFEGUARD": "EU-US Data Privacy Framework"} beside its BACKEND.',
+            id="wagtail_leadgen.W004",
+        )
+        for backend in _built_destinations()
+        if backend.sends_remotely and backend.recipient is None
+    ]
+
+
+@register(Tags.database)
+def check_crm_receives(app_configs, databases=None, **kwargs):
+    """Run by ``manage.py check --database default``: each purpose a destination
+    RECEIVES names exists, once. A misspelled name would keep every lead from
+    that destination without a word."""
+    if not databases:
+        return []
+    errors: list[CheckMessage] = []
+    for backend in _built_destinations():
+        setting = f'{SETTING_PATH}["{backend.alias}"]["RECEIVES"]'
+        for reference in backend.receives.purposes:
+            lookup = (
+                {"pk": reference} if isinstance(reference, int) else {"name": reference}
+            )
+            try:
+                found = ConsentPurpose.objects.filter(**lookup).count()
+            except (
+                DatabaseError
+            ):  # not migrated yet (``migrate`` runs this check first)
+                return errors
+            if found == 1:
+                continue
+            errors.append(
+                Error(
+                    f"{setting} names the consent purpose {reference!r}, which "
+                    + ("does not exist." if not found else f"matches {found} purposes.")
+                    + " No lead can be sent to this destination.",
+                    hint="Use the exact name of one consent purpose (Snippets → "
+                    "Consent purposes), or its id.",
+                    id="wagtail_leadgen.E009",
+                )
+            )
+    return errors
+
+
 @register()
 def check_task_backend(app_configs, **kwargs):
     """With the immediate task backend, a visitor's request would wait on the CRM."""
@@ -153,13 +217,9 @@ def check_task_backend(app_configs, **kwargs):
                 id="wagtail_leadgen.E006",
             )
         ]
-    remote = []
-    for name, config in leadgen_settings.CRM_BACKENDS.items():
-        try:
-            if build_backend(name, config).sends_remotely:
-                remote.append(name)
-        except CRMConfigurationError:
-            continue  # reported by check_crm_backends (E005)
+    remote = [
+        backend.alias for backend in _built_destinations() if backend.sends_remotely
+    ]
     if isinstance(backend, ImmediateBackend) and remote:
         return [
             Warning(

@@ -151,6 +151,8 @@ if os.environ.get("LEADGEN_WEBHOOK_URL"):
             "CONNECT_TIMEOUT": 3,
             "READ_TIMEOUT": 10,
         },
+        # Who receives the leads, as the information notice names it (W004).
+        "RECIPIENT": {"NAME": "The demo's webhook receiver", "COUNTRY": "France"},
     }
 
 WAGTAIL_LEADGEN = {
