@@ -76,6 +76,9 @@ def test_the_main_admin_urls_reverse_to_their_section():
     assert reverse("wagtail_leadgen_deliveries:retry", args=[3]) == (
         "/admin/leadgen/deliveries/retry/3/"
     )
+    assert reverse("wagtail_leadgen_deliveries:applied", args=[3]) == (
+        "/admin/leadgen/deliveries/applied/3/"
+    )
     assert reverse("wagtail_leadgen_deliveries:resume", args=["crm"]) == (
         "/admin/leadgen/deliveries/resume/crm/"
     )

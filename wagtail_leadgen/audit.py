@@ -75,6 +75,23 @@ class LeadExportedFormatter(LogFormatter):
         ) % {"format": str(data.get("format", "")).upper(), "count": count}
 
 
+CONSENT_CHANGE_APPLIED_ACTION = "wagtail_leadgen.lead.consent_change_applied"
+
+
+@lead_action(CONSENT_CHANGE_APPLIED_ACTION)
+class ConsentChangeAppliedFormatter(LogFormatter):
+    label = _("Apply a consent change by hand")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _(
+            "Applied a consent change by hand at %(destination)s (delivery #%(delivery)s)"
+        ) % {
+            "destination": data.get("destination", ""),
+            "delivery": data.get("delivery"),
+        }
+
+
 #: The actions listed under "Access history" on a lead's page: who saw the
 #: person's data or took it out of the site.
 ACCESS_ACTIONS = (VIEW_ACTION, EXPORT_ACTION)
@@ -142,4 +159,16 @@ def log_leads_exported(
         EXPORT_ACTION,
         user=user,
         data={"format": export_format, "count": len(pks), "filters": filters},
+    )
+
+
+def log_consent_change_applied(delivery, user) -> None:
+    """Staff applied a consent change by hand at a destination that could not."""
+    if delivery.lead is None:
+        return
+    log_lead_action(
+        delivery.lead,
+        CONSENT_CHANGE_APPLIED_ACTION,
+        user=user,
+        data={"delivery": delivery.pk, "destination": delivery.backend_alias},
     )

@@ -7,7 +7,7 @@ and the names inside a namespace are the views' own, in snake case:
 
 - ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``…
 - ``deliveries`` (viewset): ``wagtail_leadgen_deliveries:index``, ``…:inspect``,
-  ``…:retry``, ``…:resume``…
+  ``…:retry``, ``…:applied``, ``…:resume``…
 - ``hints``: ``wagtail_leadgen_hints:page``, ``…:new``, ``…:report``,
   ``…:report_results``
 - ``kpis``: ``wagtail_leadgen_kpis:report``
@@ -33,7 +33,13 @@ from .audit import register_log_actions
 from .gating import is_gated_document
 from .models import CallToAction, ConsentPurpose, Delivery, Lead
 from .panels import add_leadgen_checks
-from .views.admin import DeliveryViewSet, LeadViewSet, resume, retry_delivery
+from .views.admin import (
+    DeliveryViewSet,
+    LeadViewSet,
+    mark_applied,
+    resume,
+    retry_delivery,
+)
 from .views.dashboard import KPIReportView, ReportMenuItem, add_top_pages_panel
 from .views.hints import (
     ContentHintsReportView,
@@ -124,6 +130,7 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
             url_prefix=url_prefix("deliveries"),
             extra_urlpatterns=[
                 path("retry/<int:pk>/", retry_delivery, name="retry"),
+                path("applied/<int:pk>/", mark_applied, name="applied"),
                 path("resume/<str:alias>/", resume, name="resume"),
             ],
         ),

@@ -79,6 +79,18 @@ def retry_now(deliveries: Iterable[Delivery]) -> int:
     return count
 
 
+def applied_by_hand(delivery: Delivery) -> bool:
+    """Record that staff applied a consent change by hand where the destination
+    could not (a "manual action needed" delivery); False for any other."""
+    done = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.MANUAL).update(
+        status=DeliveryStatus.DELIVERED,
+        delivered_at=timezone.now(),
+        last_error="Applied by hand (see the lead's history).",
+    )
+    delivery.refresh_from_db()
+    return bool(done)
+
+
 def resume_destination(alias: str) -> int:
     """Un-pause a destination and enqueue what waited for it."""
     PausedDestination.objects.filter(backend_alias=alias).delete()

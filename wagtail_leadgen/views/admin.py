@@ -4,8 +4,10 @@ Seeing leads needs the plugin's own ``view_lead`` permission and exporting them
 ``export_lead``, both separate from page editing (R19); every lead page viewed
 and every lead exported is written to Wagtail's audit log (``audit``), without
 personal data in the entry. Nobody edits or deletes a lead or a delivery here:
-changes go through the privacy services; the only action is to retry a
-delivery, which needs ``change_delivery``.
+changes go through the privacy services; the only actions are to retry a
+delivery, and to mark a consent change that needed manual action as applied
+by hand, which need ``change_delivery``. The deliveries list names people by
+lead id, never by address: it is readable by staff who may not see leads.
 
 The inbox's query and the export's rows are ``services.leads``; these classes
 only wire them to Wagtail's generic views. The viewsets are registered, under
@@ -33,7 +35,12 @@ from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import registry as log_registry
 
-from ..audit import ACCESS_ACTIONS, log_lead_viewed, log_leads_exported
+from ..audit import (
+    ACCESS_ACTIONS,
+    log_consent_change_applied,
+    log_lead_viewed,
+    log_leads_exported,
+)
 from ..models import (
     ConsentPurpose,
     Delivery,
@@ -61,7 +68,7 @@ from ..services.leads import (
     pages_with_leads,
     search_leads,
 )
-from ..services.outbox import resume_destination, retry_now
+from ..services.outbox import applied_by_hand, resume_destination, retry_now
 
 # Filters -------------------------------------------------------------------
 
@@ -243,7 +250,6 @@ class LeadInspectView(InspectView):
             lead.submissions.filter(is_spam=False)
             .select_related("page")
             .prefetch_related(
-                "deliveries",
                 Prefetch(
                     "download_grants",
                     queryset=DownloadGrant.objects.select_related("document"),
@@ -266,11 +272,8 @@ class LeadInspectView(InspectView):
                 (submission, answer_items(submission.answers))
                 for submission in submissions
             ],
-            deliveries=[
-                delivery
-                for submission in submissions
-                for delivery in submission.deliveries.all()
-            ],
+            # New leads and consent changes, to every destination.
+            deliveries=lead.deliveries.select_related("consent_record__purpose"),
             consent_records=records,
             access_log=log_registry.get_logs_for_instance(lead)
             .filter(action__in=ACCESS_ACTIONS)
@@ -304,24 +307,63 @@ class LeadViewSet(ModelViewSet):
         )
 
 
+def lead_reference(delivery: Delivery) -> str:
+    """The person a delivery is about, by lead id: never their address."""
+    if delivery.lead_id is None:
+        return "—"
+    return _("Lead #%(id)s") % {"id": delivery.lead_id}
+
+
+def consent_change(delivery: Delivery) -> str:
+    """The purpose and decision of a consent change; empty for a new lead."""
+    return str(delivery.consent_record) if delivery.consent_record_id else ""
+
+
+class DeliveryIndexView(IndexView):
+    """Every delivery; people appear as lead ids, never addresses."""
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("consent_record__purpose")
+
+
+class DeliveryInspectView(InspectView):
+    """One delivery; for a consent change that needs staff, what to do."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["lead_reference"] = lead_reference(self.object)
+        context["manual"] = self.object.status == DeliveryStatus.MANUAL
+        return context
+
+
 class DeliveryViewSet(ModelViewSet):
     model = Delivery
     icon = "resubmit"
     menu_label = _("CRM deliveries")
+    index_view_class = DeliveryIndexView
+    inspect_view_class = DeliveryInspectView
     list_display = [
         "backend_alias",
-        "submission",
-        "status",
+        Column("kind", label=_("Kind"), accessor="get_kind_display"),
+        Column("lead", label=_("Lead"), accessor=lead_reference),
+        Column("change", label=_("Consent change"), accessor=consent_change),
+        StatusTagColumn(
+            "get_status_display",
+            label=_("Status"),
+            sort_key="status",
+            primary=lambda delivery: delivery.status == DeliveryStatus.MANUAL,
+        ),
         "attempts",
         "next_attempt_at",
         "last_error",
     ]
-    list_filter = ["status", "backend_alias"]
+    list_filter = ["status", "kind", "backend_alias"]
     inspect_view_enabled = True
     inspect_template_name = "wagtail_leadgen/admin/delivery_inspect.html"
     inspect_view_fields = [
+        "kind",
         "backend_alias",
-        "submission",
+        "consent_record",
         "status",
         "attempts",
         "next_attempt_at",
@@ -359,6 +401,19 @@ def retry_delivery(request, pk: int):
     else:
         retry_now([delivery])
         messages.success(request, _("The delivery will be attempted again now."))
+    return redirect("wagtail_leadgen_deliveries:inspect", pk)
+
+
+@require_POST
+def mark_applied(request, pk: int):
+    """Record that staff applied a consent change by hand at its destination."""
+    _require_change(request)
+    delivery = get_object_or_404(Delivery, pk=pk)
+    if applied_by_hand(delivery):
+        log_consent_change_applied(delivery, request.user)
+        messages.success(request, _("The consent change is recorded as applied."))
+    else:
+        messages.info(request, _("This delivery does not need manual action."))
     return redirect("wagtail_leadgen_deliveries:inspect", pk)
 
 
