@@ -2,8 +2,10 @@
 
 Delivery rows are written in the capture transaction, so the database is the
 single source of truth; the task that hands each one to its backend is
-enqueued once the transaction commits. The worker side (claiming, attempting,
-backoff) is ``wagtail_leadgen.worker``.
+enqueued once the transaction commits. A consent granted or withdrawn after
+capture goes the same way (``propagate_consent_change``), as a delivery of
+its own to each destination that has the person. The worker side (claiming,
+ordering, attempting, backoff) is ``wagtail_leadgen.worker``.
 """
 
 from __future__ import annotations
