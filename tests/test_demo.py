@@ -7,6 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import default_page_only
+
+# The demo runs its own settings (Wagtail's default Page) in a subprocess,
+# whatever the suite's settings: the custom base page run would repeat it.
+pytestmark = default_page_only(
+    "the demo project runs its own settings, with Wagtail's default Page"
+)
+
 MANAGE = Path(__file__).resolve().parent.parent / "example_site" / "manage.py"
 COUNT_ROWS = (
     "from wagtail.models import Page; from wagtail_leadgen.models import *; "
