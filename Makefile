@@ -4,7 +4,7 @@
 #   make test   install what the tests need (incl. Debian's chromium) and run the whole suite
 # The suite runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
 # make test-custom-page   the suite on a custom base page model (WAGTAIL_PAGE_MODEL)
-# Another Django: make test PYTHON=python3.12 VENV=.venv-django6 DJANGO=">=6.0,<7"
+# Another Django: make test PYTHON=python3.13 VENV=.venv-django6 DJANGO=">=6.1,<7"
 
 PYTHON ?= python3
 VENV ?= .venv
