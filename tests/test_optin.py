@@ -203,9 +203,20 @@ PRIVATE = {
 }
 
 
-def assert_private(response):
-    for header, value in PRIVATE.items():
+def assert_private(response, *, has_form=False):
+    expected = {**PRIVATE, "Referrer-Policy": "same-origin"} if has_form else PRIVATE
+    for header, value in expected.items():
         assert response[header] == value
+    assert "Content-Security-Policy" in response
+
+
+def test_pages_with_a_form_keep_the_referrer_on_the_site_only(submit, client):
+    """Under "no-referrer" a browser posts a form with "Origin: null", which
+    Django's CSRF check refuses (tests/test_browser_optin.py posts for real)."""
+    submit()
+    link = path_of(confirm_link(mail.outbox[0]))
+    assert_private(client.get(link), has_form=True)
+    assert_private(client.post(link))
 
 
 def test_get_and_head_show_the_page_and_confirm_nothing(submit, client):
@@ -214,7 +225,7 @@ def test_get_and_head_show_the_page_and_confirm_nothing(submit, client):
     for method in (client.get, client.head, client.get):
         response = method(link)
         assert response.status_code == 200
-        assert_private(response)
+        assert_private(response, has_form=True)
     page = client.get(link).content.decode()
     assert "Send me the monthly newsletter" in page
     assert 'method="post"' in page and "Yes, I confirm" in page

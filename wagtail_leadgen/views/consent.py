@@ -91,7 +91,12 @@ _PROBLEMS: dict[str, tuple[int, Any, Any]] = {
 
 
 def _page(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    *,
+    has_form: bool = False,
 ) -> HttpResponse:
     response = render(
         request, f"wagtail_leadgen/consent/{template}", context, status=status
@@ -100,7 +105,13 @@ def _page(
         # Django's request logger would log this path, a link that may still
         # work; these views log the refusal themselves, without the link.
         response._has_been_logged = True  # type: ignore[attr-defined]
-    return private(response)
+    response = private(response)
+    if has_form:
+        # Under "no-referrer" a browser posts the page's form with "Origin:
+        # null", which Django's CSRF check refuses. "same-origin" still keeps
+        # the link's token from every other site.
+        response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 def _problem(
@@ -156,7 +167,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             if not records:
                 return _problem(request, "confirm_nothing", lead=lead)
             context: dict[str, Any] = {"wordings": [wording_of(r) for r in records]}
-            return _page(request, "confirm.html", context)
+            return _page(request, "confirm.html", context, has_form=True)
         try:
             records = optin.confirm(confirmation, language=get_language() or "")
         except optin.UsedLink:
@@ -249,7 +260,7 @@ def _preferences(
         "error_purpose": error_purpose,
         "controller": LeadgenSiteSettings.for_request(request),
     }
-    return _page(request, "preferences.html", context, status=status)
+    return _page(request, "preferences.html", context, status=status, has_form=True)
 
 
 def _change(request: HttpRequest, holder: LinkHolder, token: str) -> HttpResponse:
