@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 from django_tasks import task_backends
+from django_tasks_db.models import DBTaskResult
 
 from wagtail_leadgen import tasks as leadgen_tasks
 from wagtail_leadgen.models import (
@@ -34,6 +35,7 @@ from wagtail_leadgen.tokens import make_download_token, make_preferences_token
 
 from .factories import make_landing_page, make_lead, make_purpose, set_controller
 from .helpers import form_data, ticked
+from .test_task_queues import run_db_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -501,3 +503,30 @@ def test_unsubscribe_mailto_overrides_the_controller_address(submit):
     submit()
     header = mail.outbox[0].extra_headers["List-Unsubscribe"]
     assert header.endswith(", <mailto:unsubscribe@example.com?subject=unsubscribe>")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_queue_stores_no_address_and_no_token(wagtail_tree, newsletter):
+    """The queue a site deploys keeps task arguments and results in its own
+    table: they hold the request id, the attempt and the outcome only."""
+    page = make_landing_page(purposes=[newsletter])
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    ):
+        make_lead(page=page, decisions={newsletter: True})
+        request = ConfirmationRequest.objects.get()
+        queued = DBTaskResult.objects.get(
+            task_path="wagtail_leadgen.tasks.send_confirmation_email"
+        )
+        assert queued.args_kwargs == {"args": [request.pk, 1], "kwargs": {}}
+        assert mail.outbox == []
+        output = run_db_worker()
+
+    (message,) = mail.outbox
+    token = confirm_link(message).rstrip("/").rsplit("/", 1)[1]
+    queued.refresh_from_db()
+    assert queued.status == "SUCCESSFUL", output
+    assert queued.return_value == "sent"
+    stored = repr(list(DBTaskResult.objects.values()))
+    assert EMAIL not in stored
+    assert token not in stored

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from django.template import Context, Template
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from wagtail_leadgen.conf import DEFAULTS
 from wagtail_leadgen.models import (
     ConsentRecord,
     Delivery,
@@ -381,3 +383,44 @@ def test_no_personal_data_in_the_logs(page, offers, client, caplog):
     client.post(f"/leadgen/unsubscribe/{token}/", {"x": EMAIL})
     assert EMAIL not in caplog.text
     assert token not in caplog.text
+
+
+# -- The examples of docs/consent.md, run as written ---------------------------------
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "consent.md"
+
+
+def docs_blocks(language: str) -> list[str]:
+    section = DOCS.read_text().split("## Links for your own newsletters", 1)[1]
+    return re.findall(rf"```{language}\n(.*?)```", section.split("\n## ", 1)[0], re.S)
+
+
+@override_settings(
+    WAGTAIL_LEADGEN={"FORM_MIN_FILL_SECONDS": 0, "SITE_URL": "https://example.com"}
+)
+def test_the_documented_examples_give_working_one_click_links(page, offers, client):
+    lead = capture(page, offers=True)
+    namespace = {"lead": lead, "newsletter": offers}
+    (code,) = docs_blocks("python")
+    exec(compile(code, str(DOCS), "exec"), namespace)  # noqa: S102 -- our own docs
+    assert namespace["headers"]["List-Unsubscribe"] == f"<{namespace['url']}>"
+    assert namespace["url"] == unsubscribe_url(lead, offers)
+
+    (template,) = docs_blocks("django")
+    html = Template(template).render(Context(namespace))
+    links = re.findall(r'href="https://example.com(/[^"]+)"', html)
+    assert links == [
+        path_of_url(unsubscribe_url(lead)),
+        path_of_url(unsubscribe_url(lead, offers)),
+    ]
+    assert client.post(links[1], ONE_CLICK).status_code == 200
+    assert decision(lead, offers) == "withdrawn"
+
+
+def path_of_url(url: str) -> str:
+    return url.removeprefix("https://example.com")
+
+
+def test_every_documented_setting_exists():
+    table = DOCS.read_text().split("## Settings", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `([A-Z_]+)` \|", table, re.M)
+    assert documented and set(documented) <= set(DEFAULTS)
