@@ -424,3 +424,11 @@ def test_every_documented_setting_exists():
     table = DOCS.read_text().split("## Settings", 1)[1].split("\n## ", 1)[0]
     documented = re.findall(r"^\| `([A-Z_]+)` \|", table, re.M)
     assert documented and set(documented) <= set(DEFAULTS)
+
+
+def test_the_pages_speak_the_language_of_the_person_s_form(page, offers, client):
+    lead = make_lead(EMAIL, page=page, language="fr", decisions={offers: True}).lead
+    response = client.get(prefs(lead), HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="fr">' in response.content.decode()
+    unknown = client.get(f"/leadgen/preferences/{token_of(lead)}x/")
+    assert '<html lang="en">' in unknown.content.decode()

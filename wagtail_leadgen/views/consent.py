@@ -161,7 +161,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             request, "confirm_expired", offer_url=_offer_url(expired.request)
         )
     lead = confirmation.lead
-    with translation.override(confirmation.submission.language or None):
+    with translation.override(confirmation.submission.language or get_language()):
         if request.method != "POST":
             records = optin.purposes_to_confirm(confirmation)
             if not records:
@@ -204,7 +204,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except UnknownLink:
         logger.warning("Unsubscribe refused: unknown link")
         return _problem(request, "link_unknown")
-    with translation.override(preferences.language_of(holder.lead)):
+    with translation.override(preferences.language_of(holder.lead) or get_language()):
         if not _is_one_click(request):
             logger.warning("Unsubscribe refused: not a one-click request")
             return _problem(request, "one_click_body", lead=holder.lead)
@@ -235,7 +235,7 @@ def preferences_page(request: HttpRequest, token: str) -> HttpResponse:
     except UnknownLink:
         logger.warning("Preferences refused: unknown link")
         return _problem(request, "link_unknown")
-    with translation.override(preferences.language_of(holder.lead)):
+    with translation.override(preferences.language_of(holder.lead) or get_language()):
         if request.method == "POST":
             return _change(request, holder, token)
         done = request.GET.get("done")
@@ -254,7 +254,6 @@ def _preferences(
     rows = preferences.preference_rows(holder.lead)
     context = {
         "rows": rows,
-        "any_in_force": any(row.in_force for row in rows),
         "done": done,
         "error": error,
         "error_purpose": error_purpose,
