@@ -8,8 +8,10 @@ Unknown keys are reported by the ``wagtail_leadgen.E001`` system check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -347,6 +349,53 @@ def _merge_proof_of_work(user: Any) -> dict[str, Any] | None:
     return merged
 
 
+def _check_site_url(value: Any) -> str | None:
+    """``SITE_URL``: None, or "scheme://host[:port]" (http or https, no path),
+    returned without a trailing slash."""
+    if value is None:
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or any(char.isspace() or ord(char) < 32 for char in value)
+    ):
+        raise ImproperlyConfigured(
+            f"{_setting('SITE_URL')} must be None or the site's public root, "
+            "scheme and host only, e.g. 'https://www.example.com'."
+        )
+    return value.rstrip("/")
+
+
+# One plain address for a mailto: link inside a mail header: no quoting, no
+# display name, nothing that could end the <...> or the header.
+_MAILTO_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+)
+
+
+def _check_unsubscribe_mailto(value: Any) -> str | None:
+    """``UNSUBSCRIBE_MAILTO``: None, or one plain ASCII address."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _MAILTO_ADDRESS.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{_setting('UNSUBSCRIBE_MAILTO')} must be None or one plain email "
+            "address, e.g. 'unsubscribe@example.com'."
+        )
+    return value
+
+
+def is_plain_address(value: str) -> bool:
+    """Whether ``value`` may go into a mailto: link of a mail header."""
+    return bool(_MAILTO_ADDRESS.fullmatch(value))
+
+
 # Nested sections: each is read through its own function, which merges the
 # site's value over the defaults and validates it, once per settings change.
 _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -355,6 +404,8 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "content_targets": ("CONTENT_TARGETS", _merge_content_targets),
     "reading_speeds": ("READING_WORDS_PER_MINUTE", _merge_reading_speeds),
     "proof_of_work": ("PROOF_OF_WORK", _merge_proof_of_work),
+    "site_url": ("SITE_URL", _check_site_url),
+    "unsubscribe_mailto": ("UNSUBSCRIBE_MAILTO", _check_unsubscribe_mailto),
 }
 
 

@@ -2,7 +2,9 @@
 
 ``{% leadgen_form form %}`` renders the form with its information notice;
 ``{% leadgen_download download_token %}`` renders the link to a just-unlocked
-document (or why it is not available).
+document (or why it is not available); ``{% leadgen_unsubscribe_url lead %}``
+(or ``... lead purpose``) gives the one-click unsubscribe link for a site's own
+emails.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..forms import LeadForm
 from ..models.settings import LeadgenSiteSettings
 from ..services import proof_of_work
 from ..services.downloads import DownloadUnavailable, grant_for_token
+from ..services.preferences import unsubscribe_url
 from ..tokens import InvalidToken
 
 register = template.Library()
@@ -56,3 +59,11 @@ def leadgen_download(token: str | None) -> dict[str, Any]:
         "document": grant.document,
         "url": reverse("wagtail_leadgen:download", args=[token]),
     }
+
+
+@register.simple_tag
+def leadgen_unsubscribe_url(lead, purpose=None) -> str:
+    """The absolute one-click unsubscribe link of ``lead`` (for ``purpose``, or
+    all marketing), from the configured site root: for a newsletter's visible
+    link and its ``List-Unsubscribe`` header."""
+    return unsubscribe_url(lead, purpose)
