@@ -301,3 +301,19 @@ def test_a_lead_contacted_while_the_command_runs_keeps_the_level_its_capture_gav
     report = reclassify_all(now=timezone.now() + timedelta(days=365))  # "cold"
     assert report.levels == {"cold": 1} and report.changed == 0
     assert Lead.objects.get().maturity == "warm"
+
+
+# Scoring off (LEAD_SCORING) --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_with_lead_scoring_off_nothing_is_computed():
+    with override_settings(WAGTAIL_LEADGEN={"LEAD_SCORING": False}):
+        lead = make_lead(answers=PHONE).lead  # would be hot
+        out = StringIO()
+        call_command("leadgen_classify", stdout=out)
+        assert reclassify_all().total == 0
+    assert Lead.objects.get(pk=lead.pk).maturity == "cold"  # the column's default
+    assert "Lead scoring is off" in out.getvalue()
+    reclassify(lead)  # scoring back on: computed again
+    assert Lead.objects.get(pk=lead.pk).maturity == "hot"
