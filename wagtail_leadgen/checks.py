@@ -1,4 +1,5 @@
-"""System checks: refuse configurations that would leak leads or gated files."""
+"""System checks: refuse configurations that would leak leads or gated files,
+or lead pages whose notice is incomplete (R10)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from .crm import build_backend
 from .crm.base import CRMConfigurationError
 from .gating import gated_page_models
 from .models.mixins import is_document_restricted
+from .models.publishing import LeadPageForm, publishing_problems, site_for_page
+from .services.kpis import lead_page_models
 
 
 @register()
@@ -199,3 +202,52 @@ def check_proof_of_work(app_configs, **kwargs):
             )
         ]
     return []
+
+
+def _lead_pages(model):
+    """The pages of one lead page model, or None before migrations ran."""
+    try:
+        return list(model.objects.all())
+    except DatabaseError:  # not migrated yet (``migrate`` runs this check first)
+        return None
+
+
+@register(Tags.database)
+def check_live_pages_have_a_notice(app_configs, databases=None, **kwargs):
+    """The admin refuses to publish a lead page without a complete notice;
+    this catches pages published another way (code, imports)."""
+    if not databases:
+        return []
+    warnings = []
+    for model in lead_page_models():
+        for page in _lead_pages(model) or ():
+            if not page.live:
+                continue
+            problems = publishing_problems(
+                site_for_page(page), page.get_request_processing()
+            )
+            for message in problems.values():
+                warnings.append(
+                    Warning(
+                        f"Live page {page.pk} ({page.title!r}): {message}",
+                        obj=page,
+                        id="wagtail_leadgen.W010",
+                    )
+                )
+    return warnings
+
+
+@register()
+def check_lead_page_forms(app_configs, **kwargs):
+    """A lead page type with a form class of its own keeps the publishing rules."""
+    return [
+        Warning(
+            f"{model._meta.label}.base_form_class does not extend LeadPageForm: "
+            "its pages can be published without a complete information notice.",
+            hint="class MyPageForm(LeadPageForm, YourPageForm): ...",
+            obj=model,
+            id="wagtail_leadgen.W012",
+        )
+        for model in lead_page_models()
+        if not issubclass(model.base_form_class, LeadPageForm)
+    ]
