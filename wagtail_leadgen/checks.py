@@ -1,5 +1,5 @@
 """System checks: refuse configurations that would leak leads or gated files,
-or lead pages whose notice is incomplete (R10)."""
+or forms whose consent and notice break the rules (R8, R10)."""
 
 from __future__ import annotations
 
@@ -213,6 +213,33 @@ def _lead_pages(model):
 
 
 @register(Tags.database)
+def check_required_consent_boxes(app_configs, databases=None, **kwargs):
+    """No consent box is ever required (R8), even from a site's own builder:
+    every lead page's form class is built and its boxes looked at."""
+    if not databases:
+        return []
+    errors = []
+    for model in lead_page_models():
+        for page in _lead_pages(model) or ():
+            required = page.get_form_class().required_consent_purposes()
+            if required:
+                errors.append(
+                    Error(
+                        f"The form of page {page.pk} ({page.title!r}) makes consent "
+                        "boxes required: "
+                        + ", ".join(repr(purpose.name) for purpose in required)
+                        + ". Consent is free: a box is never required.",
+                        hint="What the visitor asks for rests on the request (the "
+                        "page's request processing), not on a box; make the form "
+                        "builder leave consent boxes optional.",
+                        obj=page,
+                        id="wagtail_leadgen.E010",
+                    )
+                )
+    return errors
+
+
+@register(Tags.database)
 def check_live_pages_have_a_notice(app_configs, databases=None, **kwargs):
     """The admin refuses to publish a lead page without a complete notice;
     this catches pages published another way (code, imports)."""
@@ -234,6 +261,33 @@ def check_live_pages_have_a_notice(app_configs, databases=None, **kwargs):
                         id="wagtail_leadgen.W010",
                     )
                 )
+    return warnings
+
+
+@register()
+def check_destinations_name_their_recipient(app_configs, **kwargs):
+    """The notice names the processors leads are sent to: a destination that
+    sends them to another system must say who that is (``RECIPIENT``)."""
+    configs = leadgen_settings.CRM_BACKENDS
+    if not isinstance(configs, dict):
+        return []  # reported by check_crm_backends (E005)
+    warnings = []
+    for alias, config in configs.items():
+        try:
+            backend = build_backend(alias, config)
+        except CRMConfigurationError:
+            continue  # reported by check_crm_backends (E005)
+        if backend.sends_remotely and backend.recipient is None:
+            warnings.append(
+                Warning(
+                    f'{SETTINGS_NAME}["CRM_BACKENDS"]["{alias}"] sends leads to '
+                    "another system but declares no RECIPIENT: the information "
+                    "notice cannot name it.",
+                    hint='Add "RECIPIENT": {"NAME": ..., "COUNTRY": ..., '
+                    '"SAFEGUARD": ...} (the safeguard of a transfer outside the EEA).',
+                    id="wagtail_leadgen.W011",
+                )
+            )
     return warnings
 
 
