@@ -4,6 +4,7 @@ hints and system checks that catch a page without one or a required box."""
 import pytest
 from django import forms
 from django.core import checks
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
 
@@ -84,6 +85,14 @@ def test_a_legitimate_interest_must_be_named_in_the_admin(admin_client):
     assert response.status_code == 200
     assert "legitimate_interest" in response.context["form"].errors
     assert not RequestProcessing.objects.exists()
+
+
+def test_a_checkbox_purpose_rests_on_consent_only():
+    purpose = make_purpose(publish=False)
+    purpose.legal_basis = "contract"
+    with pytest.raises(ValidationError) as excinfo:
+        purpose.full_clean()
+    assert "request processing" in str(excinfo.value.message_dict["legal_basis"])
 
 
 def test_the_consent_purposes_list_shows_double_opt_in(admin_client):

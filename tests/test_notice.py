@@ -8,6 +8,8 @@ from django.core import checks
 from django.template import Context, Template, engines
 from django.test import RequestFactory, override_settings
 
+from wagtail_leadgen.models import Submission
+from wagtail_leadgen.models.consent import wording_sha256
 from wagtail_leadgen.services.notice import RIGHTS, build_notice
 from wagtail_leadgen.templatetags.leadgen_tags import notice_context
 
@@ -18,7 +20,7 @@ from .factories import (
     set_controller,
     site_root,
 )
-from .helpers import LOCMEM
+from .helpers import LOCMEM, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -325,3 +327,22 @@ def test_a_template_written_for_the_old_notice_still_renders(controller):
         Context({"page": page, "request": request}), page.get_form()
     )
     assert old.render(context) == "<i>Send me the newsletter</i><b>Acme SAS</b>"
+
+
+# -- What was shown is kept with each submission ----------------------------------------
+
+
+def test_each_submission_keeps_the_request_wording_it_was_shown(client, controller):
+    processing = make_request_processing(summary="We send you the guide.")
+    page = make_landing_page(request_processing=processing)
+    shown = processing.live_revision_id
+    data = form_data(client, page, email="ann@example.com")
+    processing.summary = "We send you the guide and call you back."
+    processing.save_revision().publish()  # while the form was open
+    assert client.post(page.url, data).status_code in (200, 303)
+    submission = Submission.objects.get()
+    assert submission.request_revision_id == shown
+    assert submission.request_wording.startswith("We send you the guide.\n")
+    assert submission.request_wording_sha256 == wording_sha256(
+        submission.request_wording
+    )

@@ -180,7 +180,7 @@ DEFAULTS: dict[str, Any] = {
         "SUBMISSIONS_POINTS": ((3, 2), (2, 1)),
         # At least one gated document actually downloaded.
         "DOWNLOAD_POINTS": 1,
-        # A marketing consent (not the offer itself) currently granted.
+        # A consent in force: granted, and confirmed where it needs double opt-in.
         "OPT_IN_POINTS": 1,
         # A phone number left in a form: the person asks to be called back.
         "CALL_BACK_POINTS": 3,
