@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from wagtail_leadgen.services.consent import confirm_pending
+from wagtail_leadgen.services.consent import confirm_pending, grant_consent
 from wagtail_leadgen.services.handoff import handoff_for
 from wagtail_leadgen.services.outbox import propagate_consent_change
 
@@ -97,3 +97,15 @@ def test_the_lead_inspect_page_shows_the_handoff(admin_client):
     assert "Partner SA (France)" in section
     assert "Needs consent: Partner offers" in section
     assert "Yes (Pending)" in section
+
+
+def test_a_consent_given_since_the_last_form_is_named_as_such():
+    partners = make_purpose(name="Partner offers")
+    with override_settings(WAGTAIL_LEADGEN=routing("Partner offers")):
+        page = make_landing_page(purposes=[partners])
+        lead = make_submission(page, decisions={partners: False}).lead
+        grant_consent(lead, partners, language="en", channel="preferences")
+        assert by_alias(lead)["partner"].reasons == (
+            "Not sent yet: the consents it needs were given after the person's "
+            "last form.",
+        )

@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from .conf import DEFAULTS, SETTINGS_NAME, leadgen_settings
 from .crm import build_backend
 from .crm.base import CRMConfigurationError
+from .forms import UnknownFieldKind
 from .gating import gated_page_models
 from .models.mixins import is_document_restricted
 from .models.publishing import LeadPageForm, publishing_problems, site_for_page
@@ -221,7 +222,10 @@ def check_required_consent_boxes(app_configs, databases=None, **kwargs):
     errors = []
     for model in lead_page_models():
         for page in _lead_pages(model) or ():
-            required = page.get_form_class().required_consent_purposes()
+            try:
+                required = page.get_form_class().required_consent_purposes()
+            except UnknownFieldKind:  # the page cannot render its form at all
+                continue
             if required:
                 errors.append(
                     Error(

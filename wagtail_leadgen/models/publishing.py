@@ -40,7 +40,7 @@ def site_for_page(page: Any, parent_page: Any = None) -> Site | None:
             continue
         try:
             site = candidate.get_site()
-        except Exception:  # noqa: BLE001 - an unsaved tree position resolves to none
+        except Exception:  # an unsaved tree position may not resolve to a site
             site = None
         if site is not None:
             return site

@@ -90,6 +90,13 @@ def _why_not(alias: str, state: dict[int, Any]) -> tuple[str, ...]:
             _("Consent pending confirmation: %(purposes)s")
             % {"purposes": ", ".join(pending)}
         )
+    if not reasons:  # every consent it needs is in force: given since
+        reasons.append(
+            _(
+                "Not sent yet: the consents it needs were given after the "
+                "person's last form."
+            )
+        )
     return tuple(reasons)
 
 

@@ -278,10 +278,16 @@ def consent_item(
     )
 
 
-def controller_for(site: Site | None, request: HttpRequest | None = None) -> Controller:
-    if site is None:
-        return Controller()
-    settings = LeadgenSiteSettings.for_site(site)
+def controller_for(
+    site: Site | None,
+    request: HttpRequest | None = None,
+    settings: LeadgenSiteSettings | None = None,
+) -> Controller:
+    """The controller as ``settings`` (else the site's settings) name it."""
+    if settings is None:
+        if site is None:
+            return Controller()
+        settings = LeadgenSiteSettings.for_site(site)
     privacy_page = settings.privacy_page
     privacy_url = ""
     if privacy_page is not None and privacy_page.live:
@@ -324,13 +330,16 @@ def build_notice(
     *,
     request: HttpRequest | None = None,
     site: Site | None = None,
+    site_settings: LeadgenSiteSettings | None = None,
 ) -> Notice:
     """The notice of ``page``'s form (a built ``LeadForm`` class, whose
     ``purposes`` are the boxes shown).
 
     ``page`` may be None (a form outside a lead page): the request
     processing is then unknown and every configured destination counts.
-    The site is ``site``, else the request's, else the page's.
+    The controller is read from ``site_settings`` when the caller has them
+    already, else from the settings of ``site``, else of the request's site,
+    else of the page's.
     """
     if page is not None:
         processing = page.get_request_processing()
@@ -340,7 +349,11 @@ def build_notice(
     destinations = destination_processors(aliases)
     authority = leadgen_settings.supervisory_authority
     return Notice(
-        controller=controller_for(site or _site_of(page, request), request),
+        controller=(
+            controller_for(None, request, site_settings)
+            if site_settings is not None
+            else controller_for(site or _site_of(page, request), request)
+        ),
         request=(
             request_item(processing, _processors_for(destinations, None))
             if processing is not None

@@ -37,15 +37,18 @@ def notice_context(context: template.Context, form: LeadForm) -> dict[str, Any]:
     page = context.get("page")
     # Only a lead page has a request processing and destinations of its own.
     lead_page = page if hasattr(page, "get_request_processing") else None
+    controller = LeadgenSiteSettings.for_request(request) if request else None
     return {
-        "notice": build_notice(lead_page, type(form), request=request),
+        "notice": build_notice(
+            lead_page, type(form), request=request, site_settings=controller
+        ),
         "request_processing": (
             lead_page.get_request_processing() if lead_page is not None else None
         ),
         "request": request,
         "page": page,
         "form": form,
-        "controller": LeadgenSiteSettings.for_request(request) if request else None,
+        "controller": controller,
         "purposes": list(form.purposes),
     }
 

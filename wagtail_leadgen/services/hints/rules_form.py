@@ -15,6 +15,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from ...forms import UnknownFieldKind
 from ...models.mixins import LeadCaptureMixin
 from ...models.publishing import site_for_page
 from ...models.settings import LeadgenSiteSettings
@@ -212,7 +213,10 @@ def required_consent(context: HintContext) -> list[Finding]:
     page = context.page
     if not isinstance(page, LeadCaptureMixin):
         return []
-    form_class = page.get_form_class([p for p in context.purposes if p.live])
+    try:
+        form_class = page.get_form_class([p for p in context.purposes if p.live])
+    except UnknownFieldKind:  # a field the builder cannot build: not this hint's
+        return []
     return [
         Finding(
             POOR,
