@@ -1,8 +1,9 @@
 """Abstract page mixins, for sites that build their own page types on their own base page.
 
-The concrete pages in ``pages.py`` are these mixins on Wagtail's ``Page``; a
-site whose base page is swapped (``WAGTAIL_PAGE_MODEL``) combines the same
-mixins with its own base.
+The concrete pages in ``pages.py`` are these mixins on the configured base
+page (Wagtail's ``Page``, or the site's own when ``WAGTAIL_PAGE_MODEL`` swaps
+it); a site's own page types combine the same mixins with that base, or with
+any page type built on it.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ if TYPE_CHECKING:
     # The mixins are mixed into a Wagtail page, whose methods (get_context,
     # get_template, serve...) they call; to the type checker they are pages
     # already (Wagtail ships no type hints, so that page type is opaque).
-    from wagtail.models import Page as _MixedIntoPage
+    # AbstractPage: the base page may be swapped (WAGTAIL_PAGE_MODEL).
+    from wagtail.models import AbstractPage as _MixedIntoPage
 else:
     _MixedIntoPage = models.Model
 

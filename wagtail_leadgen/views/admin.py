@@ -22,6 +22,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -369,6 +370,8 @@ def retry_delivery(request, pk: int):
 def resume(request, alias: str):
     """Resume a destination paused after it answered 410 Gone."""
     _require_change(request)
+    if "\x00" in alias:  # no alias holds a NUL, which PostgreSQL refuses in a query
+        raise Http404
     get_object_or_404(PausedDestination, backend_alias=alias)
     count = resume_destination(alias)
     messages.success(

@@ -314,6 +314,12 @@ def cta_missing(context: HintContext) -> Finding | None:
     scope=PAGE,
 )
 def meta_description(context: HintContext) -> Finding | None:
+    # Wagtail's default Page has the field; a swapped base page may not, and
+    # then there is nothing the editor could fill in.
+    if context.page is not None and not hasattr(
+        type(context.page), "search_description"
+    ):
+        return None
     description = getattr(context.page, "search_description", "") or ""
     if context.targets["META_DESCRIPTION"] and not description.strip():
         return Finding(WARNING, _("No meta description."))
