@@ -7,7 +7,6 @@ editor's page really holds (``querydict_from_html``).
 import pytest
 from django.core import checks
 from django.urls import reverse
-from wagtail.models import Page
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
 
 from tests.testapp.models import NewsletterPage
@@ -155,7 +154,7 @@ def test_a_page_type_with_a_form_of_its_own_is_reported(monkeypatch):
 
 def test_a_live_page_published_outside_the_admin_is_reported():
     page = make_landing_page(title="Imported")  # published in code, no controller
-    Page.objects.filter(pk=page.pk).update(live=True)
+    assert page.live
     warnings = [
         e
         for e in checks.run_checks(databases=["default"])
