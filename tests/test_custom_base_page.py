@@ -25,7 +25,14 @@ from wagtail_leadgen.models import (
     ThankYouPage,
 )
 
-from .factories import make_landing_page, make_purpose, page_model, site_root
+from .factories import (
+    make_landing_page,
+    make_purpose,
+    make_request_processing,
+    page_model,
+    set_controller,
+    site_root,
+)
 from .helpers import custom_base_page_only, ticked
 
 pytestmark = custom_base_page_only
@@ -79,6 +86,9 @@ class BasePageFieldTests(WagtailPageTestCase):
         self.login()
 
     def test_the_base_page_s_field_is_editable_on_a_landing_page(self):
+        # Publishing needs a complete notice (models.publishing).
+        set_controller(controller_name="Acme SAS", contact_email="privacy@acme.example")
+        processing = make_request_processing()
         self.assertCanCreateAt(BasePage, LandingPage)
         self.assertCanCreate(
             site_root(),
@@ -90,6 +100,7 @@ class BasePageFieldTests(WagtailPageTestCase):
                 "intro": "Get a free audit",
                 "body-count": "0",
                 "form_fields-count": "0",
+                "request_processing": processing.pk,
             },
         )
         page = LandingPage.objects.get(slug="audit")

@@ -55,14 +55,17 @@ def test_every_hint_has_one_rule_a_title_and_an_action():
         "long-paragraph",
         "subheadings",
         "offer-above-form",
-        "form-fields",
-        "purpose-text",
-        "purpose-unpublished",
-        "notice",
         "cta-target",
         "thank-you-page",
         "cta-missing",
         "meta-description",
+        # The lead form's own (rules_form.py), registered after the content's.
+        "form-fields",
+        "purpose-text",
+        "purpose-unpublished",
+        "notice",
+        "request-processing",
+        "required-consent",
     ]
     for rule in rules:
         assert str(rule.title).strip(), rule.id
@@ -92,12 +95,14 @@ def test_only_page_rules_feed_the_checks_panel():
 
 def test_the_checks_panel_lists_the_rules_the_registry_marks():
     assert [rule.id for rule in checks_panel_rules()] == [
+        "cta-target",
+        "thank-you-page",
         "form-fields",
         "purpose-text",
         "purpose-unpublished",
         "notice",
-        "cta-target",
-        "thank-you-page",
+        "request-processing",
+        "required-consent",
     ]
 
 

@@ -15,6 +15,7 @@ from .factories import (
     make_ebook_page,
     make_landing_page,
     make_purpose,
+    make_request_processing,
     make_thank_you_page,
     page_model,
     set_controller,
@@ -62,7 +63,9 @@ class PageTypeTests(WagtailPageTestCase):
             self.assertPageIsEditable(page, post_data=post_data)
 
     def test_an_editor_can_create_a_landing_page_in_the_admin(self):
+        set_controller(controller_name="Acme SAS", contact_email="privacy@acme.example")
         purpose = make_purpose()
+        processing = make_request_processing()
         root = site_root()
         self.assertCanCreate(
             root,
@@ -75,6 +78,7 @@ class PageTypeTests(WagtailPageTestCase):
                 "form_fields-count": "0",
                 "form_heading": "Ask for it",
                 "submit_label": "Send",
+                "request_processing": processing.pk,
                 "consent_purposes": [purpose.pk],
             },
         )

@@ -59,7 +59,8 @@ DEFAULTS: dict[str, Any] = {
     # At most this many confirmation emails per address in each window.
     "CONFIRMATION_EMAILS_PER_ADDRESS": 3,
     "CONFIRMATION_EMAILS_WINDOW": 24 * 60 * 60,
-    # The supervisory authority named in the notice (the right to complain).
+    # The supervisory authority named in the notice (the right to complain):
+    # the one of the controller's main establishment. Keys left out keep these.
     "SUPERVISORY_AUTHORITY": {"NAME": "CNIL", "URL": "https://www.cnil.fr"},
     # CRM destinations by alias, like Django's CACHES: {"alias": {"BACKEND":
     # "dotted.path", "OPTIONS": {...}}}. Default: keep leads in the database only.
@@ -181,7 +182,7 @@ DEFAULTS: dict[str, Any] = {
         "SUBMISSIONS_POINTS": ((3, 2), (2, 1)),
         # At least one gated document actually downloaded.
         "DOWNLOAD_POINTS": 1,
-        # A marketing consent (not the offer itself) currently granted.
+        # A consent in force: granted, and confirmed where it needs double opt-in.
         "OPT_IN_POINTS": 1,
         # A phone number left in a form: the person asks to be called back.
         "CALL_BACK_POINTS": 3,
@@ -194,6 +195,10 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to a function ``classify(lead, signals) -> "hot" | "warm" |
     # "cold"`` used instead of the scoring above. None: the built-in scoring.
     "MATURITY_CLASSIFIER": None,
+    # Lead scoring is profiling (GDPR Art. 4(4)): the information notice says
+    # so while it is on. False: no level is computed (at capture or by
+    # leadgen_classify) and the notice says nothing about it.
+    "LEAD_SCORING": True,
     # Optional self-hosted proof of work (ALTCHA's format, solved by the
     # plugin's own script) for sites under attack; see docs/reference.md.
     # None: off. A dict turns it on; keys left out keep these defaults:
@@ -396,6 +401,33 @@ def is_plain_address(value: str) -> bool:
     return bool(_MAILTO_ADDRESS.fullmatch(value))
 
 
+def _merge_supervisory_authority(user: Any) -> dict[str, str]:
+    """``SUPERVISORY_AUTHORITY`` merged over the CNIL; NAME and URL are text."""
+    defaults = DEFAULTS["SUPERVISORY_AUTHORITY"]
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured(
+            f"{_setting('SUPERVISORY_AUTHORITY')} must be a dict: "
+            '{"NAME": ..., "URL": ...}.'
+        )
+    unknown = sorted(set(user) - set(defaults))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"Unknown key(s) in {_setting('SUPERVISORY_AUTHORITY')}: "
+            f"{', '.join(unknown)}. Valid keys: NAME, URL"
+        )
+    merged = {**defaults, **user}
+    for key in ("NAME", "URL"):
+        if not isinstance(merged[key], str) or not merged[key].strip():
+            raise ImproperlyConfigured(
+                f"{_setting('SUPERVISORY_AUTHORITY', key)} must be a non-empty text."
+            )
+    if not merged["URL"].startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"{_setting('SUPERVISORY_AUTHORITY', 'URL')} must be an http(s) URL."
+        )
+    return {key: merged[key].strip() for key in ("NAME", "URL")}
+
+
 # Nested sections: each is read through its own function, which merges the
 # site's value over the defaults and validates it, once per settings change.
 _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -406,6 +438,10 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "proof_of_work": ("PROOF_OF_WORK", _merge_proof_of_work),
     "site_url": ("SITE_URL", _check_site_url),
     "unsubscribe_mailto": ("UNSUBSCRIBE_MAILTO", _check_unsubscribe_mailto),
+    "supervisory_authority": (
+        "SUPERVISORY_AUTHORITY",
+        _merge_supervisory_authority,
+    ),
 }
 
 

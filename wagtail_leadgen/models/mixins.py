@@ -41,6 +41,7 @@ from ..services.tracking import count_page_view
 from ..tokens import InvalidToken, make_form_token, read_form_token
 from .consent import ConsentPurpose
 from .processing import RequestProcessing
+from .publishing import LeadPageForm
 
 if TYPE_CHECKING:
     # The mixins are mixed into a Wagtail page, whose methods (get_context,
@@ -112,8 +113,24 @@ class LeadCaptureMixin(_MixedIntoPage):
             [
                 FieldPanel("form_heading"),
                 FieldPanel("form_fields"),
-                FieldPanel("request_processing"),
-                FieldPanel("consent_purposes", widget=forms.CheckboxSelectMultiple),
+                FieldPanel(
+                    "request_processing",
+                    help_text=_(
+                        "What the visitor asks for (the e-book, the call back) needs "
+                        "no checkbox: sending the form is the request. Choose what is "
+                        "done with the data to answer it; it is stated next to the "
+                        "button. Required to publish."
+                    ),
+                ),
+                FieldPanel(
+                    "consent_purposes",
+                    widget=forms.CheckboxSelectMultiple,
+                    help_text=_(
+                        "Only optional extras the visitor may agree to (newsletter, "
+                        "partner offers): one box each, never pre-ticked, never "
+                        "required. Not for what the visitor asks for."
+                    ),
+                ),
                 FieldPanel("submit_label"),
                 FieldPanel("thank_you_page"),
                 FieldPanel("crm_destinations"),
@@ -121,6 +138,10 @@ class LeadCaptureMixin(_MixedIntoPage):
             heading=_("Lead form"),
         )
     ]
+
+    # Publishing needs a complete notice (controller, request processing);
+    # see ``publishing.LeadPageForm`` to combine it with a form of your own.
+    base_form_class = LeadPageForm
 
     class Meta:
         abstract = True

@@ -47,6 +47,7 @@ from ..models import (
 from ..models.consent import wording_sha256
 from ..services.classification import annotate_signals, signals_of
 from ..services.exports import csv_response, xlsx_response
+from ..services.handoff import handoff_for
 from ..services.leads import (
     EXPORT_COLUMNS,
     DeliveryState,
@@ -223,7 +224,8 @@ class LeadIndexView(IndexView):
 
 
 class LeadInspectView(InspectView):
-    """A lead's page: the person, their submissions, consent proofs and deliveries."""
+    """A lead's page: the person, their submissions, consent proofs, where the
+    lead went (and why not elsewhere) and its deliveries."""
 
     def get(self, request, *args, **kwargs):
         log_lead_viewed(self.object, request.user)
@@ -273,6 +275,7 @@ class LeadInspectView(InspectView):
                 for delivery in submission.deliveries.all()
             ],
             consent_records=records,
+            handoffs=handoff_for(lead),
             access_log=log_registry.get_logs_for_instance(lead)
             .filter(action__in=ACCESS_ACTIONS)
             .select_related("user")[:20],
