@@ -3,7 +3,8 @@
 #               (another port: make demo PORT=8010), with a task worker beside it
 #   make test   install what the tests need (incl. Debian's chromium) and run the whole suite
 # The suite runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
-# Another Django: make test PYTHON=python3.12 VENV=.venv-django6 DJANGO=">=6.0,<7"
+# make test-custom-page   the suite on a custom base page model (WAGTAIL_PAGE_MODEL)
+# Another Django: make test PYTHON=python3.13 VENV=.venv-django6 DJANGO=">=6.1,<7"
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,7 +17,7 @@ DJANGO ?=
 CONSTRAINTS ?=
 PORT ?= 8000
 
-.PHONY: demo test lint chromium
+.PHONY: demo test test-custom-page lint chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +66,12 @@ lint: $(VENV)/.test-installed
 
 test: $(VENV)/.test-installed chromium lint
 	$(BIN)/pytest
+
+# The same suite on a site's own base page model (Wagtail 8's WAGTAIL_PAGE_MODEL):
+# tests/basepage's BasePage replaces Wagtail's Page, and the plugin's pages and
+# migrations follow it. Lint does not depend on the settings: `make test` has it.
+CUSTOM_PAGE_SETTINGS := DJANGO_SETTINGS_MODULE=tests.settings_custom_page
+
+test-custom-page: $(VENV)/.test-installed chromium
+	$(CUSTOM_PAGE_SETTINGS) PYTHONPATH=. $(BIN)/django-admin makemigrations --check --dry-run
+	$(CUSTOM_PAGE_SETTINGS) $(BIN)/pytest

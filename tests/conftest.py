@@ -48,14 +48,17 @@ def post_form(client):
 def wagtail_tree():
     """Transactional tests flush the rows Wagtail's data migrations created
     (root collection, root page, default site); put them back when missing."""
-    from wagtail.models import Collection, Locale, Page, Site
+    from wagtail.models import Collection, Locale, Site
+
+    from .factories import page_model
 
     if not Collection.objects.exists():
         Collection.add_root(name="Root")
     if not Site.objects.exists():
+        page_class = page_model()  # Wagtail's Page, or the swapped-in base page
         locale, _ = Locale.objects.get_or_create(language_code="en")
-        root = Page.add_root(title="Root", slug="root", locale=locale)
+        root = page_class.add_root(title="Root", slug="root", locale=locale)
         home = root.add_child(
-            instance=Page(title="Welcome", slug="home", locale=locale)
+            instance=page_class(title="Welcome", slug="home", locale=locale)
         )
         Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)

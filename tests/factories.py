@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 
+import swapper
 from django.core.files.base import ContentFile
 from wagtail.documents import get_document_model
-from wagtail.models import Collection, CollectionViewRestriction, Page, Site
+from wagtail.models import AbstractPage, Collection, CollectionViewRestriction, Site
 
 from wagtail_leadgen.models import (
     CallToAction,
@@ -22,7 +23,18 @@ _counter = itertools.count(1)
 PDF_BYTES = b"%PDF-1.4\n% test file\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
-def site_root() -> Page:
+def page_model() -> type[AbstractPage]:
+    """The base page model: Wagtail's ``Page``, or ``WAGTAIL_PAGE_MODEL``'s."""
+    return swapper.load_model("wagtailcore", "Page")
+
+
+def page_permission(action: str) -> str:
+    """A page permission's codename, named after the base page model:
+    ``add_page`` on Wagtail's ``Page``, ``add_basepage`` on a swapped-in ``BasePage``."""
+    return f"{action}_{page_model()._meta.model_name}"
+
+
+def site_root() -> AbstractPage:
     return Site.objects.get(is_default_site=True).root_page
 
 
@@ -63,7 +75,7 @@ def republish(purpose: ConsentPurpose, **changes) -> ConsentPurpose:
     return purpose
 
 
-def make_thank_you_page(parent: Page | None = None, **kwargs) -> ThankYouPage:
+def make_thank_you_page(parent: AbstractPage | None = None, **kwargs) -> ThankYouPage:
     kwargs.setdefault("title", "Thank you")
     kwargs.setdefault("slug", f"thanks-{next(_counter)}")
     kwargs.setdefault("message", "<p>Thanks!</p>")

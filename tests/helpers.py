@@ -3,8 +3,39 @@
 import re
 from collections.abc import Callable
 
+import pytest
+import swapper
+
 from wagtail_leadgen.crm.locmem import LocmemBackend
 from wagtail_leadgen.forms import CONSENT_GIVEN, TOKEN_FIELD
+
+# -- The base page: Wagtail's Page, or tests.basepage.BasePage in the custom run --------
+#: True in the custom base page run (``tests.settings_custom_page``).
+SWAPPED_BASE_PAGE = bool(swapper.is_swapped("wagtailcore", "Page"))
+
+#: For the tests that only mean something on a swapped base page.
+custom_base_page_only = pytest.mark.skipif(
+    not SWAPPED_BASE_PAGE,
+    reason="about a swapped base page: runs with tests.settings_custom_page",
+)
+
+
+def default_page_only(reason: str):
+    """Skip in the custom base page run a test about Wagtail's default ``Page``."""
+    return pytest.mark.skipif(SWAPPED_BASE_PAGE, reason=reason)
+
+
+#: Wagtail's default ``Page`` has a meta description (``search_description``);
+#: the custom run's ``BasePage`` has not, and there the meta-description hint
+#: never fires (there is nothing to fill in).
+HAS_META_DESCRIPTION = hasattr(
+    swapper.load_model("wagtailcore", "Page"), "search_description"
+)
+
+
+def meta_description(text: str) -> dict:
+    """``search_description=text`` for a page, when the base page has that field."""
+    return {"search_description": text} if HAS_META_DESCRIPTION else {}
 
 
 def form_data(client, page, **answers) -> dict:

@@ -67,6 +67,11 @@ DATABASES = {
     else {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
 }
 
+# Django 6.1 checks that apps using PostgreSQL-only fields (Wagtail's search
+# index) have django.contrib.postgres installed when running on PostgreSQL.
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    INSTALLED_APPS.append("django.contrib.postgres")
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "en"

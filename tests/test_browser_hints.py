@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from wagtail.rich_text import RichText
 
 from .factories import make_landing_page
+from .helpers import meta_description
 from .test_browser import browser  # noqa: F401 - the shared browser fixture
 
 pytestmark = [
@@ -50,7 +51,7 @@ def test_an_editor_sees_hints_change_while_typing(browser, live_server):  # noqa
         title="Free website audit",
         intro="Get a free audit of your website.",
         body=[("paragraph", RichText(BODY))],
-        search_description="A free audit of your website.",
+        **meta_description("A free audit of your website."),
         form_fields=[(kind, FIELD) for kind in KINDS],
         thank_you=False,
     )

@@ -20,7 +20,7 @@ from wagtail_leadgen.services.classification import (
     score,
     signals_of,
 )
-from wagtail_leadgen.services.consent import withdraw_consent
+from wagtail_leadgen.services.consent import confirm_pending, withdraw_consent
 
 from .factories import make_document, make_landing_page, make_lead, make_purpose
 
@@ -301,3 +301,42 @@ def test_a_lead_contacted_while_the_command_runs_keeps_the_level_its_capture_gav
     report = reclassify_all(now=timezone.now() + timedelta(days=365))  # "cold"
     assert report.levels == {"cold": 1} and report.changed == 0
     assert Lead.objects.get().maturity == "warm"
+
+
+# Scoring off (LEAD_SCORING) --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_with_lead_scoring_off_nothing_is_computed():
+    with override_settings(WAGTAIL_LEADGEN={"LEAD_SCORING": False}):
+        lead = make_lead(answers=PHONE).lead  # would be hot
+        out = StringIO()
+        call_command("leadgen_classify", stdout=out)
+        assert reclassify_all().total == 0
+    assert Lead.objects.get(pk=lead.pk).maturity == "cold"  # the column's default
+    assert "Lead scoring is off" in out.getvalue()
+    reclassify(lead)  # scoring back on: computed again
+    assert Lead.objects.get(pk=lead.pk).maturity == "hot"
+
+
+# Consents in force only --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_double_opt_in_consent_counts_once_confirmed():
+    newsletter = make_purpose(requires_confirmation=True)
+    lead = make_lead(
+        page=make_landing_page(purposes=[newsletter]), decisions={newsletter: True}
+    ).lead
+    assert lead_signals(lead).opt_in is False  # pending
+    confirm_pending(lead, [newsletter], language="en", channel="email")
+    assert lead_signals(lead).opt_in is True
+
+
+@pytest.mark.django_db
+def test_a_later_unticked_box_does_not_remove_an_earlier_grant():
+    newsletter = make_purpose()
+    page = make_landing_page(purposes=[newsletter])
+    lead = make_lead(page=page, decisions={newsletter: True}).lead
+    make_lead(page=page, decisions={newsletter: False})  # the same person, unticked
+    assert lead_signals(lead).opt_in is True

@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from wagtail.admin.userbar import ContentCheckerItem
-from wagtail.models import Page
 from wagtail.rich_text import RichText
 
 from tests.testapp.models import NewsletterPage
@@ -28,8 +27,10 @@ from .factories import (
     make_landing_page,
     make_purpose,
     make_thank_you_page,
+    page_model,
     set_controller,
 )
+from .helpers import custom_base_page_only, default_page_only, meta_description
 
 # -- Fixtures: small texts written for these tests ------------------------------------
 FR_EASY = (
@@ -310,7 +311,7 @@ def test_targets_per_page_type():
     assert get_targets(ThankYouPage)["WORDS_MAX"] == 150
     assert get_targets(ThankYouPage)["META_DESCRIPTION"] is False
     assert get_targets(NewsletterPage)["WORDS_MAX"] == 500  # a site's capture page
-    assert get_targets(Page)["WORDS_GOOD"] == 1000  # any other page: content
+    assert get_targets(page_model())["WORDS_GOOD"] == 1000  # any other page: content
 
 
 @override_settings(
@@ -370,8 +371,9 @@ FIELD = {"label": "", "required": False, "help_text": ""}
 
 
 def landing(**kwargs):
-    kwargs.setdefault("search_description", "A free audit of your site.")
-    return make_landing_page(**kwargs)
+    return make_landing_page(
+        **{**meta_description("A free audit of your site."), **kwargs}
+    )
 
 
 @pytest.mark.django_db
@@ -449,7 +451,7 @@ def test_thank_you_page_checks():
     set_controller(controller_name="Example SAS", contact_email="dpo@example.com")
     without = landing(thank_you=False)
     assert page_hints(without).get("thank-you-page").level == "warning"
-    ebook = make_ebook_page(thank_you=False, search_description="A guide.")
+    ebook = make_ebook_page(thank_you=False, **meta_description("A guide."))
     assert page_hints(ebook).get("thank-you-page").level == "warning"
     thanks = make_thank_you_page()
     thanks.unpublish()
@@ -459,15 +461,30 @@ def test_thank_you_page_checks():
     assert thanks.title in hint.message
 
 
+@default_page_only("about search_description, a field of Wagtail's default Page")
 @pytest.mark.django_db
-def test_meta_description_and_offer_above_the_form():
-    page = make_landing_page(intro="", search_description="")
-    found = ids(page_hints(page).hints)
-    assert found["meta-description"] == "warning"
-    assert found["offer-above-form"] == "warning"
+def test_meta_description():
+    page = make_landing_page(search_description="")
+    assert ids(page_hints(page).hints)["meta-description"] == "warning"
     # Thank-you pages are not meant to be found by search engines.
     thanks = make_thank_you_page(search_description="")
     assert "meta-description" not in ids(page_hints(thanks).hints)
+
+
+@custom_base_page_only
+@pytest.mark.django_db
+def test_no_meta_description_hint_on_a_base_page_without_one():
+    """Nothing for the editor to fill in: the custom run's base page has no
+    search_description, so the hint would be a warning nobody can fix."""
+    page = make_landing_page()
+    assert not hasattr(page, "search_description")
+    assert "meta-description" not in ids(page_hints(page).hints)
+
+
+@pytest.mark.django_db
+def test_offer_above_the_form():
+    page = make_landing_page(intro="")
+    assert ids(page_hints(page).hints)["offer-above-form"] == "warning"
 
 
 @pytest.mark.django_db

@@ -6,7 +6,6 @@ from django.test import override_settings
 from wagtail_leadgen.checks import (
     check_crm_backends,
     check_crm_receives,
-    check_crm_recipients,
     check_task_backend,
 )
 from wagtail_leadgen.crm import get_backend
@@ -131,30 +130,6 @@ def test_a_request_destination_hears_of_every_purpose_a_partner_of_its_own():
     partner = Receives(("Partner offers", 9))
     assert partner.concerns(4, "Partner offers") and partner.concerns(9, "Renamed")
     assert not partner.concerns(3, "Newsletter")
-
-
-REMOTE = {
-    "BACKEND": "wagtail_leadgen.crm.webhook.WebhookBackend",
-    "OPTIONS": {
-        "URL": "https://crm.example.com/hook",
-        "SECRET": "whsec_3q2+7wEjRWeJq83vASNFZ4mrze8BI0VniavN7wEjRWc=",
-    },
-}
-
-
-def test_a_remote_destination_without_a_recipient_is_warned_about():
-    named = {**REMOTE, "RECIPIENT": {"NAME": "Acme", "COUNTRY": "France"}}
-    backends = {
-        "hooks": REMOTE,
-        "named": named,
-        "memory": {"BACKEND": LOCMEM},
-        "broken": {"BACKEND": "no.such.Backend"},  # E005's business
-    }
-    with override_settings(WAGTAIL_LEADGEN={"CRM_BACKENDS": backends}):
-        warnings = check_crm_recipients(None)
-    assert [w.id for w in warnings] == ["wagtail_leadgen.W004"]
-    assert 'WAGTAIL_LEADGEN["CRM_BACKENDS"]["hooks"]' in warnings[0].msg
-    assert "RECIPIENT" in warnings[0].msg and "RECIPIENT" in warnings[0].hint
 
 
 @pytest.mark.django_db

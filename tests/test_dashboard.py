@@ -12,7 +12,7 @@ from django.utils import timezone
 from wagtail_leadgen.charts import line_chart, nice_ticks
 from wagtail_leadgen.models import PageViewDay, Submission
 
-from .factories import make_landing_page, make_staff
+from .factories import make_landing_page, make_staff, page_permission
 from .helpers import assert_denied
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +125,7 @@ def landing():
 
 
 def test_page_editors_without_lead_permission_cannot_see_the_report(client, landing):
-    client.force_login(make_staff("add_page", "change_page"))
+    client.force_login(make_staff(page_permission("add"), page_permission("change")))
     assert_denied(client.get(reverse(REPORT)))
     home = client.get(reverse("wagtailadmin_home")).content.decode()
     assert "leadgen-top-pages" not in home
@@ -211,5 +211,5 @@ def sidebar(client) -> str:
 
 def test_the_report_is_in_the_reports_menu_for_viewers_only(client, viewer):
     assert '"name": "leadgen-kpis"' in sidebar(viewer)
-    client.force_login(make_staff("change_page", username="editor"))
+    client.force_login(make_staff(page_permission("change"), username="editor"))
     assert '"name": "leadgen-kpis"' not in sidebar(client)

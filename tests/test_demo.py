@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-MANAGE = Path(__file__).resolve().parent.parent / "example_site" / "manage.py"
+from .helpers import default_page_only
+
+# The demo runs its own settings (Wagtail's default Page) in a subprocess,
+# whatever the suite's settings: the custom base page run would repeat it.
+pytestmark = default_page_only(
+    "the demo project runs its own settings, with Wagtail's default Page"
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGE = ROOT / "example_site" / "manage.py"
 COUNT_ROWS = (
     "from wagtail.models import Page; from wagtail_leadgen.models import *; "
     "print(Page.objects.count(), ConsentPurpose.objects.count(), "
@@ -18,13 +27,15 @@ COUNT_ROWS = (
 
 
 def manage(*args, env):
-    """Run the demo's manage.py with its own settings, not the test suite's."""
+    """Run the demo's manage.py with its own settings, not the test suite's,
+    on this checkout's package (not another copy the environment installed)."""
     child_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    path = os.pathsep.join(filter(None, [str(ROOT), child_env.get("PYTHONPATH")]))
     result = subprocess.run(
         [sys.executable, str(MANAGE), *args],
         capture_output=True,
         text=True,
-        env={**child_env, **env},
+        env={**child_env, "PYTHONPATH": path, **env},
         timeout=300,
     )
     assert result.returncode == 0, result.stderr

@@ -36,6 +36,7 @@ from wagtail_leadgen.services.hints import (
 from wagtail_leadgen.services.hints import text as hints_text
 
 from .factories import make_landing_page, set_controller
+from .helpers import meta_description
 
 PACKAGE = Path(wagtail_leadgen.__file__).resolve().parent
 DOCS = PACKAGE.parent / "docs" / "content-hints.md"
@@ -54,14 +55,17 @@ def test_every_hint_has_one_rule_a_title_and_an_action():
         "long-paragraph",
         "subheadings",
         "offer-above-form",
-        "form-fields",
-        "purpose-text",
-        "purpose-unpublished",
-        "notice",
         "cta-target",
         "thank-you-page",
         "cta-missing",
         "meta-description",
+        # The lead form's own (rules_form.py), registered after the content's.
+        "form-fields",
+        "purpose-text",
+        "purpose-unpublished",
+        "notice",
+        "request-processing",
+        "required-consent",
     ]
     for rule in rules:
         assert str(rule.title).strip(), rule.id
@@ -91,12 +95,14 @@ def test_only_page_rules_feed_the_checks_panel():
 
 def test_the_checks_panel_lists_the_rules_the_registry_marks():
     assert [rule.id for rule in checks_panel_rules()] == [
+        "cta-target",
+        "thank-you-page",
         "form-fields",
         "purpose-text",
         "purpose-unpublished",
         "notice",
-        "cta-target",
-        "thank-you-page",
+        "request-processing",
+        "required-consent",
     ]
 
 
@@ -138,7 +144,7 @@ def test_the_documented_example_rule_works():
     long_title = (
         "A free audit of your website, with three changes that bring more leads"
     )
-    page = make_landing_page(title=long_title, search_description="An audit.")
+    page = make_landing_page(title=long_title, **meta_description("An audit."))
     exec(documented_example(), {})  # noqa: S102 - our own documentation
     try:
         hint = page_hints(page).get("title-length")
@@ -146,7 +152,7 @@ def test_the_documented_example_rule_works():
         assert hint.level == "warning"
         assert hint.message == f"The title has {len(long_title)} characters."
         assert hint.action.startswith("Keep the title under 60 characters")
-        short = make_landing_page(title="Free audit", search_description="An audit.")
+        short = make_landing_page(title="Free audit", **meta_description("An audit."))
         assert page_hints(short).get("title-length") is None
     finally:
         unregister_hint_rule("title-length")

@@ -133,19 +133,26 @@ def test_the_landing_page_speaks_french_to_a_french_browser(client, page_with_no
         "Les champs marqués d'un * sont obligatoires.",
         "Vos choix",
         "Envoyer",
-        "Comment nous utilisons vos données",
         "Acme SAS est responsable du traitement des données",
+        "Base légale : Consentement.",
         "Destinataires : Acme sales. Durée de conservation : 1 mois",
         "Destinataires : Acme partners. Durée de conservation : 36 mois",
-        "(Consentement)",
         "droits d'accès, de rectification",
         'écrivez à <a href="mailto:privacy@acme.example">',
         "délégué à la protection des données",
-        "réclamation auprès de la CNIL",
+        "En savoir plus sur vos données et vos droits",
+        "introduire une réclamation auprès de l'autorité de contrôle : "
+        '<a href="https://www.cnil.fr">CNIL</a>',
         "E-mail",
     ):
         assert french in text
-    for english in ("How we use your data", "Fields marked", "Recipients:", "Send<"):
+    for english in (
+        "More about your data",
+        "Fields marked",
+        "Recipients:",
+        "Legal basis",
+        "Send<",
+    ):
         assert english not in text
 
 
@@ -155,16 +162,17 @@ def test_the_landing_page_stays_in_english_for_an_english_browser(
     text = rendered(client, page_with_notice, "en")
     assert '<html lang="en">' in text
     for english in (
-        "How we use your data",
+        "More about your data and your rights",
         "Fields marked * are required.",
         "Acme SAS is responsible for the data you send with this form.",
+        "Legal basis: Consent.",
         "Recipients: Acme sales. Kept for 1 month after",
         "Recipients: Acme partners. Kept for 36 months after",
-        "(Consent)",
-        "You may also lodge a complaint with the CNIL",
+        "You can lodge a complaint with the supervisory authority: "
+        '<a href="https://www.cnil.fr">CNIL</a>',
     ):
         assert english in text
-    assert "Comment nous utilisons vos données" not in text
+    assert "En savoir plus sur vos données" not in text
 
 
 @pytest.mark.django_db

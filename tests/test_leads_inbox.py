@@ -14,7 +14,13 @@ from wagtail_leadgen.models import Delivery, Lead, Submission
 from wagtail_leadgen.services.capture import SubmissionContext, quarantine_spam
 from wagtail_leadgen.services.consent import withdraw_consent
 
-from .factories import make_landing_page, make_lead, make_purpose, make_staff
+from .factories import (
+    make_landing_page,
+    make_lead,
+    make_purpose,
+    make_staff,
+    page_permission,
+)
 from .helpers import assert_denied
 
 pytestmark = pytest.mark.django_db
@@ -286,7 +292,12 @@ def test_the_lead_page_flags_a_wording_that_no_longer_matches_its_fingerprint(
 def test_without_view_permission_the_inbox_and_lead_pages_are_refused(client):
     lead = make_lead().lead
     client.force_login(
-        make_staff("add_page", "change_page", "publish_page", "view_delivery")
+        make_staff(
+            page_permission("add"),
+            page_permission("change"),
+            page_permission("publish"),
+            "view_delivery",
+        )
     )
     assert_denied(client.get(reverse(INDEX)))
     assert_denied(client.get(reverse(INDEX), {"export": "csv"}))

@@ -19,6 +19,7 @@ from wagtail_leadgen.models import (
     PageViewDay,
     Submission,
 )
+from wagtail_leadgen.services.consent import confirm_pending, withdraw_consent
 from wagtail_leadgen.services.kpis import (
     build_report,
     daily_series,
@@ -32,6 +33,7 @@ from .factories import (
     make_document,
     make_ebook_page,
     make_landing_page,
+    make_lead,
     make_purpose,
 )
 
@@ -322,3 +324,36 @@ def test_the_admin_users_own_time_zone_does_not_move_the_days(history):
         report = build_report(START, END)
     assert report.days == expected.days
     assert report.totals == expected.totals
+
+
+# Confirmed leads: consents in force only ----------------------------------------------
+
+
+def confirmed(page) -> int:
+    return by_title(page_kpis(*default_range()))[page.title].confirmed_leads
+
+
+def test_a_pending_double_opt_in_is_not_a_confirmed_lead_until_confirmed():
+    newsletter = make_purpose(requires_confirmation=True)
+    page = make_landing_page(title="Double opt-in", purposes=[newsletter])
+    lead = make_lead(page=page, decisions={newsletter: True}).lead
+    assert confirmed(page) == 0
+    confirm_pending(lead, [newsletter], language="en", channel="email")
+    assert confirmed(page) == 1
+
+
+def test_a_later_unticked_box_does_not_unconfirm_an_earlier_lead():
+    newsletter = make_purpose()
+    first = make_landing_page(title="First", purposes=[newsletter])
+    second = make_landing_page(title="Second", purposes=[newsletter])
+    make_lead(page=first, decisions={newsletter: True})
+    make_lead(page=second, decisions={newsletter: False})  # the same person
+    assert (confirmed(first), confirmed(second)) == (1, 0)
+
+
+def test_a_withdrawn_consent_no_longer_counts():
+    newsletter = make_purpose()
+    page = make_landing_page(title="Withdrawn", purposes=[newsletter])
+    lead = make_lead(page=page, decisions={newsletter: True}).lead
+    withdraw_consent(lead, newsletter, language="en", channel="web")
+    assert confirmed(page) == 0

@@ -1,20 +1,23 @@
 """The page types editors build, checked with Wagtail's own page assertions."""
 
 import pytest
-from django.core.exceptions import ValidationError
-from wagtail.models import Page
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.test import override_settings
 from wagtail.test.utils import WagtailPageTestCase
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from tests.testapp.models import NewsletterPage
 from wagtail_leadgen.models import ConsentRecord, EbookPage, LandingPage, ThankYouPage
+from wagtail_leadgen.models.base_page import configured_page_model
 
 from .factories import (
     make_document,
     make_ebook_page,
     make_landing_page,
     make_purpose,
+    make_request_processing,
     make_thank_you_page,
+    page_model,
     set_controller,
     site_root,
 )
@@ -27,7 +30,7 @@ class PageTypeTests(WagtailPageTestCase):
 
     def test_editors_can_create_each_page_type_under_a_page(self):
         for model in (LandingPage, EbookPage, ThankYouPage):
-            self.assertCanCreateAt(Page, model)
+            self.assertCanCreateAt(page_model(), model)
 
     def test_pages_render_preview_and_save_in_the_editor(self):
         purpose = make_purpose()
@@ -60,7 +63,9 @@ class PageTypeTests(WagtailPageTestCase):
             self.assertPageIsEditable(page, post_data=post_data)
 
     def test_an_editor_can_create_a_landing_page_in_the_admin(self):
+        set_controller(controller_name="Acme SAS", contact_email="privacy@acme.example")
         purpose = make_purpose()
+        processing = make_request_processing()
         root = site_root()
         self.assertCanCreate(
             root,
@@ -73,6 +78,7 @@ class PageTypeTests(WagtailPageTestCase):
                 "form_fields-count": "0",
                 "form_heading": "Ask for it",
                 "submit_label": "Send",
+                "request_processing": processing.pk,
                 "consent_purposes": [purpose.pk],
             },
         )
@@ -157,3 +163,25 @@ def test_the_notice_names_the_controller_with_its_address(client):
     set_controller(controller_name="Acme SAS", controller_address="1 rue de Paris")
     html = client.get(make_landing_page().url).content.decode()
     assert "Acme SAS (1 rue de Paris) is responsible" in html
+
+
+# -- The base page the plugin's pages are built on (WAGTAIL_PAGE_MODEL) ------------------
+def test_the_pages_are_built_on_the_configured_base_page():
+    assert configured_page_model() is page_model()
+    for model in (LandingPage, EbookPage, ThankYouPage, NewsletterPage):
+        assert model.base_page_model is page_model()
+
+
+@override_settings(WAGTAIL_PAGE_MODEL="nowhere.BasePage")
+def test_a_base_page_of_an_app_not_installed_is_a_clear_error():
+    with pytest.raises(ImproperlyConfigured, match="no app labelled 'nowhere'"):
+        configured_page_model()
+
+
+@override_settings(WAGTAIL_PAGE_MODEL="testapp.BasePage")
+def test_a_base_page_its_app_does_not_define_is_a_clear_error():
+    with pytest.raises(
+        ImproperlyConfigured,
+        match="tests.testapp.models defines no model named 'BasePage'",
+    ):
+        configured_page_model()

@@ -1,4 +1,5 @@
-"""System checks: refuse configurations that would leak leads or gated files."""
+"""System checks: refuse configurations that would leak leads or gated files,
+or forms whose consent and notice break the rules (R8, R10)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from django.urls import NoReverseMatch, reverse
 from .conf import DEFAULTS, SETTINGS_NAME, leadgen_settings
 from .crm import build_backend
 from .crm.base import SETTING_PATH, BaseCRMBackend, CRMConfigurationError
+from .forms import UnknownFieldKind
 from .gating import gated_page_models
 from .models.consent import ConsentPurpose
 from .models.mixins import is_document_restricted
+from .models.publishing import LeadPageForm, publishing_problems, site_for_page
+from .services.kpis import lead_page_models
 
 
 @register()
@@ -149,22 +153,6 @@ def _built_destinations() -> list[BaseCRMBackend]:
     return built
 
 
-@register()
-def check_crm_recipients(app_configs, **kwargs):
-    """The information notice names every processor leads are sent to (R10)."""
-    return [
-        Warning(
-            f'{SETTING_PATH}["{backend.alias}"] sends leads to another system but '
-            "declares no RECIPIENT: the information notice cannot name it.",
-            hint='Add e.g. "RECIPIENT": {"NAME": "HubSpot Inc.", "COUNTRY": "USA", '
-            '"SAFEGUARD": "EU-US Data Privacy Framework"} beside its BACKEND.',
-            id="wagtail_leadgen.W004",
-        )
-        for backend in _built_destinations()
-        if backend.sends_remotely and backend.recipient is None
-    ]
-
-
 @register(Tags.database)
 def check_crm_receives(app_configs, databases=None, **kwargs):
     """Run by ``manage.py check --database default``: each purpose a destination
@@ -259,3 +247,109 @@ def check_proof_of_work(app_configs, **kwargs):
             )
         ]
     return []
+
+
+def _lead_pages(model):
+    """The pages of one lead page model, or None before migrations ran."""
+    try:
+        return list(model.objects.all())
+    except DatabaseError:  # not migrated yet (``migrate`` runs this check first)
+        return None
+
+
+@register(Tags.database)
+def check_required_consent_boxes(app_configs, databases=None, **kwargs):
+    """No consent box is ever required (R8), even from a site's own builder:
+    every lead page's form class is built and its boxes looked at."""
+    if not databases:
+        return []
+    errors = []
+    for model in lead_page_models():
+        for page in _lead_pages(model) or ():
+            try:
+                required = page.get_form_class().required_consent_purposes()
+            except UnknownFieldKind:  # the page cannot render its form at all
+                continue
+            if required:
+                errors.append(
+                    Error(
+                        f"The form of page {page.pk} ({page.title!r}) makes consent "
+                        "boxes required: "
+                        + ", ".join(repr(purpose.name) for purpose in required)
+                        + ". Consent is free: a box is never required.",
+                        hint="What the visitor asks for rests on the request (the "
+                        "page's request processing), not on a box; make the form "
+                        "builder leave consent boxes optional.",
+                        obj=page,
+                        id="wagtail_leadgen.E010",
+                    )
+                )
+    return errors
+
+
+@register(Tags.database)
+def check_live_pages_have_a_notice(app_configs, databases=None, **kwargs):
+    """The admin refuses to publish a lead page without a complete notice;
+    this catches pages published another way (code, imports)."""
+    if not databases:
+        return []
+    warnings = []
+    for model in lead_page_models():
+        for page in _lead_pages(model) or ():
+            if not page.live:
+                continue
+            problems = publishing_problems(
+                site_for_page(page), page.get_request_processing()
+            )
+            for message in problems.values():
+                warnings.append(
+                    Warning(
+                        f"Live page {page.pk} ({page.title!r}): {message}",
+                        obj=page,
+                        id="wagtail_leadgen.W010",
+                    )
+                )
+    return warnings
+
+
+@register()
+def check_destinations_name_their_recipient(app_configs, **kwargs):
+    """The notice names the processors leads are sent to: a destination that
+    sends them to another system must say who that is (``RECIPIENT``)."""
+    configs = leadgen_settings.CRM_BACKENDS
+    if not isinstance(configs, dict):
+        return []  # reported by check_crm_backends (E005)
+    warnings = []
+    for alias, config in configs.items():
+        try:
+            backend = build_backend(alias, config)
+        except CRMConfigurationError:
+            continue  # reported by check_crm_backends (E005)
+        if backend.sends_remotely and backend.recipient is None:
+            warnings.append(
+                Warning(
+                    f'{SETTINGS_NAME}["CRM_BACKENDS"]["{alias}"] sends leads to '
+                    "another system but declares no RECIPIENT: the information "
+                    "notice cannot name it.",
+                    hint='Add "RECIPIENT": {"NAME": ..., "COUNTRY": ..., '
+                    '"SAFEGUARD": ...} (the safeguard of a transfer outside the EEA).',
+                    id="wagtail_leadgen.W011",
+                )
+            )
+    return warnings
+
+
+@register()
+def check_lead_page_forms(app_configs, **kwargs):
+    """A lead page type with a form class of its own keeps the publishing rules."""
+    return [
+        Warning(
+            f"{model._meta.label}.base_form_class does not extend LeadPageForm: "
+            "its pages can be published without a complete information notice.",
+            hint="class MyPageForm(LeadPageForm, YourPageForm): ...",
+            obj=model,
+            id="wagtail_leadgen.W012",
+        )
+        for model in lead_page_models()
+        if not issubclass(model.base_form_class, LeadPageForm)
+    ]

@@ -8,8 +8,10 @@ Unknown keys are reported by the ``wagtail_leadgen.E001`` system check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -57,7 +59,8 @@ DEFAULTS: dict[str, Any] = {
     # At most this many confirmation emails per address in each window.
     "CONFIRMATION_EMAILS_PER_ADDRESS": 3,
     "CONFIRMATION_EMAILS_WINDOW": 24 * 60 * 60,
-    # The supervisory authority named in the notice (the right to complain).
+    # The supervisory authority named in the notice (the right to complain):
+    # the one of the controller's main establishment. Keys left out keep these.
     "SUPERVISORY_AUTHORITY": {"NAME": "CNIL", "URL": "https://www.cnil.fr"},
     # CRM destinations by alias, like Django's CACHES: {"alias": {"BACKEND":
     # "dotted.path", "OPTIONS": {...}}}. Default: keep leads in the database only.
@@ -179,7 +182,7 @@ DEFAULTS: dict[str, Any] = {
         "SUBMISSIONS_POINTS": ((3, 2), (2, 1)),
         # At least one gated document actually downloaded.
         "DOWNLOAD_POINTS": 1,
-        # A marketing consent (not the offer itself) currently granted.
+        # A consent in force: granted, and confirmed where it needs double opt-in.
         "OPT_IN_POINTS": 1,
         # A phone number left in a form: the person asks to be called back.
         "CALL_BACK_POINTS": 3,
@@ -192,6 +195,10 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path to a function ``classify(lead, signals) -> "hot" | "warm" |
     # "cold"`` used instead of the scoring above. None: the built-in scoring.
     "MATURITY_CLASSIFIER": None,
+    # Lead scoring is profiling (GDPR Art. 4(4)): the information notice says
+    # so while it is on. False: no level is computed (at capture or by
+    # leadgen_classify) and the notice says nothing about it.
+    "LEAD_SCORING": True,
     # Optional self-hosted proof of work (ALTCHA's format, solved by the
     # plugin's own script) for sites under attack; see docs/reference.md.
     # None: off. A dict turns it on; keys left out keep these defaults:
@@ -347,6 +354,80 @@ def _merge_proof_of_work(user: Any) -> dict[str, Any] | None:
     return merged
 
 
+def _check_site_url(value: Any) -> str | None:
+    """``SITE_URL``: None, or "scheme://host[:port]" (http or https, no path),
+    returned without a trailing slash."""
+    if value is None:
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or any(char.isspace() or ord(char) < 32 for char in value)
+    ):
+        raise ImproperlyConfigured(
+            f"{_setting('SITE_URL')} must be None or the site's public root, "
+            "scheme and host only, e.g. 'https://www.example.com'."
+        )
+    return value.rstrip("/")
+
+
+# One plain address for a mailto: link inside a mail header: no quoting, no
+# display name, nothing that could end the <...> or the header.
+_MAILTO_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+)
+
+
+def _check_unsubscribe_mailto(value: Any) -> str | None:
+    """``UNSUBSCRIBE_MAILTO``: None, or one plain ASCII address."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _MAILTO_ADDRESS.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{_setting('UNSUBSCRIBE_MAILTO')} must be None or one plain email "
+            "address, e.g. 'unsubscribe@example.com'."
+        )
+    return value
+
+
+def is_plain_address(value: str) -> bool:
+    """Whether ``value`` may go into a mailto: link of a mail header."""
+    return bool(_MAILTO_ADDRESS.fullmatch(value))
+
+
+def _merge_supervisory_authority(user: Any) -> dict[str, str]:
+    """``SUPERVISORY_AUTHORITY`` merged over the CNIL; NAME and URL are text."""
+    defaults = DEFAULTS["SUPERVISORY_AUTHORITY"]
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured(
+            f"{_setting('SUPERVISORY_AUTHORITY')} must be a dict: "
+            '{"NAME": ..., "URL": ...}.'
+        )
+    unknown = sorted(set(user) - set(defaults))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"Unknown key(s) in {_setting('SUPERVISORY_AUTHORITY')}: "
+            f"{', '.join(unknown)}. Valid keys: NAME, URL"
+        )
+    merged = {**defaults, **user}
+    for key in ("NAME", "URL"):
+        if not isinstance(merged[key], str) or not merged[key].strip():
+            raise ImproperlyConfigured(
+                f"{_setting('SUPERVISORY_AUTHORITY', key)} must be a non-empty text."
+            )
+    if not merged["URL"].startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"{_setting('SUPERVISORY_AUTHORITY', 'URL')} must be an http(s) URL."
+        )
+    return {key: merged[key].strip() for key in ("NAME", "URL")}
+
+
 # Nested sections: each is read through its own function, which merges the
 # site's value over the defaults and validates it, once per settings change.
 _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -355,6 +436,12 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "content_targets": ("CONTENT_TARGETS", _merge_content_targets),
     "reading_speeds": ("READING_WORDS_PER_MINUTE", _merge_reading_speeds),
     "proof_of_work": ("PROOF_OF_WORK", _merge_proof_of_work),
+    "site_url": ("SITE_URL", _check_site_url),
+    "unsubscribe_mailto": ("UNSUBSCRIBE_MAILTO", _check_unsubscribe_mailto),
+    "supervisory_authority": (
+        "SUPERVISORY_AUTHORITY",
+        _merge_supervisory_authority,
+    ),
 }
 
 

@@ -1,8 +1,10 @@
 """The visitor's lead form: email, a few editor-chosen fields, one checkbox per purpose.
 
 ``LeadFormBuilder`` dispatches by kind name (``create_<kind>_field``), so a new
-field kind is one method. Consent checkboxes are never pre-ticked and only the
-offer's own purpose may be required (R8, R9).
+field kind is one method. Consent checkboxes are never pre-ticked and never
+required (R8, R9): what the visitor asks for rests on the request itself, and
+has no box. ``LeadForm.required_consent_purposes`` finds a box a custom
+builder made required anyway (a system check and an editor hint report it).
 """
 
 from __future__ import annotations
@@ -155,6 +157,18 @@ class LeadForm(forms.Form):
 
     def consent_field_name(self, purpose: ConsentPurpose) -> str:
         return f"{CONSENT_PREFIX}{purpose.pk}"
+
+    @classmethod
+    def required_consent_purposes(cls) -> list[ConsentPurpose]:
+        """Purposes whose box this form class makes required: there must be
+        none (R8), whatever builder made the class."""
+        return [
+            purpose
+            for purpose in cls.purposes
+            if getattr(
+                cls.base_fields.get(f"{CONSENT_PREFIX}{purpose.pk}"), "required", False
+            )
+        ]
 
     def consent_fields(self) -> list[forms.BoundField]:
         return [self[self.consent_field_name(purpose)] for purpose in self.purposes]

@@ -25,7 +25,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 from wagtail.admin.userbar import ContentCheckerItem
-from wagtail.models import Page, get_page_models
+from wagtail.models import AbstractPage, get_page_models
 
 from .services.hints import (
     POOR,
@@ -80,7 +80,7 @@ class ContentHintsPanel(Panel):
             css = {"all": ["wagtail_leadgen/hints.css"]}
 
         def is_shown(self) -> bool:
-            return isinstance(self.instance, Page)
+            return isinstance(self.instance, AbstractPage)
 
         def hints_url(self) -> str:
             """The endpoint that analyses the unsaved form of this page."""
@@ -202,7 +202,7 @@ def add_leadgen_checks(request: Any, items: list, page: Any) -> None:
     panel_rules = checks_panel_rules()
     panel_ids = {rule.id for rule in panel_rules}
     active: dict[str, str] = {}
-    if isinstance(page, Page):
+    if isinstance(page, AbstractPage):
         try:
             hints = leadgen_hints(page, get_targets(page))
         except Exception:  # a failing check must never break the userbar

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from django.utils import timezone
 from django_tasks import task
 
-from . import worker
+from . import mailer, worker
 from .conf import leadgen_settings
 from .models.delivery import DeliveryStatus
 
 logger = logging.getLogger("wagtail_leadgen.delivery")
+
+# A confirmation email the mail backend refused is tried again after 1, 2, 4…
+# minutes, at most an hour apart, until the request's deadline
+# (``CONFIRMATION_MAX_AGE`` after the submission).
+CONFIRMATION_RETRY_BASE = 60
+CONFIRMATION_RETRY_CAP = 60 * 60
 
 
 @task()
@@ -49,3 +57,38 @@ def enqueue_deliveries(ids: Iterable[int], *, run_after=None) -> None:
             logger.exception(
                 "Could not enqueue delivery %s; it stays pending", delivery_id
             )
+
+
+@task()
+def send_confirmation_email(request_id: int, attempt: int = 1) -> str:
+    """Send one double opt-in email (the token is made here, never passed in);
+    when the mail backend fails, try again later where the queue can defer."""
+    outcome = mailer.send_confirmation(request_id)
+    if outcome == mailer.Outcome.FAILED:
+        delay = min(
+            CONFIRMATION_RETRY_CAP, CONFIRMATION_RETRY_BASE * 2 ** (attempt - 1)
+        )
+        enqueue_confirmation(
+            request_id,
+            attempt=attempt + 1,
+            run_after=timezone.now() + timedelta(seconds=delay),
+        )
+    return outcome
+
+
+def enqueue_confirmation(
+    request_id: int, *, attempt: int = 1, run_after: datetime | None = None
+) -> None:
+    """Enqueue the confirmation email of one request; a queue outage (or a
+    queue that cannot defer a retry) leaves it to ``leadgen_send_confirmations``."""
+    task = send_confirmation_email.using(backend=leadgen_settings.TASK_BACKEND)
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return
+        task = task.using(run_after=run_after)
+    try:
+        task.enqueue(request_id, attempt)
+    except Exception:  # the request row is the source of truth
+        logger.exception(
+            "Could not enqueue confirmation email %s; it stays due", request_id
+        )

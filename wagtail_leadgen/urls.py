@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import public, tracking
+from .views import consent, public, tracking
 
 app_name = "wagtail_leadgen"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("download/<str:token>/", public.download, name="download"),
     path("cta/<int:pk>/", tracking.cta_click, name="cta_click"),
     path("cta/<int:pk>/ping/", tracking.cta_ping, name="cta_ping"),
+    path("confirm/<str:token>/", consent.confirm, name="confirm"),
+    path("unsubscribe/<str:token>/", consent.unsubscribe, name="unsubscribe"),
+    path("preferences/<str:token>/", consent.preferences_page, name="preferences"),
 ]

@@ -12,8 +12,8 @@ and the names inside a namespace are the views' own, in snake case:
   ``…:report_results``
 - ``kpis``: ``wagtail_leadgen_kpis:report``
 
-Consent purposes and calls to action are Wagtail snippets: they keep Wagtail's
-snippet URLs (``wagtailsnippets_wagtail_leadgen_<model>:…``), which Wagtail
+Consent purposes, request processings and calls to action are Wagtail
+snippets: they keep Wagtail's snippet URLs (``wagtailsnippets_wagtail_leadgen_<model>:…``), which Wagtail
 itself reverses for choosers, revisions and usage.
 """
 
@@ -31,7 +31,13 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from .audit import register_log_actions
 from .gating import is_gated_document
-from .models import CallToAction, ConsentPurpose, Delivery, Lead
+from .models import (
+    CallToAction,
+    ConsentPurpose,
+    Delivery,
+    Lead,
+    RequestProcessing,
+)
 from .panels import add_leadgen_checks
 from .views.admin import (
     DeliveryViewSet,
@@ -82,6 +88,20 @@ class ConsentPurposeViewSet(SnippetViewSet):
     menu_order = 250
 
 
+class RequestProcessingViewSet(SnippetViewSet):
+    """What is done with the data to answer a request: no checkbox, stated
+    next to the button; in the menu right after the consent purposes."""
+
+    model = RequestProcessing
+    icon = "clipboard-list"
+    menu_label = _("Request processings")
+    list_display = ["name", "legal_basis", "retention_months", "live"]
+    list_filter = ["legal_basis"]
+    search_fields = ["name", "summary"]
+    add_to_admin_menu = True
+    menu_order = 251
+
+
 class CallToActionViewSet(SnippetViewSet):
     model = CallToAction
     icon = "pick"
@@ -91,6 +111,7 @@ class CallToActionViewSet(SnippetViewSet):
 
 
 register_snippet(ConsentPurposeViewSet)
+register_snippet(RequestProcessingViewSet)
 register_snippet(CallToActionViewSet)
 
 

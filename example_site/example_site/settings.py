@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -155,7 +156,24 @@ if os.environ.get("LEADGEN_WEBHOOK_URL"):
         "RECIPIENT": {"NAME": "The demo's webhook receiver", "COUNTRY": "France"},
     }
 
+# Emails to visitors (the double opt-in confirmations) are not sent: each is
+# written to a file in demo-mail/ at the root of the clone (README).
+DEMO_MAIL_DIR = BASE_DIR.parent / "demo-mail"
+DEFAULT_FROM_EMAIL = "Demo Marketing <marketing@example.com>"
+if django.VERSION >= (6, 1):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(DEMO_MAIL_DIR)},
+        }
+    }
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DEMO_MAIL_DIR
+
 WAGTAIL_LEADGEN = {
     "DOWNLOAD_LINK_MAX_AGE": 24 * 60 * 60,
     "CRM_BACKENDS": CRM_BACKENDS,
+    # Links in emails point where the demo is served (`make demo PORT=…`).
+    "SITE_URL": WAGTAILADMIN_BASE_URL,
 }

@@ -1,8 +1,9 @@
 """Abstract page mixins, for sites that build their own page types on their own base page.
 
-The concrete pages in ``pages.py`` are these mixins on Wagtail's ``Page``; a
-site whose base page is swapped (``WAGTAIL_PAGE_MODEL``) combines the same
-mixins with its own base.
+The concrete pages in ``pages.py`` are these mixins on the configured base
+page (Wagtail's ``Page``, or the site's own when ``WAGTAIL_PAGE_MODEL`` swaps
+it); a site's own page types combine the same mixins with that base, or with
+any page type built on it.
 """
 
 from __future__ import annotations
@@ -40,12 +41,14 @@ from ..services.tracking import count_page_view
 from ..tokens import InvalidToken, make_form_token, read_form_token
 from .consent import ConsentPurpose
 from .processing import RequestProcessing
+from .publishing import LeadPageForm
 
 if TYPE_CHECKING:
     # The mixins are mixed into a Wagtail page, whose methods (get_context,
     # get_template, serve...) they call; to the type checker they are pages
     # already (Wagtail ships no type hints, so that page type is opaque).
-    from wagtail.models import Page as _MixedIntoPage
+    # AbstractPage: the base page may be swapped (WAGTAIL_PAGE_MODEL).
+    from wagtail.models import AbstractPage as _MixedIntoPage
 else:
     _MixedIntoPage = models.Model
 
@@ -110,8 +113,24 @@ class LeadCaptureMixin(_MixedIntoPage):
             [
                 FieldPanel("form_heading"),
                 FieldPanel("form_fields"),
-                FieldPanel("request_processing"),
-                FieldPanel("consent_purposes", widget=forms.CheckboxSelectMultiple),
+                FieldPanel(
+                    "request_processing",
+                    help_text=_(
+                        "What the visitor asks for (the e-book, the call back) needs "
+                        "no checkbox: sending the form is the request. Choose what is "
+                        "done with the data to answer it; it is stated next to the "
+                        "button. Required to publish."
+                    ),
+                ),
+                FieldPanel(
+                    "consent_purposes",
+                    widget=forms.CheckboxSelectMultiple,
+                    help_text=_(
+                        "Only optional extras the visitor may agree to (newsletter, "
+                        "partner offers): one box each, never pre-ticked, never "
+                        "required. Not for what the visitor asks for."
+                    ),
+                ),
                 FieldPanel("submit_label"),
                 FieldPanel("thank_you_page"),
                 FieldPanel("crm_destinations"),
@@ -119,6 +138,10 @@ class LeadCaptureMixin(_MixedIntoPage):
             heading=_("Lead form"),
         )
     ]
+
+    # Publishing needs a complete notice (controller, request processing);
+    # see ``publishing.LeadPageForm`` to combine it with a form of your own.
+    base_form_class = LeadPageForm
 
     class Meta:
         abstract = True

@@ -1,6 +1,13 @@
-"""The concrete page types: landing page (R1), e-book (R2), thank-you page (R4)."""
+"""The concrete page types: landing page (R1), e-book (R2), thank-you page (R4).
+
+They are the mixins of ``mixins.py`` on the site's base page: Wagtail's
+``Page``, or the model named by ``WAGTAIL_PAGE_MODEL`` when the site swaps it.
+Their panels and search fields extend the base page's own.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -8,15 +15,21 @@ from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page
 from wagtail.search import index
 
 from ..blocks import BodyBlock
 from ..panels import ContentHintsPanel
+from .base_page import configured_page_model
 from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
 
+if TYPE_CHECKING:
+    # To the type checker, any base page: the configured one is only known at run time.
+    from wagtail.models import AbstractPage as BasePage
+else:
+    BasePage = configured_page_model()
 
-class LandingPage(LeadCaptureMixin, Page):
+
+class LandingPage(LeadCaptureMixin, BasePage):
     """Describes one offer and carries its capture form."""
 
     intro = models.TextField(
@@ -29,14 +42,14 @@ class LandingPage(LeadCaptureMixin, Page):
     # What the content hints read, in order; the first is the offer above the form.
     content_hint_fields = ["intro", "body"]
     content_panels = [
-        *Page.content_panels,
+        *BasePage.content_panels,
         FieldPanel("intro"),
         FieldPanel("body"),
         ContentHintsPanel(),
         *LeadCaptureMixin.form_panels,
     ]
     search_fields = [
-        *Page.search_fields,
+        *BasePage.search_fields,
         index.SearchField("intro"),
         index.SearchField("body"),
     ]
@@ -48,7 +61,7 @@ class LandingPage(LeadCaptureMixin, Page):
         verbose_name_plural = _("landing pages")
 
 
-class EbookPage(GatedDocumentMixin, Page):
+class EbookPage(GatedDocumentMixin, BasePage):
     """A downloadable asset given in exchange for the form; never reachable without it."""
 
     cover_image = models.ForeignKey(
@@ -65,14 +78,14 @@ class EbookPage(GatedDocumentMixin, Page):
 
     content_hint_fields = ["summary"]
     content_panels = [
-        *Page.content_panels,
+        *BasePage.content_panels,
         FieldPanel("cover_image"),
         FieldPanel("summary"),
         ContentHintsPanel(),
         FieldPanel("document"),
         *LeadCaptureMixin.form_panels,
     ]
-    search_fields = [*Page.search_fields, index.SearchField("summary")]
+    search_fields = [*BasePage.search_fields, index.SearchField("summary")]
     # The gated document is deliberately not exposed through the page API.
     api_fields = [
         APIField("summary"),
@@ -86,7 +99,7 @@ class EbookPage(GatedDocumentMixin, Page):
         verbose_name_plural = _("e-book pages")
 
 
-class ThankYouPage(ThankYouMixin, Page):
+class ThankYouPage(ThankYouMixin, BasePage):
     """Thanks the visitor, gives the download, suggests more content and sharing."""
 
     message = RichTextField(
@@ -101,7 +114,7 @@ class ThankYouPage(ThankYouMixin, Page):
 
     content_hint_fields = ["message"]
     content_panels = [
-        *Page.content_panels,
+        *BasePage.content_panels,
         FieldPanel("message"),
         ContentHintsPanel(),
         FieldPanel("suggestions"),

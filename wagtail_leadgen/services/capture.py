@@ -22,6 +22,7 @@ from ..signals import lead_captured
 from .classification import reclassify_after_capture
 from .consent import ShownVersionMissing, granted_purposes, record_decisions
 from .downloads import download_token, grant_download
+from .optin import request_confirmation
 from .outbox import plan_deliveries
 
 logger = logging.getLogger("wagtail_leadgen.security")
@@ -129,8 +130,10 @@ def capture_lead(
 ) -> CaptureResult:
     """Store the lead, the submission (with the request processing shown), one
     consent record per purpose shown, one delivery per CRM destination the
-    lead may go to and, for a gated offer, a download grant — all or nothing.
-    Deliveries are enqueued only once the transaction commits.
+    lead may go to, a confirmation request when a consent awaits double
+    opt-in and, for a gated offer, a download grant — all or nothing.
+    Deliveries and the confirmation email are enqueued only once the
+    transaction commits.
 
     Raises ``ShownVersionMissing`` (nothing stored) when a version the form
     showed can no longer be found."""
@@ -141,7 +144,7 @@ def capture_lead(
         **_request_shown(request_processing, request_version),
         **context.submission_fields(),
     )
-    record_decisions(
+    records = record_decisions(
         lead=lead,
         submission=submission,
         decisions=decisions,
@@ -149,6 +152,7 @@ def capture_lead(
         language=context.language,
         channel=context.channel,
     )
+    request_confirmation(lead, submission, records)
     plan_deliveries(submission, destinations, granted_purposes(lead))
     token = download_token(grant_download(submission, document)) if document else None
     reclassify_after_capture(lead)

@@ -17,6 +17,10 @@ Signals (spam never counts):
 The level is stored on ``Lead.maturity`` so the inbox can filter and sort by
 it. It is recomputed after each capture and, because recency decays with
 time, by ``manage.py leadgen_classify`` (nightly).
+
+Scoring people from their activity is profiling (GDPR Art. 4(4)): the
+information notice says so while ``LEAD_SCORING`` is on (the default), and
+with it off nothing is computed (``scoring_enabled``).
 """
 
 from __future__ import annotations
@@ -149,6 +153,11 @@ def classify(lead: Lead, signals: LeadSignals) -> str:
     return str(level)
 
 
+def scoring_enabled() -> bool:
+    """Whether leads are scored at all (``LEAD_SCORING``)."""
+    return bool(leadgen_settings.LEAD_SCORING)
+
+
 def reclassify(lead: Lead, *, now: datetime | None = None) -> str:
     """Recompute one lead's level and store it if it changed; returns the level."""
     annotated = annotate_signals(Lead.objects.filter(pk=lead.pk)).get()
@@ -163,8 +172,11 @@ def reclassify_after_capture(lead: Lead) -> None:
     """Called by ``capture_lead``: a broken classifier must never lose a lead.
 
     The error is logged (without personal data) and the lead keeps its level
-    until ``leadgen_classify``, which fails loudly, is run again.
+    until ``leadgen_classify``, which fails loudly, is run again. With
+    ``LEAD_SCORING`` off, nothing is computed.
     """
+    if not scoring_enabled():
+        return
     try:
         with transaction.atomic():
             reclassify(lead)
@@ -191,7 +203,10 @@ def reclassify_all(
 
     A lead contacted while the batch was computed keeps the level its capture
     gave it: only leads whose last contact is older than the batch are updated.
+    With ``LEAD_SCORING`` off, nothing is computed (an empty report).
     """
+    if not scoring_enabled():
+        return ClassificationReport()
     leadgen_settings.maturity  # noqa: B018 -- fail before touching anything
     get_classifier()
     report = ClassificationReport()

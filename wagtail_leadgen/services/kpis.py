@@ -10,18 +10,20 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import swapper
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from wagtail.models import get_page_models
 
 from ..conf import leadgen_settings
-from ..models.consent import ConsentDecision
+from ..models.consent import ConsentDecision, ConsentRecord
 from ..models.delivery import Delivery, DeliveryStatus
 from ..models.leads import DownloadGrant, Submission
 from ..models.metrics import CTAClickDay, PageViewDay
 from ..models.mixins import LeadCaptureMixin
+from .consent import current_records
 from .days import day_bounds, local_date, site_today
 
 
@@ -70,7 +72,7 @@ class Report:
     days: list[DayKPIs] = field(default_factory=list)
 
 
-def lead_page_models() -> list[type]:
+def lead_page_models() -> list[type[Any]]:
     """Every concrete page model built on ``LeadCaptureMixin``."""
     return [model for model in get_page_models() if issubclass(model, LeadCaptureMixin)]
 
@@ -117,6 +119,23 @@ def _submissions_by_page_and_day(start, end, page_ids):
     )
 
 
+def _confirmed_consents(start, end, page_ids):
+    """Consents ticked on a counted submission and in force now: granted, or
+    pending and since confirmed by email. A pending one does not count, nor
+    a withdrawn or expired one; a box left unticked on a later form changes
+    nothing (refusals are not a state)."""
+    in_force = current_records(
+        lead=OuterRef("lead"),
+        purpose=OuterRef("purpose"),
+        decision=ConsentDecision.GRANTED,
+    )
+    return ConsentRecord.objects.filter(
+        _counted_submissions(start, end, page_ids, "submission__"),
+        Exists(in_force),
+        decision__in=(ConsentDecision.GRANTED, ConsentDecision.PENDING),
+    )
+
+
 def _days(start: datetime.date, end: datetime.date) -> list[datetime.date]:
     return [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
 
@@ -157,10 +176,9 @@ def _collect(start, end, page_ids):
             submissions_by_day[day] += n
 
     pairs = (
-        _submissions(start, end, ids)
-        .filter(consent_records__decision=ConsentDecision.GRANTED)
+        _confirmed_consents(start, end, ids)
         .order_by()
-        .values_list("page_id", "lead_id")
+        .values_list("submission__page_id", "lead_id")
         .distinct()
     )
     for page_id, lead_id in pairs:

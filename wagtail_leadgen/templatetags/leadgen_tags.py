@@ -1,8 +1,17 @@
 """Template tags for sites that write their own page templates.
 
-``{% leadgen_form form %}`` renders the form with its information notice;
-``{% leadgen_download download_token %}`` renders the link to a just-unlocked
-document (or why it is not available).
+``{% leadgen_form form %}`` renders the form with its information notice
+before the button; ``{% leadgen_notice form %}`` renders the notice alone,
+for a site that lays its form out itself; ``{% leadgen_download
+download_token %}`` renders the link to a just-unlocked document (or why it
+is not available); ``{% leadgen_unsubscribe_url lead %}`` (or ``... lead
+purpose``) gives the one-click unsubscribe link for a site's own emails.
+
+The context of ``includes/lead_form.html`` and ``includes/notice.html``
+(documented in docs/getting-started.md, "Template tags"): ``form``, ``page``,
+``request``, ``notice`` (``services.notice.Notice``), and, kept for
+templates written before the notice was built as a whole, ``controller``
+(``LeadgenSiteSettings``), ``purposes`` and ``request_processing``.
 """
 
 from __future__ import annotations
@@ -17,29 +26,50 @@ from ..forms import LeadForm
 from ..models.settings import LeadgenSiteSettings
 from ..services import proof_of_work
 from ..services.downloads import DownloadUnavailable, grant_for_token
+from ..services.notice import build_notice
+from ..services.preferences import unsubscribe_url
 from ..tokens import InvalidToken
 
 register = template.Library()
 
 
-@register.inclusion_tag("wagtail_leadgen/includes/lead_form.html", takes_context=True)
-def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
+def notice_context(context: template.Context, form: LeadForm) -> dict[str, Any]:
+    """What the lead form and notice templates read (see the module docstring)."""
     request = context.get("request")
     page = context.get("page")
+    # Only a lead page has a request processing and destinations of its own.
+    lead_page = page if hasattr(page, "get_request_processing") else None
     controller = LeadgenSiteSettings.for_request(request) if request else None
-    challenge = proof_of_work.new_challenge()
-    processing = page.get_request_processing() if page is not None else None
     return {
-        "request_processing": processing,
-        "proof_of_work": json.dumps(challenge) if challenge else "",
-        "proof_of_work_field": proof_of_work.FIELD,
+        "notice": build_notice(
+            lead_page, type(form), request=request, site_settings=controller
+        ),
+        "request_processing": (
+            lead_page.get_request_processing() if lead_page is not None else None
+        ),
         "request": request,
         "page": page,
         "form": form,
         "controller": controller,
         "purposes": list(form.purposes),
+    }
+
+
+@register.inclusion_tag("wagtail_leadgen/includes/lead_form.html", takes_context=True)
+def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
+    challenge = proof_of_work.new_challenge()
+    return {
+        **notice_context(context, form),
+        "proof_of_work": json.dumps(challenge) if challenge else "",
+        "proof_of_work_field": proof_of_work.FIELD,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("wagtail_leadgen/includes/notice.html", takes_context=True)
+def leadgen_notice(context: template.Context, form: LeadForm) -> dict[str, Any]:
+    """The information notice of ``form`` alone: place it before your button."""
+    return notice_context(context, form)
 
 
 @register.inclusion_tag("wagtail_leadgen/includes/download.html")
@@ -56,3 +86,11 @@ def leadgen_download(token: str | None) -> dict[str, Any]:
         "document": grant.document,
         "url": reverse("wagtail_leadgen:download", args=[token]),
     }
+
+
+@register.simple_tag
+def leadgen_unsubscribe_url(lead, purpose=None) -> str:
+    """The absolute one-click unsubscribe link of ``lead`` (for ``purpose``, or
+    all marketing), from the configured site root: for a newsletter's visible
+    link and its ``List-Unsubscribe`` header."""
+    return unsubscribe_url(lead, purpose)

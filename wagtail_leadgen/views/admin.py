@@ -24,6 +24,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -53,6 +54,7 @@ from ..models import (
 from ..models.consent import wording_sha256
 from ..services.classification import annotate_signals, signals_of
 from ..services.exports import csv_response, xlsx_response
+from ..services.handoff import handoff_for
 from ..services.leads import (
     EXPORT_COLUMNS,
     DeliveryState,
@@ -229,7 +231,8 @@ class LeadIndexView(IndexView):
 
 
 class LeadInspectView(InspectView):
-    """A lead's page: the person, their submissions, consent proofs and deliveries."""
+    """A lead's page: the person, their submissions, consent proofs, where the
+    lead went (and why not elsewhere) and its deliveries."""
 
     def get(self, request, *args, **kwargs):
         log_lead_viewed(self.object, request.user)
@@ -275,6 +278,7 @@ class LeadInspectView(InspectView):
             # New leads and consent changes, to every destination.
             deliveries=lead.deliveries.select_related("consent_record__purpose"),
             consent_records=records,
+            handoffs=handoff_for(lead),
             access_log=log_registry.get_logs_for_instance(lead)
             .filter(action__in=ACCESS_ACTIONS)
             .select_related("user")[:20],
@@ -421,6 +425,8 @@ def mark_applied(request, pk: int):
 def resume(request, alias: str):
     """Resume a destination paused after it answered 410 Gone."""
     _require_change(request)
+    if "\x00" in alias:  # no alias holds a NUL, which PostgreSQL refuses in a query
+        raise Http404
     get_object_or_404(PausedDestination, backend_alias=alias)
     count = resume_destination(alias)
     messages.success(

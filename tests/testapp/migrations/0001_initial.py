@@ -7,6 +7,12 @@ import swapper
 from django.db import migrations, models
 
 
+# The pages' parent link is named after the base page model, as Django names
+# it: ``page_ptr`` on Wagtail's Page, ``basepage_ptr`` on a swapped-in
+# ``BasePage`` (WAGTAIL_PAGE_MODEL).
+PAGE_PTR = f"{swapper.split(swapper.get_model_name('wagtailcore', 'Page'))[1].lower()}_ptr"
+
+
 class Migration(migrations.Migration):
 
     initial = True
@@ -21,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='NewsletterPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=swapper.get_model_name("wagtailcore", "Page"))),
+                (PAGE_PTR, models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=swapper.get_model_name("wagtailcore", "Page"))),
                 ('form_heading', models.CharField(blank=True, default='', max_length=120, verbose_name='form heading')),
                 ('submit_label', models.CharField(blank=True, default='', max_length=60, verbose_name='submit button label')),
                 ('form_fields', wagtail.fields.StreamField([('first_name', 3), ('last_name', 4), ('company', 5), ('job_title', 6), ('phone', 7), ('country', 8), ('question', 9)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {'help_text': 'Leave empty for the standard label.', 'label': 'Label', 'max_length': 100, 'required': False}), 1: ('wagtail.blocks.BooleanBlock', (), {'label': 'Required', 'required': False}), 2: ('wagtail.blocks.CharBlock', (), {'label': 'Help text', 'max_length': 200, 'required': False}), 3: ('wagtail.blocks.StructBlock', [[('label', 0), ('required', 1), ('help_text', 2)]], {'label': 'First name'}), 4: ('wagtail.blocks.StructBlock', [[('label', 0), ('required', 1), ('help_text', 2)]], {'label': 'Last name'}), 5: ('wagtail.blocks.StructBlock', [[('label', 0), ('required', 1), ('help_text', 2)]], {'label': 'Company'}), 6: ('wagtail.blocks.StructBlock', [[('label', 0), ('required', 1), ('help_text', 2)]], {'label': 'Job title'}), 7: ('wagtail.blocks.StructBlock', [[('label', 0), ('required', 1), ('help_text', 2)]], {'label': 'Phone'}), 8: ('wagtail.blocks.StructBlock', [[('label', 0), ('required', 1), ('help_text', 2)]], {'label': 'Country'}), 9: ('wagtail.blocks.StructBlock', [[('label', 0), ('required', 1), ('help_text', 2)]], {'label': 'Your question'})}, help_text='Email is always asked for. Every extra field lowers conversions: ask only what the purpose needs.', verbose_name='extra form fields')),
@@ -32,6 +38,6 @@ class Migration(migrations.Migration):
             options={
                 'abstract': False,
             },
-            bases=('wagtailcore.page', models.Model),
+            bases=(swapper.get_model_name("wagtailcore", "Page"), models.Model),
         ),
     ]

@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from ...models import Maturity
-from ...services.classification import reclassify_all
+from ...services.classification import reclassify_all, scoring_enabled
 
 
 class Command(BaseCommand):
@@ -31,6 +31,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if not scoring_enabled():
+            self.stdout.write(
+                'Lead scoring is off (WAGTAIL_LEADGEN["LEAD_SCORING"] = False): '
+                "nothing to compute."
+            )
+            return
         try:
             report = reclassify_all(batch_size=options["batch_size"])
         except ImproperlyConfigured as error:

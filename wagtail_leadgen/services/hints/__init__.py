@@ -7,7 +7,8 @@ The public API; callers import from here, not from the modules::
 - ``text.py``: words, sentences, syllables, readability formulas (no Django);
 - ``extract.py``: a page's fields (rich text, StreamField…) to text blocks;
 - ``targets.py``: the profile, targets and language of a page;
-- ``registry.py`` and ``rules.py``: the hints, one registered function each;
+- ``registry.py``, ``rules.py`` and ``rules_form.py``: the hints, one
+  registered function each;
 - ``analysis.py``: ``analyse_content`` and ``page_hints`` tie them together;
 - ``summaries.py``: the stored summary the report sorts on (not imported
   here: it reads the report's model, which the rest does not need).
@@ -41,7 +42,7 @@ from .registry import (
     registered_rules,
     unregister_hint_rule,
 )
-from .rules import form_field_count, form_length_hint
+from .rules_form import form_field_count, form_length_hint
 from .targets import (
     CONTENT,
     EBOOK,

@@ -31,7 +31,8 @@ from .registry import (
     run_rules,
     worst_first,
 )
-from .rules import form_field_count, grouped
+from .rules import grouped
+from .rules_form import form_field_count
 from .targets import (
     CONTENT,
     get_targets,

@@ -20,12 +20,13 @@ from functools import cache
 from html.parser import HTMLParser
 from typing import Any
 
+import swapper
 from django.db import models
 from wagtail import blocks
 from wagtail.blocks import StreamValue
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
-from wagtail.models import Page
+from wagtail.models import AbstractPage
 from wagtail.rich_text import RichText
 from wagtail.snippets.blocks import SnippetChooserBlock
 
@@ -233,7 +234,9 @@ def content_field_names(model: type) -> list[str]:
 
 @cache
 def _discovered_content_fields(model: Any) -> list[str]:
-    excluded = {f.name for f in Page._meta.get_fields()}
+    excluded = {
+        f.name for f in swapper.load_model("wagtailcore", "Page")._meta.get_fields()
+    }
     excluded |= {f.name for f in LeadCaptureMixin._meta.local_fields}
     names = []
     for model_field in model._meta.concrete_fields:
@@ -251,7 +254,7 @@ def extract_content(page_or_fields: Any) -> ExtractedContent:
     text as stored) or plain text.
     """
     out = ExtractedContent()
-    if isinstance(page_or_fields, Page):
+    if isinstance(page_or_fields, AbstractPage):
         page = page_or_fields
         for name in content_field_names(type(page)):
             value = getattr(page, name, None)

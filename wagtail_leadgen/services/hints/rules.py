@@ -1,26 +1,22 @@
 """The plugin's hints: one function per hint, registered with its id and texts.
 
-Adding a hint is adding a function here (or, for a site, anywhere that is
-imported at start-up) decorated with ``@hint_rule``; see the registry in
-``registry.py`` and "Adding a hint" in docs/content-hints.md. Text rules
-come first, then page rules; the order matters only within a level, since
-hints are shown worst first.
+Adding a hint is adding a function here, in ``rules_form.py`` for the lead
+form and its notice (or, for a site, anywhere that is imported at start-up)
+decorated with ``@hint_rule``; see the registry in ``registry.py`` and
+"Adding a hint" in docs/content-hints.md. Text rules come first, then the
+content's page rules, then the lead form's (``rules_form`` is imported after
+this module); the order matters only within a level, since hints are shown
+worst first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.formats import number_format
-from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from wagtail.models import Site
 
 from ...models.mixins import LeadCaptureMixin
-from ...models.settings import LeadgenSiteSettings
 from .registry import (
     GOOD,
     INFO,
@@ -28,9 +24,7 @@ from .registry import (
     POOR,
     WARNING,
     Finding,
-    Hint,
     HintContext,
-    get_rule,
     hint_rule,
 )
 from .targets import CONTENT, readability_label
@@ -236,146 +230,6 @@ def offer_above_form(context: HintContext) -> Finding | None:
     return None
 
 
-def form_field_count(page: Any) -> int | None:
-    """Fields of the page's lead form, the always-present email included."""
-    if not isinstance(page, LeadCaptureMixin):
-        return None
-    return 1 + len(page.form_fields or ())
-
-
-def form_length_finding(count: int, targets: Mapping[str, Any]) -> Finding:
-    values = {"count": count}
-    if count <= targets["FORM_FIELDS_GOOD"]:
-        return Finding(
-            GOOD,
-            ngettext(
-                "The form asks for %(count)s field: short, as it should be.",
-                "The form asks for %(count)s fields: short, as it should be.",
-                count,
-            )
-            % values,
-        )
-    return Finding(
-        POOR if count >= targets["FORM_FIELDS_POOR"] else WARNING,
-        ngettext(
-            "The form asks for %(count)s field: each one lowers conversions.",
-            "The form asks for %(count)s fields: each extra one lowers conversions.",
-            count,
-        )
-        % values,
-    )
-
-
-def form_length_hint(count: int, targets: Mapping[str, Any]) -> Hint:
-    """The form-length hint for a form of ``count`` fields."""
-    return get_rule("form-fields").hint(form_length_finding(count, targets))
-
-
-@hint_rule(
-    "form-fields",
-    title=gettext_lazy("Long form"),
-    action=gettext_lazy(
-        "Every extra field costs conversions: keep the email and at most "
-        "three more, and only what the purpose needs."
-    ),
-    scope=PAGE,
-    checks_panel=True,
-)
-def form_fields(context: HintContext) -> Finding | None:
-    count = form_field_count(context.page)
-    return None if count is None else form_length_finding(count, context.targets)
-
-
-def _lacks_text(purpose: Any) -> bool:
-    return (
-        not strip_tags(purpose.purpose_text or "").strip()
-        or not (purpose.checkbox_label or "").strip()
-    )
-
-
-@hint_rule(
-    "purpose-text",
-    title=gettext_lazy("Consent purpose without text"),
-    action=gettext_lazy(
-        "Write what the data is used for in the purpose, then publish it."
-    ),
-    scope=PAGE,
-    checks_panel=True,
-)
-def purpose_text(context: HintContext) -> list[Finding]:
-    if not isinstance(context.page, LeadCaptureMixin):
-        return []
-    return [
-        Finding(
-            POOR,
-            _("The consent purpose “%(name)s” has no text.") % {"name": purpose.name},
-        )
-        for purpose in context.purposes
-        if _lacks_text(purpose)
-    ]
-
-
-@hint_rule(
-    "purpose-unpublished",
-    title=gettext_lazy("Consent purpose not published"),
-    action=gettext_lazy("Publish the purpose, or remove it from the page."),
-    scope=PAGE,
-    checks_panel=True,
-)
-def purpose_unpublished(context: HintContext) -> list[Finding]:
-    if not isinstance(context.page, LeadCaptureMixin):
-        return []
-    # A purpose without text is reported as such, published or not.
-    return [
-        Finding(
-            WARNING,
-            _(
-                "The consent purpose “%(name)s” is not published: its checkbox is not shown."
-            )
-            % {"name": purpose.name},
-        )
-        for purpose in context.purposes
-        if not _lacks_text(purpose) and not purpose.live
-    ]
-
-
-def page_site(page: Any) -> Site | None:
-    """The page's site; for an unsaved page, its parent's; else the default site."""
-    site = None
-    try:
-        if page.pk or page.path:
-            site = page.get_site()
-    except Exception:  # an unsaved page may not resolve to a site
-        site = None
-    if site is None:
-        site = Site.objects.filter(is_default_site=True).first()
-    return site
-
-
-@hint_rule(
-    "notice",
-    title=gettext_lazy("Incomplete information notice"),
-    action=gettext_lazy(
-        "Fill in the data controller's name and contact email in "
-        "Settings › Lead generation: data controller."
-    ),
-    scope=PAGE,
-    checks_panel=True,
-)
-def notice(context: HintContext) -> Finding | None:
-    if not isinstance(context.page, LeadCaptureMixin):
-        return None
-    site = context.site or page_site(context.page)
-    if site is None or LeadgenSiteSettings.for_site(site).is_complete:
-        return None
-    return Finding(
-        POOR,
-        _(
-            "The information notice does not say who the data controller is or how to reach them."
-        ),
-    )
-
-
 @hint_rule(
     "cta-target",
     title=gettext_lazy("Call to action leading nowhere"),
@@ -460,6 +314,12 @@ def cta_missing(context: HintContext) -> Finding | None:
     scope=PAGE,
 )
 def meta_description(context: HintContext) -> Finding | None:
+    # Wagtail's default Page has the field; a swapped base page may not, and
+    # then there is nothing the editor could fill in.
+    if context.page is not None and not hasattr(
+        type(context.page), "search_description"
+    ):
+        return None
     description = getattr(context.page, "search_description", "") or ""
     if context.targets["META_DESCRIPTION"] and not description.strip():
         return Finding(WARNING, _("No meta description."))

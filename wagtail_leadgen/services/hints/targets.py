@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from wagtail.models import Page
+from wagtail.models import AbstractPage
 
 from ...conf import CONTENT_PROFILES, leadgen_settings
 from ...models.mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
@@ -42,7 +42,7 @@ def get_targets(page_or_model: Any) -> dict[str, Any]:
     """The targets for a page (or page model): defaults, then its profile, then
     its model label; a site's ``CONTENT_TARGETS`` merged over each level."""
     kind = page_or_model if isinstance(page_or_model, type) else type(page_or_model)
-    model: Any = kind if issubclass(kind, Page) else None
+    model: Any = kind if issubclass(kind, AbstractPage) else None
     configured = leadgen_settings.content_targets
     sections = ["default", page_profile(model)]
     if model is not None:

@@ -22,6 +22,8 @@ from demo.models import HomePage
 from demo.pdf import make_cover_png, make_pdf
 from wagtail_leadgen.models import (
     CallToAction,
+    ConfirmationRequest,
+    ConsentDecision,
     ConsentPurpose,
     EbookPage,
     LandingPage,
@@ -35,6 +37,7 @@ from wagtail_leadgen.models import (
 )
 from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
 from wagtail_leadgen.services.classification import reclassify
+from wagtail_leadgen.services.consent import confirm_pending
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "changeme"  # noqa: S105 - the documented demo login, as in bakerydemo
@@ -343,7 +346,30 @@ class Command(BaseCommand):
                 created_at=submitted
             )
             Lead.objects.filter(pk=result.lead.pk).update(last_contact_at=submitted)
+            self.confirm_sample(result, submitted)
             reclassify(Lead.objects.get(pk=result.lead.pk))
+
+    def confirm_sample(self, result, when):
+        """Sample people confirmed their double opt-in at the time: so no
+        confirmation email goes to demo-mail/ for them, and the inbox shows
+        confirmed consents. Only real form posts get emails."""
+        pending = [
+            record.purpose
+            for record in result.submission.consent_records.filter(
+                decision=ConsentDecision.PENDING
+            )
+        ]
+        if not pending:
+            return
+        confirm_pending(
+            result.lead,
+            pending,
+            language=result.submission.language,
+            channel="confirmation",
+        )
+        ConfirmationRequest.objects.filter(submission=result.submission).update(
+            sent_at=when, confirmed_at=when, expires_at=when + timedelta(days=1)
+        )
 
     def ensure_home_ctas(self, home, ebook, landing):
         if home.body:
