@@ -15,15 +15,25 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from ..cleaning import clean_metadata
-from ..models.consent import ConsentPurpose, purpose_wording, wording_sha256
+from ..models.consent import (
+    ConsentDecision,
+    ConsentPurpose,
+    purpose_wording,
+    wording_sha256,
+)
 from ..models.leads import Lead, Submission
 from ..models.processing import RequestProcessing
 from ..signals import lead_captured
 from .classification import reclassify_after_capture
-from .consent import ShownVersionMissing, granted_purposes, record_decisions
+from .consent import (
+    ShownVersionMissing,
+    current_state,
+    granted_purposes,
+    record_decisions,
+)
 from .downloads import download_token, grant_download
 from .optin import request_confirmation
-from .outbox import plan_deliveries
+from .outbox import plan_deliveries, propagate_consent_change
 
 logger = logging.getLogger("wagtail_leadgen.security")
 
@@ -144,6 +154,9 @@ def capture_lead(
         **_request_shown(request_processing, request_version),
         **context.submission_fields(),
     )
+    # A consent already in force stays so; one given now that was not in
+    # force reaches the destinations that have the person from earlier forms.
+    in_force = {pk: record.decision for pk, record in current_state(lead).items()}
     records = record_decisions(
         lead=lead,
         submission=submission,
@@ -151,9 +164,21 @@ def capture_lead(
         shown_versions=shown_versions,
         language=context.language,
         channel=context.channel,
+        in_force=in_force,
     )
     request_confirmation(lead, submission, records)
-    plan_deliveries(submission, destinations, granted_purposes(lead))
+    deliveries = plan_deliveries(submission, destinations, granted_purposes(lead))
+    new_grants = [
+        record
+        for record in records
+        if record.decision == ConsentDecision.GRANTED
+        and in_force.get(record.purpose_id) != ConsentDecision.GRANTED
+    ]
+    propagate_consent_change(
+        new_grants,
+        already_told={delivery.backend_alias for delivery in deliveries},
+        open_destinations=False,
+    )
     token = download_token(grant_download(submission, document)) if document else None
     reclassify_after_capture(lead)
     transaction.on_commit(lambda: _announce(submission))

@@ -88,13 +88,17 @@ def record_decisions(
     shown_versions: Mapping[int, int | None],
     language: str,
     channel: str,
+    in_force: Mapping[int, str] | None = None,
 ) -> list[ConsentRecord]:
     """One record per purpose shown: granted when ticked (pending when the
     purpose needs double opt-in), refused otherwise.
 
-    A tick is an explicit consent: it lifts an earlier objection for that
-    purpose only.
+    ``in_force`` (purpose id → decision in force before this form): ticking
+    again a double opt-in purpose the person already confirmed keeps it
+    granted, rather than sending it back to "pending". A tick is an explicit
+    consent: it lifts an earlier objection for that purpose only.
     """
+    in_force = in_force or {}
     revisions = revisions_shown(decisions, shown_versions)
     suppression.lift(lead.email, [p for p, ticked in decisions.items() if ticked])
     records = []
@@ -102,9 +106,10 @@ def record_decisions(
         revision = revisions[purpose.pk]
         wording = _wording(purpose, revision)
         if ticked:
+            confirmed = in_force.get(purpose.pk) == ConsentDecision.GRANTED
             decision = (
                 ConsentDecision.PENDING
-                if purpose.requires_confirmation
+                if purpose.requires_confirmation and not confirmed
                 else ConsentDecision.GRANTED
             )
         else:

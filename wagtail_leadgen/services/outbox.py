@@ -11,7 +11,7 @@ ordering, attempting, backoff) is ``wagtail_leadgen.worker``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -120,7 +120,9 @@ def _concerns(alias: str, purpose: ConsentPurpose) -> bool:
         return True  # the misconfiguration shows on the delivery instead
 
 
-def _change_deliveries(lead: Lead, records: Sequence[ConsentRecord]) -> list[Delivery]:
+def _change_deliveries(
+    lead: Lead, records: Sequence[ConsentRecord], already_told: Collection[str] = ()
+) -> list[Delivery]:
     """One consent-change delivery per record and destination that has the
     person (a lead delivered there, or on its way) and hears of the purpose.
 
@@ -135,6 +137,7 @@ def _change_deliveries(lead: Lead, records: Sequence[ConsentRecord]) -> list[Del
                 status__in=(DeliveryStatus.PENDING, DeliveryStatus.DELIVERED),
             ).values_list("backend_alias", flat=True)
         )
+        - set(already_told)
     )
     configured = set(leadgen_settings.configured_aliases())
     planned = []
@@ -196,7 +199,12 @@ def _opened_deliveries(lead: Lead) -> list[Delivery]:
     ]
 
 
-def propagate_consent_change(records: Iterable[ConsentRecord]) -> list[Delivery]:
+def propagate_consent_change(
+    records: Iterable[ConsentRecord],
+    *,
+    already_told: Collection[str] = (),
+    open_destinations: bool = True,
+) -> list[Delivery]:
     """Hand consent changes (a confirmation, a withdrawal, a consent given
     again) to the CRMs, through the same outbox as new leads. Call it in the
     transaction that wrote the records; deliveries are enqueued on commit.
@@ -210,7 +218,10 @@ def propagate_consent_change(records: Iterable[ConsentRecord]) -> list[Delivery]
       partner webhook needing that consent): the lead is planned there now.
 
     Pending and expired consents, and refusals, are not propagated
-    (``PROPAGATED_DECISIONS``).
+    (``PROPAGATED_DECISIONS``). ``already_told``: destinations that learn of
+    the change another way (the new lead delivery of the same capture);
+    ``open_destinations=False`` leaves the opening of new destinations to
+    the caller (the capture plans its own).
     """
     by_lead: dict[int, list[ConsentRecord]] = {}
     for record in records:
@@ -219,8 +230,10 @@ def propagate_consent_change(records: Iterable[ConsentRecord]) -> list[Delivery]
     planned: list[Delivery] = []
     for lead_records in by_lead.values():
         lead = lead_records[0].lead
-        planned += _change_deliveries(lead, lead_records)
-        if any(r.decision == ConsentDecision.GRANTED for r in lead_records):
+        planned += _change_deliveries(lead, lead_records, already_told)
+        if open_destinations and any(
+            r.decision == ConsentDecision.GRANTED for r in lead_records
+        ):
             planned += _opened_deliveries(lead)
     deliveries = Delivery.objects.bulk_create(planned)
     ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]

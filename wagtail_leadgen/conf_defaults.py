@@ -1,0 +1,205 @@
+"""The defaults of every ``WAGTAIL_LEADGEN`` option, in one place.
+
+Data only: ``conf.py`` reads, merges and validates them (and re-exports
+``DEFAULTS`` and ``SETTINGS_NAME``); docs/reference.md documents them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SETTINGS_NAME = "WAGTAIL_LEADGEN"
+
+DEFAULTS: dict[str, Any] = {
+    # Gated downloads: how long a download link works, and how many times.
+    "DOWNLOAD_LINK_MAX_AGE": 24 * 60 * 60,
+    "DOWNLOAD_LINK_MAX_USES": 5,
+    # Anti-spam: a form posted faster than this (seconds) is quarantined as spam;
+    # a form older than FORM_MAX_AGE is shown again with a fresh token.
+    "FORM_MIN_FILL_SECONDS": 2,
+    "FORM_MAX_AGE": 24 * 60 * 60,
+    # Per-IP rate limit on every intake path: at most N submissions per window.
+    "RATE_LIMIT_SUBMISSIONS": 20,
+    "RATE_LIMIT_WINDOW": 10 * 60,
+    # Number of reverse proxies in front of the site whose X-Forwarded-For is
+    # trusted. 0 (the default) trusts none and uses REMOTE_ADDR.
+    "TRUSTED_PROXY_COUNT": 0,
+    # Upper bounds on what a visitor may send.
+    "MAX_TEXT_LENGTH": 200,
+    "MAX_QUESTION_LENGTH": 2000,
+    # Retention a new consent purpose starts with, in months (CNIL standard for
+    # prospects: at most 3 years after the last contact from the person).
+    "DEFAULT_RETENTION_MONTHS": 36,
+    # Retention a new request processing starts with, in months: data kept
+    # only to answer a request (an e-book with no marketing consent) goes
+    # sooner than a prospect's.
+    "DEFAULT_REQUEST_RETENTION_MONTHS": 12,
+    # -- Consent after capture (R12, R13), see docs/consent.md -----------------
+    # The public root of the site for links in emails ("https://example.com").
+    # None: the root URL of the page's Wagtail Site. Never the request's Host.
+    "SITE_URL": None,
+    # Sender of the emails to visitors. None: DEFAULT_FROM_EMAIL.
+    "EMAIL_FROM": None,
+    # Address of the mailto: part of List-Unsubscribe. None: the controller's
+    # contact email from the site settings (no mailto: when neither is set).
+    "UNSUBSCRIBE_MAILTO": None,
+    # How long a double opt-in link works, in seconds.
+    "CONFIRMATION_MAX_AGE": 24 * 60 * 60,
+    # At most this many confirmation emails per address in each window.
+    "CONFIRMATION_EMAILS_PER_ADDRESS": 3,
+    "CONFIRMATION_EMAILS_WINDOW": 24 * 60 * 60,
+    # The supervisory authority named in the notice (the right to complain):
+    # the one of the controller's main establishment. Keys left out keep these.
+    "SUPERVISORY_AUTHORITY": {"NAME": "CNIL", "URL": "https://www.cnil.fr"},
+    # CRM destinations by alias, like Django's CACHES: {"alias": {"BACKEND":
+    # "dotted.path", "OPTIONS": {...}}}. Default: keep leads in the database only.
+    "CRM_BACKENDS": {
+        "database": {"BACKEND": "wagtail_leadgen.crm.database.DatabaseBackend"},
+    },
+    # Delivery retries: capped exponential backoff with jitter. With these
+    # defaults a lead is retried for about three days before it is marked failed.
+    "DELIVERY_MAX_ATTEMPTS": 20,
+    "DELIVERY_BACKOFF_BASE": 60,
+    "DELIVERY_BACKOFF_CAP": 6 * 60 * 60,
+    # How long a worker owns a claimed delivery; a crashed worker's claim
+    # expires after this and another worker takes the delivery over.
+    "DELIVERY_LEASE_SECONDS": 5 * 60,
+    # The django-tasks backend alias deliveries are enqueued on.
+    "TASK_BACKEND": "default",
+    # Content-Security-Policy sent with the plugin's public pages, unless the
+    # response already has one (e.g. from the site's own middleware). None: off.
+    "CONTENT_SECURITY_POLICY": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self'; form-action 'self'; frame-ancestors 'self'; "
+        "base-uri 'self'; object-src 'none'"
+    ),
+    # -- Content hints (R5, R6), see docs/content-hints.md ----------------------
+    # Targets per page type. Sections: "default" (every page), the profiles
+    # "content" (a site's own pages, e.g. articles carrying CTAs), "landing",
+    # "ebook", "thank_you", and any model label ("blog.articlepage"). A site's
+    # dict is merged over these section by section, target by target, so it
+    # only names what it changes; an unknown section or target is an error.
+    "CONTENT_TARGETS": {
+        "default": {
+            # Readability is not scored under this many words (too noisy).
+            "MIN_WORDS_FOR_READABILITY": 100,
+            # Score above READABILITY_GOOD: easy; from READABILITY_FAIR: fair;
+            # below: hard (Flesch-family scale, 0-100).
+            "READABILITY_GOOD": 60,
+            "READABILITY_FAIR": 50,
+            # A sentence over LONG_SENTENCE_WORDS words is long; at most this
+            # share of the sentences should be.
+            "LONG_SENTENCE_WORDS": 20,
+            "LONG_SENTENCES_MAX_SHARE": 0.25,
+            "PARAGRAPH_MAX_WORDS": 150,
+            # At least one subheading every N words.
+            "SUBHEADING_EVERY_WORDS": 300,
+            # Length: below WORDS_GOOD warns, from WORDS_EXCELLENT is excellent,
+            # above WORDS_MAX is too long for the page type. None: no target.
+            "WORDS_GOOD": None,
+            "WORDS_EXCELLENT": None,
+            "WORDS_MAX": None,
+            # Form length, email included: up to FORM_FIELDS_GOOD is good, from
+            # FORM_FIELDS_POOR is poor, in between warns.
+            "FORM_FIELDS_GOOD": 4,
+            "FORM_FIELDS_POOR": 7,
+            # The offer is described in the first content field, above the form.
+            "OFFER_ABOVE_FORM": False,
+            "META_DESCRIPTION": True,
+        },
+        # The source's figures for content that ranks: ~1,000 words as a floor,
+        # 2,500+ ranking best.
+        "content": {"WORDS_GOOD": 1000, "WORDS_EXCELLENT": 2500},
+        "landing": {"WORDS_MAX": 500, "OFFER_ABOVE_FORM": True},
+        "ebook": {"WORDS_MAX": 300, "OFFER_ABOVE_FORM": True},
+        "thank_you": {"WORDS_MAX": 150, "META_DESCRIPTION": False},
+    },
+    # Silent reading speed by language (words per minute) for reading times:
+    # Brysbaert (2019), the table Wagtail's own Checks panel uses. Merged over
+    # by a site's dict; other languages use "en".
+    "READING_WORDS_PER_MINUTE": {
+        "ar": 181,
+        "de": 260,
+        "en": 238,
+        "es": 278,
+        "fi": 195,
+        "fr": 214,
+        "he": 224,
+        "it": 285,
+        "ko": 226,
+        "nl": 228,
+        "sv": 218,
+        "zh": 260,
+    },
+    # KPI dashboard: count views of lead pages per day (no cookie, no IP).
+    "COUNT_PAGE_VIEWS": True,
+    # A request whose User-Agent contains one of these words (any case) is a
+    # bot and is not counted; an empty User-Agent is never counted either.
+    "EXCLUDED_USER_AGENTS": (
+        "bot",
+        "crawl",
+        "spider",
+        "slurp",
+        "preview",
+        "headless",
+        "curl",
+        "wget",
+        "python-requests",
+        "python-urllib",
+        "httpx",
+        "aiohttp",
+        "go-http-client",
+        "okhttp",
+        "java/",
+        "libwww",
+        "scrapy",
+        "facebookexternalhit",
+        "lighthouse",
+        "pingdom",
+        "uptime",
+    ),
+    # The report's default date range (days, today included) and longest range.
+    "DASHBOARD_DEFAULT_DAYS": 30,
+    "DASHBOARD_MAX_DAYS": 366,
+    # Lead maturity (hot / warm / cold), see docs/leads-inbox.md. A lead scores
+    # points for each signal; the score, compared with HOT_AT and WARM_AT, gives
+    # its level. Keys left out of a site's MATURITY dict keep these defaults.
+    "MATURITY": {
+        # Last contact within N days -> points; the first matching step counts.
+        "RECENCY_POINTS": ((7, 3), (30, 2), (90, 1)),
+        # At least N submissions -> points; the first matching step counts.
+        "SUBMISSIONS_POINTS": ((3, 2), (2, 1)),
+        # At least one gated document actually downloaded.
+        "DOWNLOAD_POINTS": 1,
+        # A consent in force: granted, and confirmed where it needs double opt-in.
+        "OPT_IN_POINTS": 1,
+        # A phone number left in a form: the person asks to be called back.
+        "CALL_BACK_POINTS": 3,
+        # Score thresholds; below WARM_AT a lead is cold.
+        "HOT_AT": 6,
+        "WARM_AT": 3,
+        # No contact for longer than this: cold, whatever the other signals.
+        "COLD_AFTER_DAYS": 180,
+    },
+    # Dotted path to a function ``classify(lead, signals) -> "hot" | "warm" |
+    # "cold"`` used instead of the scoring above. None: the built-in scoring.
+    "MATURITY_CLASSIFIER": None,
+    # Lead scoring is profiling (GDPR Art. 4(4)): the information notice says
+    # so while it is on. False: no level is computed (at capture or by
+    # leadgen_classify) and the notice says nothing about it.
+    "LEAD_SCORING": True,
+    # Optional self-hosted proof of work (ALTCHA's format, solved by the
+    # plugin's own script) for sites under attack; see docs/reference.md.
+    # None: off. A dict turns it on; keys left out keep these defaults:
+    # {"MAX_NUMBER": 100_000, "NO_JS_MIN_FILL_SECONDS": 8}.
+    "PROOF_OF_WORK": None,
+}
+
+PROOF_OF_WORK_DEFAULTS: dict[str, Any] = {
+    # The challenge's difficulty: a browser tries up to this many hashes
+    # (about 0.1-1 s on a phone for the default).
+    "MAX_NUMBER": 100_000,
+    # A form posted without a solution (no JavaScript) is accepted only if it
+    # was open at least this long; faster ones are quarantined as spam.
+    "NO_JS_MIN_FILL_SECONDS": 8,
+}
