@@ -95,4 +95,5 @@ class Suppression(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.address_hash[:12]}… ({self.purpose or _('all marketing')})"
+        scope = str(self.purpose) if self.purpose else str(_("all marketing"))
+        return f"{self.address_hash[:12]}… ({scope})"
