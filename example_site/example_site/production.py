@@ -7,6 +7,8 @@ rate limit holds across processes.
 
 import os
 
+import django
+
 from .settings import *  # noqa: F403
 
 DEBUG = False
@@ -14,6 +16,31 @@ SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 ALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",")
 WAGTAILADMIN_BASE_URL = os.environ["WAGTAILADMIN_BASE_URL"]
 WAGTAIL_LEADGEN = {**WAGTAIL_LEADGEN, "SITE_URL": WAGTAILADMIN_BASE_URL}  # noqa: F405
+
+# Emails to visitors go out through an SMTP server, never to files. Django 6.1
+# refuses the old EMAIL_HOST-style settings next to MAILERS, so the values are
+# read into a local mapping and given to whichever form this Django reads.
+_smtp = {
+    "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
+    "port": int(os.environ.get("DJANGO_EMAIL_PORT", "587")),
+    "username": os.environ.get("DJANGO_EMAIL_HOST_USER", ""),
+    "password": os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", ""),
+    "use_tls": True,
+}
+if django.VERSION >= (6, 1):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": _smtp,
+        }
+    }
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _smtp["host"]
+    EMAIL_PORT = _smtp["port"]
+    EMAIL_HOST_USER = _smtp["username"]
+    EMAIL_HOST_PASSWORD = _smtp["password"]
+    EMAIL_USE_TLS = _smtp["use_tls"]
 
 SECURE_SSL_REDIRECT = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
