@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-SECTIONS = {"leads", "deliveries", "hints", "kpis"}
+SECTIONS = {"leads", "deliveries", "erasures", "hints", "kpis"}
 NAMESPACE_RE = re.compile(r"^wagtail_leadgen_(?P<section>[a-z]+)$")
 NAME_RE = re.compile(r"^[a-z]+(_[a-z]+)*$")
 
@@ -73,6 +73,9 @@ def test_the_main_admin_urls_reverse_to_their_section():
         "/admin/leadgen/leads/inspect/3/"
     )
     assert reverse("wagtail_leadgen_deliveries:index") == "/admin/leadgen/deliveries/"
+    assert reverse("wagtail_leadgen_erasures:erase", args=[3]) == (
+        "/admin/leadgen/erasures/erase/3/"
+    )
     assert reverse("wagtail_leadgen_deliveries:retry", args=[3]) == (
         "/admin/leadgen/deliveries/retry/3/"
     )

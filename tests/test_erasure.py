@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
 
 from wagtail_leadgen import worker
 from wagtail_leadgen.crm import locmem
@@ -17,11 +18,13 @@ from wagtail_leadgen.models import (
     Submission,
     Suppression,
 )
+from wagtail_leadgen.sealing import BrokenSeal, seal, unseal
 from wagtail_leadgen.services.capture import SubmissionContext, quarantine_spam
 from wagtail_leadgen.services.consent import withdraw_consent
 from wagtail_leadgen.services.erasure import AlreadyErased, erase_address, erase_lead
 from wagtail_leadgen.services.outbox import propagate_consent_change
 from wagtail_leadgen.services.suppression import suppress
+from wagtail_leadgen.tasks import deliver_lead, send_confirmation_email
 
 from .factories import make_landing_page, make_lead, make_purpose
 from .helpers import (
@@ -287,3 +290,47 @@ def test_a_consent_change_in_flight_is_dropped_when_its_person_is_erased():
     worker.attempt(change)
 
     assert not Delivery.objects.filter(kind=DeliveryKind.CONSENT_CHANGE).exists()
+
+
+@override_settings(
+    TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}},
+    WAGTAIL_LEADGEN=locmem_destinations(sales=None),
+)
+def test_the_queue_rows_of_the_erased_deliveries_and_emails_go_too(
+    django_capture_on_commit_callbacks,
+):
+    purpose = make_purpose(requires_confirmation=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        capture("sales", decisions={purpose: True})
+    with django_capture_on_commit_callbacks(execute=True):
+        other = capture("sales", email="someone.else@example.com").submission
+    ours = DBTaskResult.objects.filter(
+        task_path__in=[deliver_lead.module_path, send_confirmation_email.module_path]
+    )
+    assert ours.count() == 3  # two deliveries and one confirmation email
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure = erase_address(EMAIL, reason=Erasure.Reason.PERSON)
+
+    assert erasure.removed["django_tasks_database.dbtaskresult"] == 2
+    (left,) = ours.all()
+    assert left.args_kwargs["args"] == [other.deliveries.get().pk]
+
+
+def test_a_sealed_address_opens_only_untouched_and_with_a_known_key(settings):
+    sealed = seal(EMAIL)
+    assert EMAIL not in sealed and seal(EMAIL) != sealed
+    assert unseal(sealed) == EMAIL
+
+    tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
+    with pytest.raises(BrokenSeal):
+        unseal(tampered)
+    with pytest.raises(BrokenSeal):
+        unseal("not sealed at all")
+
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-after-rotation"
+    assert unseal(sealed) == EMAIL
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(BrokenSeal):
+        unseal(sealed)

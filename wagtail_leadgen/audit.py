@@ -92,6 +92,20 @@ class ConsentChangeAppliedFormatter(LogFormatter):
         }
 
 
+ERASE_ACTION = "wagtail_leadgen.lead.erase"
+
+
+@lead_action(ERASE_ACTION)
+class LeadErasedFormatter(LogFormatter):
+    label = _("Erase lead")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("Erased the person's data (erasure #%(erasure)s)") % {
+            "erasure": data.get("erasure")
+        }
+
+
 #: The actions listed under "Access history" on a lead's page: who saw the
 #: person's data or took it out of the site.
 ACCESS_ACTIONS = (VIEW_ACTION, EXPORT_ACTION)
@@ -171,4 +185,15 @@ def log_consent_change_applied(delivery, user) -> None:
         CONSENT_CHANGE_APPLIED_ACTION,
         user=user,
         data={"delivery": delivery.pk, "destination": delivery.backend_alias},
+    )
+
+
+def log_lead_erased(lead_pk: int, erasure, user) -> None:
+    """Staff erased a person: the lead's id and the tombstone's, never the
+    note (staff may have typed something personal in it)."""
+    log_lead_actions(
+        [lead_pk],
+        ERASE_ACTION,
+        user=user,
+        data={"erasure": erasure.pk, "reason": erasure.reason},
     )

@@ -51,11 +51,11 @@ def enqueue_deliveries(ids: Iterable[int], *, run_after=None) -> None:
     for delivery_id in ids:
         try:
             task.enqueue(delivery_id)
-        except (
-            Exception
-        ):  # the row is the source of truth; the cron fallback picks it up
-            logger.exception(
-                "Could not enqueue delivery %s; it stays pending", delivery_id
+        except Exception as exc:  # the row is the source of truth: the cron picks it up
+            logger.error(
+                "Could not enqueue delivery %s (%s); it stays pending",
+                delivery_id,
+                type(exc).__name__,
             )
 
 
@@ -88,7 +88,9 @@ def enqueue_confirmation(
         task = task.using(run_after=run_after)
     try:
         task.enqueue(request_id, attempt)
-    except Exception:  # the request row is the source of truth
-        logger.exception(
-            "Could not enqueue confirmation email %s; it stays due", request_id
+    except Exception as exc:  # the request row is the source of truth
+        logger.error(
+            "Could not enqueue confirmation email %s (%s); it stays due",
+            request_id,
+            type(exc).__name__,
         )

@@ -8,6 +8,8 @@ and the names inside a namespace are the views' own, in snake case:
 - ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``…
 - ``deliveries`` (viewset): ``wagtail_leadgen_deliveries:index``, ``…:inspect``,
   ``…:retry``, ``…:applied``, ``…:resume``…
+- ``erasures`` (viewset): ``wagtail_leadgen_erasures:index``, ``…:inspect``,
+  ``…:erase`` (the confirmation page of "Erase this person")
 - ``hints``: ``wagtail_leadgen_hints:page``, ``…:new``, ``…:report``,
   ``…:report_results``
 - ``kpis``: ``wagtail_leadgen_kpis:report``
@@ -35,6 +37,7 @@ from .models import (
     CallToAction,
     ConsentPurpose,
     Delivery,
+    Erasure,
     Lead,
     RequestProcessing,
 )
@@ -47,6 +50,7 @@ from .views.admin import (
     retry_delivery,
 )
 from .views.dashboard import KPIReportView, ReportMenuItem, add_top_pages_panel
+from .views.erasure import EraseLeadView, ErasureViewSet
 from .views.hints import (
     ContentHintsReportView,
     HintsReportMenuItem,
@@ -138,6 +142,7 @@ register_permission_policy(Lead, ReadOnlyPermissionPolicy(Lead), exact_class=Tru
 register_permission_policy(
     Delivery, ReadOnlyPermissionPolicy(Delivery), exact_class=True
 )
+register_permission_policy(Erasure, ReadOnlyPermissionPolicy(Erasure), exact_class=True)
 
 
 class LeadgenViewSetGroup(ModelViewSetGroup):
@@ -153,6 +158,13 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
                 path("retry/<int:pk>/", retry_delivery, name="retry"),
                 path("applied/<int:pk>/", mark_applied, name="applied"),
                 path("resume/<str:alias>/", resume, name="resume"),
+            ],
+        ),
+        ErasureViewSet(
+            url_namespace("erasures"),
+            url_prefix=url_prefix("erasures"),
+            extra_urlpatterns=[
+                path("erase/<int:pk>/", EraseLeadView.as_view(), name="erase"),
             ],
         ),
     )

@@ -95,7 +95,13 @@ def _announce(submission: Submission) -> None:
         sender=Submission, submission=submission
     ):
         if isinstance(result, Exception):
-            logger.error("lead_captured receiver %r failed", receiver, exc_info=result)
+            # The type only: a site's receiver may put the lead in its message.
+            logger.error(
+                "lead_captured receiver %r failed on submission %s: %s",
+                receiver,
+                submission.pk,
+                type(result).__name__,
+            )
 
 
 def _request_shown(

@@ -180,8 +180,13 @@ def reclassify_after_capture(lead: Lead) -> None:
     try:
         with transaction.atomic():
             reclassify(lead)
-    except Exception:
-        logger.exception("Lead maturity could not be computed for lead %s", lead.pk)
+    except Exception as exc:
+        # The type only: a message or traceback could quote the lead's answers.
+        logger.error(
+            "Lead maturity could not be computed for lead %s: %s",
+            lead.pk,
+            type(exc).__name__,
+        )
 
 
 @dataclass

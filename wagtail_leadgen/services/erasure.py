@@ -89,6 +89,18 @@ def erase_address(
 
 
 # -- The CRMs -------------------------------------------------------------------
+def destinations_to_ask(lead: Lead) -> list[str]:
+    """The destinations an erasure of this lead would ask now: those it was
+    delivered to (one being delivered right now is asked too, when it ends)."""
+    return sorted(
+        set(
+            Delivery.objects.filter(
+                lead=lead, kind=DeliveryKind.LEAD, status=DeliveryStatus.DELIVERED
+            ).values_list("backend_alias", flat=True)
+        )
+    )
+
+
 def _ask_destinations(erasure: Erasure, lead: Lead) -> list[Delivery]:
     """One erasure delivery per destination that has the lead or is receiving
     it now; destinations that never received it are never asked."""

@@ -71,6 +71,7 @@ from ..services.leads import (
     search_leads,
 )
 from ..services.outbox import applied_by_hand, resume_destination, retry_now
+from .erasure import erase_button
 
 # Filters -------------------------------------------------------------------
 
@@ -246,6 +247,15 @@ class LeadInspectView(InspectView):
     def get_fields(self):
         return []  # the template lays the person out itself
 
+    @cached_property
+    def header_more_buttons(self):
+        """The person's rights, each for users with its own permission."""
+        return [
+            button
+            for button in (erase_button(self.object, self.request.user),)
+            if button is not None
+        ]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         lead = self.object
@@ -303,16 +313,19 @@ class LeadViewSet(ModelViewSet):
     ] = []  # required by ModelViewSet; the policy denies editing
 
     def get_permissions_to_register(self):
-        """Only what means something for leads: view and export (no add or edit)."""
+        """Only what means something for leads: view, export and erase (no add or edit)."""
         return (
             super()
             .get_permissions_to_register()
-            .filter(codename__in=["view_lead", "export_lead"])
+            .filter(codename__in=["view_lead", "export_lead", "erase_lead"])
         )
 
 
 def lead_reference(delivery: Delivery) -> str:
-    """The person a delivery is about, by lead id: never their address."""
+    """The person a delivery is about, by lead id (or erasure id, once erased):
+    never their address."""
+    if delivery.erasure_id is not None:
+        return _("Erasure #%(id)s") % {"id": delivery.erasure_id}
     if delivery.lead_id is None:
         return "—"
     return _("Lead #%(id)s") % {"id": delivery.lead_id}
