@@ -44,6 +44,12 @@ def send_erasure(backend: BaseCRMBackend, delivery: Delivery) -> DeliveryResult:
             f"{unsupported} Erase the person there by hand, using the CRM id of this row.",
             backend=backend.alias,
         ) from None
+    if not delivery.sealed_address:
+        raise ManualActionNeeded(
+            "The address was cleared when this erasure first ended: erase the "
+            "person by hand, using the CRM id of this row.",
+            backend=backend.alias,
+        )
     try:
         address = unseal(delivery.sealed_address)
     except BrokenSeal:

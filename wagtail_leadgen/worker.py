@@ -5,8 +5,9 @@ A worker that dies between the CRM's answer and the mark leaves the lease to
 expire; the delivery is attempted again with the same idempotency key, so the
 CRM can recognise the repeat.
 
-Two kinds of deliveries: a new lead (``deliver``) and a consent change for a
-person the destination already has (``update``). A consent change waits,
+Three kinds of deliveries: a new lead (``deliver``), a consent change for a
+person the destination already has (``update``), and an erasure
+(``erase``, in ``erasure_worker``). A consent change waits,
 unclaimed and without an attempt counted, while an older delivery for the
 same person and destination is pending, so a withdrawal never overtakes the
 lead or an earlier change. A destination that cannot apply a change itself
