@@ -22,7 +22,7 @@ from wagtail_leadgen.sealing import BrokenSeal, seal, unseal
 from wagtail_leadgen.services.capture import SubmissionContext, quarantine_spam
 from wagtail_leadgen.services.consent import withdraw_consent
 from wagtail_leadgen.services.erasure import AlreadyErased, erase_address, erase_lead
-from wagtail_leadgen.services.outbox import propagate_consent_change
+from wagtail_leadgen.services.outbox import propagate_consent_change, retry_now
 from wagtail_leadgen.services.suppression import suppress
 from wagtail_leadgen.tasks import deliver_lead, send_confirmation_email
 
@@ -334,3 +334,59 @@ def test_a_sealed_address_opens_only_untouched_and_with_a_known_key(settings):
     settings.SECRET_KEY_FALLBACKS = []
     with pytest.raises(BrokenSeal):
         unseal(sealed)
+
+
+def erase_during_the_second_send():
+    """``FAIL_WITH`` for a CRM that has the person's first lead, and receives
+    their second one while the person is erased."""
+    sends = []
+
+    def receive(lead):
+        sends.append(lead)
+        if len(sends) == 2:
+            erase_address(lead.email, reason=Erasure.Reason.PERSON)
+
+    return receive
+
+
+@override_settings(
+    WAGTAIL_LEADGEN=locmem_destinations(sales=erase_during_the_second_send())
+)
+def test_a_crm_that_had_the_person_is_erased_after_a_lead_still_on_its_way():
+    capture("sales")
+    deliver_all()
+    capture("sales")
+    (in_flight,) = worker.claim_due()
+
+    worker.attempt(in_flight)
+    deliver_all()  # the erasure waits for the attempt's lease
+    assert erased_at() == []
+
+    Delivery.objects.update(lease_expires_at=None)  # the lease ran out
+    deliver_all()
+    assert erased_at("sales") == [EMAIL]
+    assert len(locmem.outbox) == 2 and sweep(EMAIL) == []
+
+
+@override_settings(
+    WAGTAIL_LEADGEN={
+        **destinations(sales={"BACKEND": SWITCHABLE}),
+        "DELIVERY_MAX_ATTEMPTS": 1,
+    }
+)
+def test_a_failed_erasure_retried_by_hand_asks_staff_since_its_address_is_gone():
+    capture("sales")
+    deliver_all()
+    SwitchableBackend.down.add("sales")
+    erasure = erase_address(EMAIL, reason=Erasure.Reason.PERSON)
+    deliver_all()  # the only attempt fails: the erasure is dead
+    (failed,) = erasure.deliveries.all()
+    assert failed.status == DeliveryStatus.FAILED and failed.sealed_address == ""
+
+    SwitchableBackend.down.clear()
+    retry_now([failed])
+    deliver_all()
+
+    failed.refresh_from_db()
+    assert failed.status == DeliveryStatus.MANUAL and "by hand" in failed.last_error
+    assert erased_at() == []

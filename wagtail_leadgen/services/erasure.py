@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from functools import partial
 
 from django.apps import apps
@@ -103,32 +104,44 @@ def destinations_to_ask(lead: Lead) -> list[str]:
 
 def _ask_destinations(erasure: Erasure, lead: Lead) -> list[Delivery]:
     """One erasure delivery per destination that has the lead or is receiving
-    it now; destinations that never received it are never asked."""
+    it now; destinations that never received it are never asked.
+
+    Where a lead delivery is on its way (claimed by a worker), the erasure at
+    that destination waits for the attempt to end (the worker's lease), so a
+    lead arriving late cannot outlive the erasure there.
+    """
     lead_deliveries = list(
         Delivery.objects.select_for_update()
         .filter(lead=lead, kind=DeliveryKind.LEAD)
         .order_by("-pk")
     )
     now = timezone.now()
-    asked: dict[str, Delivery] = {}
+    in_flight: dict[str, Delivery] = {}
+    for delivery in lead_deliveries:
+        lease = delivery.lease_expires_at
+        if delivery.status == DeliveryStatus.PENDING and lease and lease > now:
+            in_flight.setdefault(delivery.backend_alias, delivery)
+    delivered: dict[str, Delivery] = {}
     for delivery in lead_deliveries:
         if delivery.status == DeliveryStatus.DELIVERED:
-            asked.setdefault(delivery.backend_alias, delivery)
-    for delivery in lead_deliveries:
-        in_flight = (
-            delivery.status == DeliveryStatus.PENDING
-            and delivery.lease_expires_at is not None
-            and delivery.lease_expires_at > now
+            delivered.setdefault(delivery.backend_alias, delivery)
+    planned = Delivery.objects.bulk_create(
+        _erasure_delivery(
+            erasure,
+            alias,
+            lead.email,
+            row.remote_id,
+            wait_until=in_flight[alias].lease_expires_at
+            if alias in in_flight
+            else None,
         )
-        if in_flight and delivery.backend_alias not in asked:
-            asked[delivery.backend_alias] = _take_over(delivery, erasure, lead.email)
-    planned = [
-        _erasure_delivery(erasure, alias, lead.email, delivered.remote_id)
-        for alias, delivered in asked.items()
-        if delivered.kind == DeliveryKind.LEAD
+        for alias, row in delivered.items()
+    )
+    taken_over = [
+        _take_over(row, erasure, lead.email)
+        for alias, row in in_flight.items()
+        if alias not in delivered
     ]
-    Delivery.objects.bulk_create(planned)
-    taken_over = [d for d in asked.values() if d.kind == DeliveryKind.ERASURE]
     return planned + taken_over
 
 
@@ -154,10 +167,16 @@ def _take_over(delivery: Delivery, erasure: Erasure, email: str) -> Delivery:
 
 
 def _erasure_delivery(
-    erasure: Erasure, alias: str, email: str, remote_id: str
+    erasure: Erasure,
+    alias: str,
+    email: str,
+    remote_id: str,
+    *,
+    wait_until: datetime | None = None,
 ) -> Delivery:
-    """A pending erasure for a destination that can erase; "manual action
-    needed" (and no address kept) for one that cannot or is gone."""
+    """A pending erasure for a destination that can erase, not before
+    ``wait_until``; "manual action needed" (and no address kept) for one
+    that cannot or is gone."""
     reason = _cannot_erase(alias)
     if reason:
         return Delivery(
@@ -174,6 +193,8 @@ def _erasure_delivery(
         backend_alias=alias,
         remote_id=remote_id,
         sealed_address=seal(email),
+        next_attempt_at=wait_until or timezone.now(),
+        lease_expires_at=wait_until,
     )
 
 
@@ -274,7 +295,7 @@ def _finish(erasure: Erasure, removed: Counter[str], asked: list[Delivery]) -> E
     erasure.refresh_from_db()
     for delivery in asked:
         if delivery.status == DeliveryStatus.PENDING:
-            # A lead delivery taken over waits for the worker's attempt (its lease).
+            # Where a lead was on its way, the erasure waits for that attempt.
             transaction.on_commit(
                 partial(
                     enqueue_deliveries,
