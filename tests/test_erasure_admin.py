@@ -7,8 +7,9 @@ from django.test import override_settings
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
-from wagtail_leadgen.audit import ERASE_ACTION
+from wagtail_leadgen.audit import ERASE_ACTION, ERASURE_APPLIED_ACTION
 from wagtail_leadgen.models import Delivery, Erasure, Lead
+from wagtail_leadgen.services.erasure import erase_address
 
 from .factories import make_lead, make_staff
 from .helpers import assert_denied, locmem_destinations, sweep
@@ -167,3 +168,39 @@ def test_the_command_needs_a_reason(lead):
     with pytest.raises(CommandError, match="--reason"):
         call_command("leadgen_erase", "--email", EMAIL, "--reason", " ")
     assert Lead.objects.exists()
+
+
+@override_settings(
+    WAGTAIL_LEADGEN={
+        "FORM_MIN_FILL_SECONDS": 0,
+        "CRM_BACKENDS": {
+            "inbox": {
+                "BACKEND": "wagtail_leadgen.crm.email.EmailBackend",
+                "OPTIONS": {"TO": ["sales@corp.test"]},
+            }
+        },
+    }
+)
+def test_staff_record_a_manual_erasure_done_by_hand_in_the_audit_log(client):
+    make_lead(EMAIL, destinations=["inbox"])
+    call_command("leadgen_deliver", "--once", "--all")
+    erasure = erase_address(EMAIL, reason=Erasure.Reason.STAFF)
+    (manual,) = erasure.deliveries.all()
+    assert manual.status == "manual" and manual.sealed_address == ""
+    staff = make_staff("view_delivery", "change_delivery")
+    client.force_login(staff)
+
+    page = client.get(
+        reverse("wagtail_leadgen_deliveries:inspect", args=[manual.pk])
+    ).content.decode()
+    assert "cannot erase people itself" in page and EMAIL not in page
+    response = client.post(
+        reverse("wagtail_leadgen_deliveries:applied", args=[manual.pk]), follow=True
+    )
+
+    assert "recorded as done by hand" in response.content.decode()
+    manual.refresh_from_db()
+    assert manual.status == "delivered"
+    entry = ModelLogEntry.objects.get(action=ERASURE_APPLIED_ACTION)
+    assert entry.label == f"Erasure #{erasure.pk}" and entry.user == staff
+    assert sweep(EMAIL) == []

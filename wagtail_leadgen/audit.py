@@ -106,6 +106,23 @@ class LeadErasedFormatter(LogFormatter):
         }
 
 
+ERASURE_APPLIED_ACTION = "wagtail_leadgen.erasure.applied"
+
+
+@lead_action(ERASURE_APPLIED_ACTION)
+class ErasureAppliedFormatter(LogFormatter):
+    label = _("Erase a person by hand at a CRM")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _(
+            "Erased the person by hand at %(destination)s (delivery #%(delivery)s)"
+        ) % {
+            "destination": data.get("destination", ""),
+            "delivery": data.get("delivery"),
+        }
+
+
 #: The actions listed under "Access history" on a lead's page: who saw the
 #: person's data or took it out of the site.
 ACCESS_ACTIONS = (VIEW_ACTION, EXPORT_ACTION)
@@ -196,4 +213,16 @@ def log_lead_erased(lead_pk: int, erasure, user) -> None:
         ERASE_ACTION,
         user=user,
         data={"erasure": erasure.pk, "reason": erasure.reason},
+    )
+
+
+def log_erasure_applied(delivery, user) -> None:
+    """Staff erased a person by hand at a destination that could not; logged
+    on the erasure record (the lead is gone)."""
+    log_action(
+        delivery.erasure,
+        ERASURE_APPLIED_ACTION,
+        user=user,
+        title=f"Erasure #{delivery.erasure_id}",
+        data={"delivery": delivery.pk, "destination": delivery.backend_alias},
     )

@@ -82,12 +82,17 @@ def retry_now(deliveries: Iterable[Delivery]) -> int:
 
 
 def applied_by_hand(delivery: Delivery) -> bool:
-    """Record that staff applied a consent change by hand where the destination
-    could not (a "manual action needed" delivery); False for any other."""
+    """Record that staff applied a consent change or an erasure by hand where
+    the destination could not (a "manual action needed" delivery); False for
+    any other."""
     done = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.MANUAL).update(
         status=DeliveryStatus.DELIVERED,
         delivered_at=timezone.now(),
-        last_error="Applied by hand (see the lead's history).",
+        last_error=(
+            "Erased by hand at the destination."
+            if delivery.kind == DeliveryKind.ERASURE
+            else "Applied by hand (see the lead's history)."
+        ),
     )
     delivery.refresh_from_db()
     return bool(done)

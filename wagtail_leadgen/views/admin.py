@@ -39,6 +39,7 @@ from wagtail.log_actions import registry as log_registry
 from ..audit import (
     ACCESS_ACTIONS,
     log_consent_change_applied,
+    log_erasure_applied,
     log_lead_viewed,
     log_leads_exported,
 )
@@ -423,14 +424,18 @@ def retry_delivery(request, pk: int):
 
 @require_POST
 def mark_applied(request, pk: int):
-    """Record that staff applied a consent change by hand at its destination."""
+    """Record that staff applied a consent change or an erasure by hand at
+    its destination."""
     _require_change(request)
     delivery = get_object_or_404(Delivery, pk=pk)
-    if applied_by_hand(delivery):
+    if not applied_by_hand(delivery):
+        messages.info(request, _("This delivery does not need manual action."))
+    elif delivery.erasure_id is not None:
+        log_erasure_applied(delivery, request.user)
+        messages.success(request, _("The erasure is recorded as done by hand."))
+    else:
         log_consent_change_applied(delivery, request.user)
         messages.success(request, _("The consent change is recorded as applied."))
-    else:
-        messages.info(request, _("This delivery does not need manual action."))
     return redirect("wagtail_leadgen_deliveries:inspect", pk)
 
 
