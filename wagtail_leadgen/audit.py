@@ -92,9 +92,46 @@ class ConsentChangeAppliedFormatter(LogFormatter):
         }
 
 
+SUBJECT_EXPORT_ACTION = "wagtail_leadgen.lead.subject_export"
+
+#: Where a person's data was exported from, as shown in the audit log.
+SUBJECT_EXPORT_CHANNELS = {
+    "admin": _("from the admin"),
+    "command": _("by the leadgen_export command"),
+    "my_data": _("by the person, from their data page"),
+}
+
+
+@lead_action(SUBJECT_EXPORT_ACTION)
+class SubjectExportedFormatter(LogFormatter):
+    label = _("Export a person's data")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        channel = SUBJECT_EXPORT_CHANNELS.get(data.get("channel", ""), "")
+        return _("Exported the person's data to %(format)s %(channel)s") % {
+            "format": str(data.get("format", "")).upper(),
+            "channel": channel,
+        }
+
+
+MY_DATA_VIEW_ACTION = "wagtail_leadgen.lead.my_data_view"
+
+
+@lead_action(MY_DATA_VIEW_ACTION)
+class MyDataViewedFormatter(LogFormatter):
+    label = _("Open one's data page")
+    message = _("The person opened their data page, verified by email")
+
+
 #: The actions listed under "Access history" on a lead's page: who saw the
 #: person's data or took it out of the site.
-ACCESS_ACTIONS = (VIEW_ACTION, EXPORT_ACTION)
+ACCESS_ACTIONS = (
+    VIEW_ACTION,
+    EXPORT_ACTION,
+    SUBJECT_EXPORT_ACTION,
+    MY_DATA_VIEW_ACTION,
+)
 
 
 # -- Writers -------------------------------------------------------------------
@@ -172,3 +209,20 @@ def log_consent_change_applied(delivery, user) -> None:
         user=user,
         data={"delivery": delivery.pk, "destination": delivery.backend_alias},
     )
+
+
+def log_subject_exported(lead: Lead, user, *, export_format: str, channel: str) -> None:
+    """A person's whole record was taken out: by staff (``user``), by the
+    command or by the person themselves (no user). ``channel`` is a key of
+    ``SUBJECT_EXPORT_CHANNELS``."""
+    log_lead_action(
+        lead,
+        SUBJECT_EXPORT_ACTION,
+        user=user,
+        data={"format": export_format, "channel": channel},
+    )
+
+
+def log_my_data_viewed(lead: Lead) -> None:
+    """The person verified their address and saw their data."""
+    log_lead_action(lead, MY_DATA_VIEW_ACTION, user=None)

@@ -302,6 +302,13 @@ class LeadViewSet(ModelViewSet):
         str
     ] = []  # required by ModelViewSet; the policy denies editing
 
+    #: More URL patterns under the viewset's prefix and namespace: the
+    #: person's own data export, listed with every admin URL in ``wagtail_hooks``.
+    extra_urlpatterns: Sequence = ()
+
+    def get_urlpatterns(self):
+        return [*super().get_urlpatterns(), *self.extra_urlpatterns]
+
     def get_permissions_to_register(self):
         """Only what means something for leads: view and export (no add or edit)."""
         return (
