@@ -1,6 +1,7 @@
 from .access import AccessRequest
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
+from .erasure import Erasure
 from .hints import ContentHintsSummary
 from .leads import DownloadGrant, Lead, Maturity, Submission
 from .metrics import CTAClickDay, PageViewDay
@@ -26,6 +27,7 @@ __all__ = [
     "DeliveryStatus",
     "DownloadGrant",
     "EbookPage",
+    "Erasure",
     "GatedDocumentMixin",
     "LandingPage",
     "Lead",
