@@ -5,7 +5,8 @@ URL of the plugin follows one scheme: a section ``<name>`` is served at
 ``<admin>/leadgen/<name>/`` in the URL namespace ``wagtail_leadgen_<name>``,
 and the names inside a namespace are the views' own, in snake case:
 
-- ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``…
+- ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``,
+  ``…:correct``…
 - ``deliveries`` (viewset): ``wagtail_leadgen_deliveries:index``, ``…:inspect``,
   ``…:retry``, ``…:applied``, ``…:resume``…
 - ``hints``: ``wagtail_leadgen_hints:page``, ``…:new``, ``…:report``,
@@ -53,6 +54,7 @@ from .views.hints import (
     new_page_hints_view,
     page_hints_view,
 )
+from .views.rectification import CorrectLeadView
 
 # -- The URL scheme -----------------------------------------------------------
 
@@ -145,7 +147,13 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
     menu_icon = "mail"
     menu_order = 240
     items = (
-        LeadViewSet(url_namespace("leads"), url_prefix=url_prefix("leads")),
+        LeadViewSet(
+            url_namespace("leads"),
+            url_prefix=url_prefix("leads"),
+            extra_urlpatterns=[
+                path("correct/<int:pk>/", CorrectLeadView.as_view(), name="correct"),
+            ],
+        ),
         DeliveryViewSet(
             url_namespace("deliveries"),
             url_prefix=url_prefix("deliveries"),

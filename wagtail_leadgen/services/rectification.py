@@ -35,7 +35,7 @@ class InvalidCorrection(ValueError):
     """Corrections ``rectify`` refuses; ``errors`` gives each field's messages."""
 
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
-        self.errors = {field: list(messages) for field, messages in errors.items()}
+        self.errors = dict(errors)
         super().__init__("; ".join(f"{f}: {' '.join(m)}" for f, m in errors.items()))
 
 
@@ -59,10 +59,16 @@ def current_answers(lead: Lead) -> dict[str, str]:
     return current
 
 
-def correction_form(lead: Lead, data: Mapping[str, str] | None = None, **kwargs):
+def correction_form(
+    lead: Lead,
+    data: Mapping[str, str] | None = None,
+    *,
+    form_class: type[CorrectionForm] = CorrectionForm,
+) -> CorrectionForm:
     """The form of the person's correctable answers, prefilled with their
-    current values (``forms.CorrectionForm``)."""
-    return CorrectionForm(current_answers(lead), data, **kwargs)
+    current values: a ``forms.CorrectionForm``, or a subclass adding fields
+    (the admin's asks for the reason)."""
+    return form_class(current_answers(lead), data)
 
 
 def _checked_text(
@@ -123,7 +129,12 @@ def rectify(
         raise InvalidCorrection(errors)
     form = correction_form(lead, {**form.current, **changes})
     if not form.is_valid():
-        raise InvalidCorrection(form.errors)
+        raise InvalidCorrection(
+            {
+                field: [str(m) for m in messages]
+                for field, messages in form.errors.items()
+            }
+        )
     values = form.changes()
     if not values:
         return None
