@@ -6,8 +6,7 @@ people than the leads are, and must not become a copy of them.
 
 An action is one ``LogFormatter`` subclass decorated with ``@lead_action(name)``;
 the ``register_log_actions`` hook (``wagtail_hooks``) registers every one of
-them. To add an action (a lead rectified, erased, a consent withdrawn by
-staff…), add its class here and a writer calling ``log_lead_action`` or
+them. To add an action (a lead erased, a consent withdrawn by staff…), add its class here and a writer calling ``log_lead_action`` or
 ``log_lead_actions``.
 """
 
@@ -25,7 +24,8 @@ from wagtail.log_actions import LogActionRegistry, LogFormatter
 from wagtail.log_actions import log as log_action
 from wagtail.log_actions import registry as log_registry
 
-from .models import Lead
+from .field_kinds import FORM_FIELD_KINDS
+from .models import Lead, Rectification
 
 #: Every action of the plugin, by name; filled by ``@lead_action``.
 LEAD_ACTIONS: dict[str, type[LogFormatter]] = {}
@@ -124,6 +124,21 @@ class MyDataViewedFormatter(LogFormatter):
     message = _("The person opened their data page, verified by email")
 
 
+RECTIFY_ACTION = "wagtail_leadgen.lead.rectify"
+
+
+@lead_action(RECTIFY_ACTION)
+class LeadRectifiedFormatter(LogFormatter):
+    label = _("Correct a lead's details")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        fields = ", ".join(
+            str(FORM_FIELD_KINDS.get(kind, kind)) for kind in data.get("fields", [])
+        )
+        return _("Corrected the person's details: %(fields)s") % {"fields": fields}
+
+
 #: The actions listed under "Access history" on a lead's page: who saw the
 #: person's data or took it out of the site.
 ACCESS_ACTIONS = (
@@ -196,6 +211,20 @@ def log_leads_exported(
         EXPORT_ACTION,
         user=user,
         data={"format": export_format, "count": len(pks), "filters": filters},
+    )
+
+
+def log_lead_rectified(rectification: Rectification, user) -> None:
+    """A correction of the person's details: which answers, never their values."""
+    log_lead_action(
+        rectification.lead,
+        RECTIFY_ACTION,
+        user=user,
+        data={
+            "rectification": rectification.pk,
+            "source": rectification.source,
+            "fields": rectification.fields,
+        },
     )
 
 

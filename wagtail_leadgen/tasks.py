@@ -36,7 +36,7 @@ def deliver_lead(delivery_id: int) -> str:
     if delivery.status == DeliveryStatus.PENDING:
         enqueue_deliveries([delivery.pk], run_after=delivery.next_attempt_at)
     else:
-        # Consent changes for this person and destination waited for it.
+        # Changes for this person and destination waited for it.
         enqueue_deliveries(worker.waiting_behind(delivery))
     return delivery.status
 

@@ -6,7 +6,7 @@ URL of the plugin follows one scheme: a section ``<name>`` is served at
 and the names inside a namespace are the views' own, in snake case:
 
 - ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``,
-  ``…:export_person``…
+  ``…:correct``, ``…:export_person``…
 - ``deliveries`` (viewset): ``wagtail_leadgen_deliveries:index``, ``…:inspect``,
   ``…:retry``, ``…:applied``, ``…:resume``…
 - ``hints``: ``wagtail_leadgen_hints:page``, ``…:new``, ``…:report``,
@@ -54,6 +54,7 @@ from .views.hints import (
     new_page_hints_view,
     page_hints_view,
 )
+from .views.rectification import CorrectLeadView
 from .views.subject_admin import export_person
 
 # -- The URL scheme -----------------------------------------------------------
@@ -151,6 +152,7 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
             url_namespace("leads"),
             url_prefix=url_prefix("leads"),
             extra_urlpatterns=[
+                path("correct/<int:pk>/", CorrectLeadView.as_view(), name="correct"),
                 path(
                     "export-person/<int:pk>/<str:file_format>/",
                     export_person,

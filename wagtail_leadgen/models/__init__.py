@@ -9,6 +9,7 @@ from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
 from .pages import EbookPage, LandingPage, ThankYouPage
 from .privacy import ConfirmationRequest, Suppression, SuppressionSource
 from .processing import RequestProcessing
+from .rectification import Rectification, RectificationSource
 from .settings import LeadgenSiteSettings
 from .snippets import CallToAction, CTAStyle
 
@@ -37,6 +38,8 @@ __all__ = [
     "Maturity",
     "PageViewDay",
     "PausedDestination",
+    "Rectification",
+    "RectificationSource",
     "RequestProcessing",
     "Submission",
     "Suppression",
