@@ -18,7 +18,7 @@ from wagtail.models import ModelLogEntry
 from wagtail_leadgen.models import AccessRequest, Lead
 
 from .factories import make_landing_page, make_lead, make_purpose, set_controller
-from .helpers import ticked
+from .helpers import sweep, ticked
 
 pytestmark = pytest.mark.django_db
 
@@ -322,3 +322,58 @@ def test_lead_is_untouched_by_an_unknown_address(client):
     ask(client, "nobody@example.com")
     assert not Lead.objects.exists()
     assert not AccessRequest.objects.exists()
+
+
+# -- Correcting and erasing ---------------------------------------------------------
+CORRECT = reverse("wagtail_leadgen:my_data_correct")
+ERASE = reverse("wagtail_leadgen:my_data_erase")
+
+
+def test_the_person_corrects_their_company_and_it_is_recorded(signed_in, ann):
+    response = signed_in.post(CORRECT, {"first_name": "Ann", "company": "Acme Ltd"})
+    assert response.status_code == 303
+    page = signed_in.get(response["Location"])
+    assert b"Your correction is recorded" in page.content
+    [correction] = ann.rectifications.all()
+    assert correction.values == {"company": "Acme Ltd"}
+    assert correction.source == "person"
+
+
+def test_an_emptied_detail_is_refused_and_the_error_announced(signed_in, ann):
+    response = signed_in.post(CORRECT, {"first_name": "Ann", "company": ""})
+    assert response.status_code == 400
+    assert b'role="alert"' in response.content
+    assert b'href="#id_company"' in response.content
+    assert not ann.rectifications.exists()
+
+
+def test_an_unchanged_form_changes_nothing(signed_in, ann):
+    response = signed_in.post(CORRECT, {"first_name": "Ann", "company": "Acme"})
+    assert signed_in.get(response["Location"]).status_code == 200
+    assert not ann.rectifications.exists()
+
+
+def test_correcting_and_erasing_need_a_session(client, ann):
+    assert client.post(CORRECT, {"company": "X"}).status_code == 303
+    assert client.post(ERASE).status_code == 303
+    assert Lead.objects.filter(pk=ann.pk).exists()
+    assert not ann.rectifications.exists()
+
+
+def test_erasing_asks_to_confirm_first(signed_in, ann):
+    response = signed_in.get(ERASE)
+    assert response.status_code == 200
+    assert b"Yes, erase everything" in response.content
+    assert Lead.objects.filter(pk=ann.pk).exists()
+
+
+def test_erasing_through_the_page_leaves_no_trace_and_ends_the_session(signed_in, ann):
+    signed_in.get(reverse("wagtail_leadgen:my_data_download", args=["json"]))
+    response = signed_in.post(ERASE)
+    assert response.status_code == 200
+    assert b"Your data is erased" in response.content
+    assert not Lead.objects.filter(email="ann@example.com").exists()
+    assert sweep("ann@example.com", "Acme") == []
+    page = signed_in.get(MY_DATA)
+    assert b'name="email"' in page.content  # back to step 1
+    assert signed_in.post(ERASE).status_code == 303  # nothing left to erase

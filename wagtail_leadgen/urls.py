@@ -18,5 +18,7 @@ urlpatterns = [
     path(
         "my-data/download/<str:file_format>/", my_data.download, name="my_data_download"
     ),
+    path("my-data/correct/", my_data.correct, name="my_data_correct"),
+    path("my-data/erase/", my_data.erase, name="my_data_erase"),
     path("my-data/leave/", my_data.leave, name="my_data_leave"),
 ]

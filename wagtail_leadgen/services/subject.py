@@ -5,8 +5,9 @@ portability (R14; GDPR Art. 15 and 20).
 a fixed number of queries whatever the number of submissions. It holds what
 *we* store: identity, submissions with answers and where they came from,
 consent proofs with the exact wordings, confirmation emails, objections,
-hand-offs to CRMs and download grants. It never holds what other systems
-returned (their payloads, error messages or ids) nor secrets (link keys).
+corrections, hand-offs to CRMs and download grants. It never holds what
+other systems returned (their payloads, error messages or ids) nor secrets
+(link keys).
 
 ``subject_csv_rows(lead)`` is the same, one row per item, for people who
 would rather open a spreadsheet; cells go through ``services.exports``.
@@ -46,21 +47,11 @@ SECTIONS = (
     "consents",
     "confirmation_emails",
     "objections",
+    "corrections",
     "deliveries",
     "download_grants",
     "access_requests",
 )
-
-SECTION_LABELS = {
-    "person": _("You"),
-    "submissions": _("Forms you sent"),
-    "consents": _("Your consents"),
-    "confirmation_emails": _("Confirmation emails"),
-    "objections": _("Your objections"),
-    "deliveries": _("Where your data was sent"),
-    "download_grants": _("Your downloads"),
-    "access_requests": _("Your data requests"),
-}
 
 
 def find_subject(email: str) -> Lead | None:
@@ -186,6 +177,18 @@ def _objections(lead: Lead) -> list[dict[str, Any]]:
     ]
 
 
+def _corrections(lead: Lead) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": rectification.pk,
+            "date": _when(rectification.created_at),
+            "source": rectification.source,
+            "answers": dict(rectification.values),
+        }
+        for rectification in lead.rectifications.order_by("created_at", "pk")
+    ]
+
+
 def _recipient_name(alias: str, names: dict[str, str]) -> str:
     """The processor's name as the notice gives it, else the destination alias."""
     if alias not in names:
@@ -271,6 +274,7 @@ def subject_data(lead: Lead) -> dict[str, Any]:
         "consents": _consents(lead),
         "confirmation_emails": _confirmation_emails(lead),
         "objections": _objections(lead),
+        "corrections": _corrections(lead),
         "deliveries": _deliveries(lead),
         "download_grants": _download_grants(lead),
         "access_requests": _access_requests(lead),

@@ -8,6 +8,9 @@
   opens the session. A bad link gets a page that says why, with the form to
   ask for a new one, and a 4xx status.
 - ``download``: the person's data as JSON or CSV, streamed, never cached.
+- ``correct``: POST, corrects their name, company… (``services.rectification``).
+- ``erase``: GET asks to confirm; POST erases everything at once
+  (``services.erasure``) and ends the session.
 - ``leave``: POST, ends the session.
 
 Every response is private, not cached, not indexed; no JavaScript is needed.
@@ -27,11 +30,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ..audit import log_subject_exported
 from ..conf import leadgen_settings
+from ..models.erasure import Erasure
+from ..models.leads import Lead
+from ..models.rectification import RectificationSource
 from ..models.settings import LeadgenSiteSettings
 from ..responses import private
 from ..services import my_data
+from ..services.erasure import erase_address
 from ..services.preferences import preferences_token
 from ..services.ratelimit import client_ip
+from ..services.rectification import InvalidCorrection, correction_form, rectify
 from ..services.subject import FILE_FORMATS, subject_data, subject_file
 from ..validators import EMAIL_MAX_LENGTH, validate_lead_email
 from .my_data_display import for_display
@@ -87,9 +95,19 @@ def _page(
     return response
 
 
-def _to_my_data() -> HttpResponse:
+def _to_my_data(done: str = "") -> HttpResponse:
     """Post/redirect/get: reloading never sends a form again."""
-    return private(HttpResponseRedirect(reverse("wagtail_leadgen:my_data"), status=303))
+    url = reverse("wagtail_leadgen:my_data") + (f"?done={done}" if done else "")
+    return private(HttpResponseRedirect(url, status=303))
+
+
+_DONE = {
+    "corrected": _(
+        "Your correction is recorded. It is passed on to every place your data "
+        "was sent."
+    ),
+    "unchanged": _("Nothing was changed: the values are the same as before."),
+}
 
 
 def _ask(
@@ -118,13 +136,21 @@ def my_data_page(request: HttpRequest) -> HttpResponse:
     if lead is None:
         ended = _("Your session has ended. Ask for a new link to see your data again.")
         return _ask(request, notice=ended if had_session else None)
+    return _data_page(request, lead, done=_DONE.get(request.GET.get("done", "")))
+
+
+def _data_page(
+    request: HttpRequest, lead: Lead, *, correction=None, done=None, status: int = 200
+) -> HttpResponse:
     context = {
         "data": for_display(subject_data(lead)),
         "preferences_path": reverse(
             "wagtail_leadgen:preferences", args=[preferences_token(lead)]
         ),
+        "correction": correction or correction_form(lead),
+        "done": done,
     }
-    return _page(request, "data.html", context)
+    return _page(request, "data.html", context, status=status)
 
 
 # -- The emailed link ---------------------------------------------------------
@@ -152,6 +178,40 @@ def download(request: HttpRequest, file_format: str) -> HttpResponseBase:
         return _to_my_data()
     log_subject_exported(lead, None, export_format=file_format, channel="my_data")
     return private(subject_file(lead, file_format, filename="my-data"))
+
+
+@require_POST
+def correct(request: HttpRequest) -> HttpResponse:
+    """Correct the person's own details; recorded and passed on to the CRMs."""
+    lead = my_data.session_lead(request.session)
+    if lead is None:
+        return _to_my_data()
+    form = correction_form(lead, request.POST)
+    if not form.is_valid():
+        return _data_page(request, lead, correction=form, status=400)
+    try:
+        changed = rectify(lead, form.changes(), source=RectificationSource.PERSON)
+    except InvalidCorrection as invalid:  # the answers changed meanwhile
+        for field, messages in invalid.errors.items():
+            form.add_error(field if field in form.fields else None, messages)
+        return _data_page(request, lead, correction=form, status=400)
+    return _to_my_data("corrected" if changed else "unchanged")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def erase(request: HttpRequest) -> HttpResponse:
+    """Ask to confirm; on POST erase everything about the person, at once."""
+    lead = my_data.session_lead(request.session)
+    if lead is None:
+        return _to_my_data()
+    if request.method != "POST":
+        return _page(request, "erase.html", {})
+    erasure = erase_address(
+        lead.email, reason=Erasure.Reason.PERSON, requested_by="self-service"
+    )
+    my_data.end_session(request.session)
+    asked = len(erasure.destinations) if erasure is not None else 0
+    return _page(request, "erased.html", {"asked": asked})
 
 
 @require_POST
