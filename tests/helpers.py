@@ -99,10 +99,11 @@ def failing_once(error: Exception) -> Callable:
 
 
 class NoUpdatesBackend(LocmemBackend):
-    """An in-memory CRM that cannot apply consent changes (like HubSpot
-    without an access token): its consent changes need staff."""
+    """An in-memory CRM that cannot apply consent changes nor corrections
+    (like HubSpot without an access token): they need staff."""
 
     supports_update = False
+    supports_correction = False
 
 
 NO_UPDATES = "tests.helpers.NoUpdatesBackend"

@@ -5,7 +5,8 @@ URL of the plugin follows one scheme: a section ``<name>`` is served at
 ``<admin>/leadgen/<name>/`` in the URL namespace ``wagtail_leadgen_<name>``,
 and the names inside a namespace are the views' own, in snake case:
 
-- ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``…
+- ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``,
+  ``…:correct``, ``…:export_person``…
 - ``deliveries`` (viewset): ``wagtail_leadgen_deliveries:index``, ``…:inspect``,
   ``…:retry``, ``…:applied``, ``…:resume``…
 - ``erasures`` (viewset): ``wagtail_leadgen_erasures:index``, ``…:inspect``,
@@ -57,6 +58,8 @@ from .views.hints import (
     new_page_hints_view,
     page_hints_view,
 )
+from .views.rectification import CorrectLeadView
+from .views.subject_admin import export_person
 
 # -- The URL scheme -----------------------------------------------------------
 
@@ -150,7 +153,18 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
     menu_icon = "mail"
     menu_order = 240
     items = (
-        LeadViewSet(url_namespace("leads"), url_prefix=url_prefix("leads")),
+        LeadViewSet(
+            url_namespace("leads"),
+            url_prefix=url_prefix("leads"),
+            extra_urlpatterns=[
+                path("correct/<int:pk>/", CorrectLeadView.as_view(), name="correct"),
+                path(
+                    "export-person/<int:pk>/<str:file_format>/",
+                    export_person,
+                    name="export_person",
+                ),
+            ],
+        ),
         DeliveryViewSet(
             url_namespace("deliveries"),
             url_prefix=url_prefix("deliveries"),

@@ -5,13 +5,14 @@ A worker that dies between the CRM's answer and the mark leaves the lease to
 expire; the delivery is attempted again with the same idempotency key, so the
 CRM can recognise the repeat.
 
-Three kinds of deliveries: a new lead (``deliver``), a consent change for a
-person the destination already has (``update``), and an erasure
-(``erase``, in ``erasure_worker``). A consent change waits,
-unclaimed and without an attempt counted, while an older delivery for the
-same person and destination is pending, so a withdrawal never overtakes the
-lead or an earlier change. A destination that cannot apply a change itself
-gets the delivery marked "manual action needed", never retried.
+Four kinds of deliveries: a new lead (``deliver``); for a person the
+destination already has, a consent change (``update``) or a correction of
+their details (``correct``); and an erasure (``erase``, in
+``erasure_worker``). A change waits, unclaimed and without an attempt
+counted, while an older delivery for the same person and destination is
+pending, so a withdrawal or a correction never overtakes the lead or an
+earlier change. A destination that cannot apply a change itself gets the
+delivery marked "manual action needed", never retried.
 
 This sits below the services and above the CRM backends: the delivery task
 (``tasks.py``) and ``manage.py leadgen_deliver`` run it, and it never enqueues
@@ -26,13 +27,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .conf import leadgen_settings
+from .correction_worker import send_correction
 from .crm import get_backend
 from .crm.base import (
     BaseCRMBackend,
@@ -49,14 +49,17 @@ from .crm.base import (
     UnsupportedFeature,
 )
 from .erasure_worker import close_if_done, ending_fields, overtaken, send_erasure
+from .lead_links import admin_url_for
 from .models.consent import STATE_DECISIONS, ConsentDecision, ConsentRecord
 from .models.delivery import (
+    FOLLOW_UP_KINDS,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
     PausedDestination,
 )
 from .models.leads import Submission
+from .models.rectification import answers_as_corrected
 
 logger = logging.getLogger("wagtail_leadgen.delivery")
 
@@ -82,12 +85,12 @@ def _older_pending() -> Exists:
 
 def _runnable(now, *, ignore_backoff: bool):
     """Pending, unclaimed (or claim expired), due, not for a paused destination,
-    and, for a consent change, nothing older for that person and destination
-    still pending (it waits without an attempt being counted)."""
+    and, for a change (``FOLLOW_UP_KINDS``), nothing older for that person and
+    destination still pending (it waits without an attempt being counted)."""
     queryset = (
         Delivery.objects.filter(_claimable(now))
         .exclude(backend_alias__in=PausedDestination.objects.values("backend_alias"))
-        .exclude(_older_pending(), kind=DeliveryKind.CONSENT_CHANGE)
+        .exclude(_older_pending(), kind__in=FOLLOW_UP_KINDS)
     )
     return queryset if ignore_backoff else queryset.filter(next_attempt_at__lte=now)
 
@@ -107,9 +110,9 @@ def claim(delivery_id: int, *, ignore_backoff: bool = False) -> Delivery | None:
     now = timezone.now()
     if not _take(_runnable(now, ignore_backoff=ignore_backoff), delivery_id, now):
         return None
-    return Delivery.objects.select_related("submission", "consent_record__purpose").get(
-        pk=delivery_id
-    )
+    return Delivery.objects.select_related(
+        "submission", "consent_record__purpose", "rectification"
+    ).get(pk=delivery_id)
 
 
 def claim_due(
@@ -130,9 +133,9 @@ def claim_due(
         ids = list(queryset.values_list("pk", flat=True)[:limit])
         taken = [pk for pk in ids if _take(runnable, pk, now)]
     return list(
-        Delivery.objects.select_related("submission", "consent_record__purpose").filter(
-            pk__in=taken
-        )
+        Delivery.objects.select_related(
+            "submission", "consent_record__purpose", "rectification"
+        ).filter(pk__in=taken)
     )
 
 
@@ -150,28 +153,19 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 
 
 def waiting_behind(delivery: Delivery) -> list[int]:
-    """The consent changes that waited for ``delivery`` (same person and
-    destination, newer, pending): due once it is no longer pending."""
+    """The changes that waited for ``delivery`` (same person and destination,
+    newer, pending): due once it is no longer pending."""
     if delivery.lead_id is None:
         return []
     return list(
         Delivery.objects.filter(
             lead_id=delivery.lead_id,
             backend_alias=delivery.backend_alias,
-            kind=DeliveryKind.CONSENT_CHANGE,
+            kind__in=FOLLOW_UP_KINDS,
             status=DeliveryStatus.PENDING,
             pk__gt=delivery.pk,
         ).values_list("pk", flat=True)
     )
-
-
-def admin_url_for(submission: Submission) -> str:
-    base = getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
-    try:
-        path = reverse("wagtail_leadgen_leads:inspect", args=[submission.lead_id])
-    except NoReverseMatch:
-        return ""
-    return f"{base}{path}"
 
 
 def consent_item(record: ConsentRecord) -> ConsentItem:
@@ -294,7 +288,9 @@ def build_change_payload(delivery: Delivery) -> LeadPayload:
 
 
 def build_payload(delivery: Delivery) -> LeadPayload:
-    """The normalised payload of a delivery, read from the database at send time."""
+    """The normalised payload of a new lead or a consent change, read from the
+    database at send time. A lead carries the corrections made since it was
+    submitted (``answers_as_corrected``)."""
     if delivery.kind == DeliveryKind.CONSENT_CHANGE:
         return build_change_payload(delivery)
     submission = delivery.submission
@@ -307,7 +303,7 @@ def build_payload(delivery: Delivery) -> LeadPayload:
         submission_id=submission.pk,
         submitted_at=submission.created_at,
         email=submission.lead.email,
-        answers=dict(submission.answers),
+        answers=answers_as_corrected(submission),
         consents=_consents(submission),
         page_id=submission.page_id,
         page_title=page.title if page else "",
@@ -351,11 +347,13 @@ def for_destination(backend: BaseCRMBackend, payload: LeadPayload) -> LeadPayloa
 
 
 def _send(backend: BaseCRMBackend, delivery: Delivery) -> DeliveryResult:
-    """Hand a lead over, or apply a consent change: ``update`` where the
-    destination can, ``ManualActionNeeded`` where staff must; or ask it to
+    """Hand a lead over, or apply a change: ``update`` or ``correct`` where
+    the destination can, ``ManualActionNeeded`` where staff must; or ask it to
     erase a person."""
     if delivery.kind == DeliveryKind.ERASURE:
         return send_erasure(backend, delivery)
+    if delivery.kind == DeliveryKind.RECTIFICATION:
+        return send_correction(backend, delivery)
     payload = for_destination(backend, build_payload(delivery))
     if payload.change is None:
         return backend.deliver(payload)

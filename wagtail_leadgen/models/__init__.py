@@ -1,3 +1,4 @@
+from .access import AccessRequest
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from .erasure import Erasure
@@ -8,10 +9,12 @@ from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
 from .pages import EbookPage, LandingPage, ThankYouPage
 from .privacy import ConfirmationRequest, Suppression, SuppressionSource
 from .processing import RequestProcessing
+from .rectification import Rectification, RectificationSource
 from .settings import LeadgenSiteSettings
 from .snippets import CallToAction, CTAStyle
 
 __all__ = [
+    "AccessRequest",
     "CTAClickDay",
     "CTAStyle",
     "CallToAction",
@@ -35,6 +38,8 @@ __all__ = [
     "Maturity",
     "PageViewDay",
     "PausedDestination",
+    "Rectification",
+    "RectificationSource",
     "RequestProcessing",
     "Submission",
     "Suppression",

@@ -73,6 +73,7 @@ from ..services.leads import (
 )
 from ..services.outbox import applied_by_hand, resume_destination, retry_now
 from .erasure import erase_button
+from .rectification import correct_buttons
 
 # Filters -------------------------------------------------------------------
 
@@ -251,10 +252,11 @@ class LeadInspectView(InspectView):
     @cached_property
     def header_more_buttons(self):
         """The person's rights, each for users with its own permission."""
+        erase = erase_button(self.object, self.request.user)
         return [
-            button
-            for button in (erase_button(self.object, self.request.user),)
-            if button is not None
+            *super().header_more_buttons,
+            *correct_buttons(self.request.user, self.object),
+            *([erase] if erase else []),
         ]
 
     def get_context_data(self, **kwargs):
@@ -286,8 +288,14 @@ class LeadInspectView(InspectView):
                 (submission, answer_items(submission.answers))
                 for submission in submissions
             ],
-            # New leads and consent changes, to every destination.
-            deliveries=lead.deliveries.select_related("consent_record__purpose"),
+            # New leads, consent changes and corrections, to every destination.
+            deliveries=lead.deliveries.select_related(
+                "consent_record__purpose", "rectification"
+            ),
+            rectifications=[
+                (rectification, answer_items(rectification.values))
+                for rectification in lead.rectifications.all()
+            ],
             consent_records=records,
             handoffs=handoff_for(lead),
             access_log=log_registry.get_logs_for_instance(lead)
@@ -299,6 +307,9 @@ class LeadInspectView(InspectView):
 
 class LeadViewSet(ModelViewSet):
     model = Lead
+    #: More URL patterns under the viewset's prefix and namespace (the
+    #: "Correct" action), listed with every admin URL in ``wagtail_hooks``.
+    extra_urlpatterns: Sequence = ()
     icon = "user"
     menu_label = _("Leads")
     index_view_class = LeadIndexView
@@ -313,12 +324,19 @@ class LeadViewSet(ModelViewSet):
         str
     ] = []  # required by ModelViewSet; the policy denies editing
 
+    def get_urlpatterns(self):
+        return [*super().get_urlpatterns(), *self.extra_urlpatterns]
+
     def get_permissions_to_register(self):
-        """Only what means something for leads: view, export and erase (no add or edit)."""
+        """Only what means something for leads: view, export, change (the
+        correction of a person's details; there is no add or edit form) and
+        erase."""
         return (
             super()
             .get_permissions_to_register()
-            .filter(codename__in=["view_lead", "export_lead", "erase_lead"])
+            .filter(
+                codename__in=["view_lead", "export_lead", "change_lead", "erase_lead"]
+            )
         )
 
 
@@ -341,7 +359,11 @@ class DeliveryIndexView(IndexView):
     """Every delivery; people appear as lead ids, never addresses."""
 
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("consent_record__purpose")
+        return (
+            super()
+            .get_base_queryset()
+            .select_related("consent_record__purpose", "rectification")
+        )
 
 
 class DeliveryInspectView(InspectView):
@@ -382,6 +404,7 @@ class DeliveryViewSet(ModelViewSet):
         "kind",
         "backend_alias",
         "consent_record",
+        "rectification",
         "status",
         "attempts",
         "next_attempt_at",
