@@ -314,7 +314,9 @@ def test_viewers_cannot_edit_or_delete_leads(viewer):
     assert_denied(viewer.get(reverse("wagtail_leadgen_leads:add")))
 
 
-def test_only_view_and_export_permissions_are_offered_for_leads():
+def test_only_view_export_and_change_permissions_are_offered_for_leads():
+    """``change_lead`` is the correction of a person's details; there is no
+    add, edit or delete form."""
     from wagtail import hooks
 
     codenames = {
@@ -323,7 +325,7 @@ def test_only_view_and_export_permissions_are_offered_for_leads():
         for permission in fn()
         if permission.content_type.model == "lead"
     }
-    assert codenames == {"view_lead", "export_lead"}
+    assert codenames == {"view_lead", "export_lead", "change_lead"}
 
 
 def test_viewing_a_lead_is_in_the_audit_log_without_personal_data(client):
