@@ -6,9 +6,9 @@ answers (``forms.CorrectionForm``), records them as a ``Rectification``
 beside the submissions (which stay the proof of what was sent), and hands
 them to every CRM that has the person, through the outbox.
 
-Only the answers in ``field_kinds.CORRECTABLE_KINDS`` that the person gave can be
-corrected. The email cannot: another address is another person's lead (they
-submit a form with it, and may have this one erased).
+Only the answers in ``field_kinds.CORRECTABLE_KINDS`` that the person gave
+can be corrected. The email cannot: another address is another person's lead
+(they submit a form with it, and may have this one erased).
 """
 
 from __future__ import annotations
@@ -72,10 +72,17 @@ def correction_form(
 
 
 def _checked_text(
-    field: str, value: str, max_length: int, errors: dict[str, list[str]]
+    field: str,
+    value: str,
+    max_length: int,
+    errors: dict[str, list[str]],
+    *,
+    multiline: bool = False,
 ) -> str:
+    """``value`` trimmed and in NFC; an error for ``field`` when it holds an
+    unsafe character or is too long."""
     value = normalise(value.strip())
-    if has_unsafe_characters(value, multiline=field == "note"):
+    if has_unsafe_characters(value, multiline=multiline):
         errors[field] = [_("Remove the invisible control characters from this field.")]
     elif len(value) > max_length:
         errors[field] = [_("Enter at most %(max)s characters.") % {"max": max_length}]
@@ -107,8 +114,9 @@ def rectify(
     requested_by = _checked_text(
         "requested_by", requested_by, REQUESTED_BY_MAX_LENGTH, errors
     )
-    note = _checked_text("note", note, NOTE_MAX_LENGTH, errors)
-    form = correction_form(lead)
+    note = _checked_text("note", note, NOTE_MAX_LENGTH, errors, multiline=True)
+    current = current_answers(lead)
+    form = CorrectionForm(current, {**current, **changes})
     for kind in changes:
         if kind == "email":
             errors[kind] = [
@@ -118,7 +126,7 @@ def rectify(
                     "and ask for this one to be erased."
                 )
             ]
-        elif kind not in form.current:
+        elif kind not in form.fields:
             errors[kind] = [
                 _(
                     "This answer cannot be corrected: it was never given, or is "
@@ -127,7 +135,6 @@ def rectify(
             ]
     if errors:
         raise InvalidCorrection(errors)
-    form = correction_form(lead, {**form.current, **changes})
     if not form.is_valid():
         raise InvalidCorrection(
             {

@@ -42,7 +42,7 @@ class StaffCorrectionForm(CorrectionForm):
     """The correctable answers, then who asked and why (required)."""
 
     requested_by = forms.CharField(
-        label=_("Request from"),
+        label=_("Requested by"),
         required=False,
         max_length=REQUESTED_BY_MAX_LENGTH,
         validators=[validate_no_control_characters],
@@ -106,12 +106,13 @@ class CorrectLeadView(WagtailAdminTemplateMixin, FormView):
         return correction_form(self.lead, data, form_class=StaffCorrectionForm)
 
     def get(self, request, *args, **kwargs):
-        if not self.get_form().current:
+        form = self.get_form()
+        if not form.current:
             messages.info(
                 request, _("This person gave no detail that can be corrected.")
             )
             return redirect(self.lead_url)
-        return super().get(request, *args, **kwargs)
+        return self.render_to_response(self.get_context_data(form=form))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(lead_url=self.lead_url, **kwargs)
