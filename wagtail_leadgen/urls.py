@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import consent, public, tracking
+from .views import consent, public, renewal, tracking
 
 app_name = "wagtail_leadgen"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("confirm/<str:token>/", consent.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", consent.unsubscribe, name="unsubscribe"),
     path("preferences/<str:token>/", consent.preferences_page, name="preferences"),
+    path("renew/<str:token>/", renewal.renew, name="renew"),
 ]

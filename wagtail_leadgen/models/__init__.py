@@ -7,6 +7,7 @@ from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
 from .pages import EbookPage, LandingPage, ThankYouPage
 from .privacy import ConfirmationRequest, Suppression, SuppressionSource
 from .processing import RequestProcessing
+from .retention import RenewalRequest
 from .settings import LeadgenSiteSettings
 from .snippets import CallToAction, CTAStyle
 
@@ -33,6 +34,7 @@ __all__ = [
     "Maturity",
     "PageViewDay",
     "PausedDestination",
+    "RenewalRequest",
     "RequestProcessing",
     "Submission",
     "Suppression",
