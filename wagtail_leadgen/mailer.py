@@ -213,6 +213,11 @@ def reserve_confirmation_email(email: str) -> bool:
     return count <= leadgen_settings.CONFIRMATION_EMAILS_PER_ADDRESS
 
 
+def forget_address(email: str) -> None:
+    """Drop the address's throttle count (an erasure leaves no trace of it)."""
+    cache.delete(_throttle_key(email))
+
+
 def release_confirmation_email(email: str) -> None:
     """Give back a count reserved for an email that was not sent after all."""
     with contextlib.suppress(ValueError):  # the window ended meanwhile

@@ -47,6 +47,7 @@ from .crm.base import (
     TransientCRMError,
     UnsupportedFeature,
 )
+from .erasure_worker import close_if_done, ending_fields, overtaken, send_erasure
 from .models.consent import STATE_DECISIONS, ConsentDecision, ConsentRecord
 from .models.delivery import (
     Delivery,
@@ -350,7 +351,10 @@ def for_destination(backend: BaseCRMBackend, payload: LeadPayload) -> LeadPayloa
 
 def _send(backend: BaseCRMBackend, delivery: Delivery) -> DeliveryResult:
     """Hand a lead over, or apply a consent change: ``update`` where the
-    destination can, ``ManualActionNeeded`` where staff must."""
+    destination can, ``ManualActionNeeded`` where staff must; or ask it to
+    erase a person."""
+    if delivery.kind == DeliveryKind.ERASURE:
+        return send_erasure(backend, delivery)
     payload = for_destination(backend, build_payload(delivery))
     if payload.change is None:
         return backend.deliver(payload)
@@ -383,6 +387,7 @@ def attempt(delivery: Delivery) -> Delivery:
         logger.info("Delivery %s needs manual action", delivery.pk)
         return _record(
             delivery,
+            refused=True,
             status=DeliveryStatus.MANUAL,
             last_error=str(manual)[:500],
             last_status_code=manual.status,
@@ -390,8 +395,12 @@ def attempt(delivery: Delivery) -> Delivery:
     except CRMError as crm_error:
         error = crm_error
     except Exception as exc:
-        logger.exception(
-            "Backend %s crashed on delivery %s", delivery.backend_alias, delivery.pk
+        # The type only: a backend's message or traceback can quote the lead.
+        logger.error(
+            "Backend %s crashed on delivery %s: %s",
+            delivery.backend_alias,
+            delivery.pk,
+            type(exc).__name__,
         )
         error = TransientCRMError(f"unexpected {type(exc).__name__} in the backend")
     else:
@@ -413,7 +422,9 @@ def attempt(delivery: Delivery) -> Delivery:
         )
         return _record(delivery, next_attempt_at=now, error=error)
     if isinstance(error, PermanentCRMError):
-        logger.warning("Delivery %s dead-lettered: %s", delivery.pk, _describe(error))
+        logger.warning(
+            "Delivery %s dead-lettered: %s", delivery.pk, type(error).__name__
+        )
         return _record(delivery, status=DeliveryStatus.FAILED, error=error)
     if delivery.attempts >= leadgen_settings.DELIVERY_MAX_ATTEMPTS:
         logger.warning(
@@ -426,10 +437,23 @@ def attempt(delivery: Delivery) -> Delivery:
     )
 
 
-def _record(delivery: Delivery, *, error: CRMError | None = None, **fields) -> Delivery:
+def _record(
+    delivery: Delivery,
+    *,
+    error: CRMError | None = None,
+    refused: bool = False,
+    **fields,
+) -> Delivery:
+    """Write the outcome, unless the row was erased or taken over by an
+    erasure meanwhile (then nothing of the lead is written back)."""
     if error is not None:
         fields.update(last_error=_describe(error), last_status_code=error.status)
     fields["lease_expires_at"] = None
-    Delivery.objects.filter(pk=delivery.pk).update(**fields)
+    fields.update(ending_fields(delivery, fields))
+    if not Delivery.objects.filter(pk=delivery.pk, kind=delivery.kind).update(**fields):
+        return overtaken(
+            delivery, refused=refused or isinstance(error, PermanentCRMError)
+        )
     delivery.refresh_from_db()
+    close_if_done(delivery.erasure_id)
     return delivery

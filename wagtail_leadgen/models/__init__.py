@@ -1,5 +1,6 @@
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
+from .erasure import Erasure
 from .hints import ContentHintsSummary
 from .leads import DownloadGrant, Lead, Maturity, Submission
 from .metrics import CTAClickDay, PageViewDay
@@ -25,6 +26,7 @@ __all__ = [
     "DeliveryStatus",
     "DownloadGrant",
     "EbookPage",
+    "Erasure",
     "GatedDocumentMixin",
     "LandingPage",
     "Lead",

@@ -25,6 +25,7 @@ class DeliveryStatus(models.TextChoices):
 class DeliveryKind(models.TextChoices):
     LEAD = "lead", _("New lead")
     CONSENT_CHANGE = "consent_change", _("Consent change")
+    ERASURE = "erasure", _("Erasure")
 
 
 class Delivery(models.Model):
@@ -60,6 +61,24 @@ class Delivery(models.Model):
         related_name="deliveries",
         verbose_name=_("consent change"),
         help_text=_("For a consent change: the record (grant or withdrawal) sent."),
+    )
+    erasure = models.ForeignKey(
+        "wagtail_leadgen.Erasure",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("erasure"),
+        help_text=_("For an erasure: the tombstone it asks this destination for."),
+    )
+    sealed_address = models.TextField(
+        _("sealed address"),
+        blank=True,
+        editable=False,
+        help_text=_(
+            "For an erasure: the address the destination must erase, encrypted, "
+            "and cleared as soon as the delivery ends."
+        ),
     )
     backend_alias = models.CharField(_("destination"), max_length=64, db_index=True)
     idempotency_key = models.UUIDField(
