@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-SECTIONS = {"leads", "deliveries", "erasures", "hints", "kpis"}
+SECTIONS = {"leads", "deliveries", "erasures", "hints", "kpis", "quarantine"}
 NAMESPACE_RE = re.compile(r"^wagtail_leadgen_(?P<section>[a-z]+)$")
 NAME_RE = re.compile(r"^[a-z]+(_[a-z]+)*$")
 
@@ -90,3 +90,7 @@ def test_the_main_admin_urls_reverse_to_their_section():
         "/admin/leadgen/hints/page/3/"
     )
     assert reverse("wagtail_leadgen_kpis:report") == "/admin/leadgen/kpis/"
+    assert reverse("wagtail_leadgen_quarantine:index") == "/admin/leadgen/quarantine/"
+    assert reverse("wagtail_leadgen_quarantine:release", args=[3]) == (
+        "/admin/leadgen/quarantine/release/3/"
+    )

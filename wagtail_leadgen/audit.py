@@ -25,7 +25,7 @@ from wagtail.log_actions import log as log_action
 from wagtail.log_actions import registry as log_registry
 
 from .field_kinds import FORM_FIELD_KINDS
-from .models import Lead, Rectification
+from .models import Lead, Rectification, Submission
 
 #: Every action of the plugin, by name; filled by ``@lead_action``.
 LEAD_ACTIONS: dict[str, type[LogFormatter]] = {}
@@ -170,6 +170,41 @@ class LeadRectifiedFormatter(LogFormatter):
         return _("Corrected the person's details: %(fields)s") % {"fields": fields}
 
 
+# -- Spam review: quarantined submissions have no lead yet ------------------------
+
+QUARANTINE_VIEW_ACTION = "wagtail_leadgen.spam.view"
+SPAM_RELEASE_ACTION = "wagtail_leadgen.spam.release"
+SPAM_DELETE_ACTION = "wagtail_leadgen.spam.delete"
+
+
+@lead_action(QUARANTINE_VIEW_ACTION)
+class QuarantineViewedFormatter(LogFormatter):
+    label = _("View quarantined spam")
+    message = _("Viewed a quarantined submission in the spam review list")
+
+
+@lead_action(SPAM_RELEASE_ACTION)
+class SpamReleasedFormatter(LogFormatter):
+    label = _("Release quarantined spam")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _(
+            "Released quarantined submission #%(submission)s (held as %(reason)s) as a lead"
+        ) % {"submission": data.get("submission"), "reason": data.get("reason", "")}
+
+
+@lead_action(SPAM_DELETE_ACTION)
+class SpamDeletedFormatter(LogFormatter):
+    label = _("Delete quarantined spam")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("Deleted quarantined submission (held as %(reason)s)") % {
+            "reason": data.get("reason", "")
+        }
+
+
 #: The actions listed under "Access history" on a lead's page: who saw the
 #: person's data or took it out of the site.
 ACCESS_ACTIONS = (
@@ -309,3 +344,51 @@ def log_subject_exported(lead: Lead, user, *, export_format: str, channel: str) 
 def log_my_data_viewed(lead: Lead) -> None:
     """The person verified their address and saw their data."""
     log_lead_action(lead, MY_DATA_VIEW_ACTION, user=None)
+
+
+def submission_log_label(pk: int) -> str:
+    """How a quarantined submission is named in the audit log: by id."""
+    return f"Submission #{pk}"
+
+
+def log_quarantine_viewed(submissions: Sequence[Submission], user) -> None:
+    """One entry per quarantined submission shown to staff (with its address)."""
+    log_model = log_registry.get_log_model_for_model(Submission)
+    content_type = ContentType.objects.get_for_model(Submission)
+    action_uuid = uuid.uuid4()
+    now = timezone.now()
+    log_model.objects.bulk_create(
+        [
+            log_model(
+                content_type=content_type,
+                object_id=str(submission.pk),
+                label=submission_log_label(submission.pk),
+                action=QUARANTINE_VIEW_ACTION,
+                user=user,
+                uuid=action_uuid,
+                timestamp=now,
+            )
+            for submission in submissions
+        ]
+    )
+
+
+def log_spam_released(lead: Lead, submission_pk: int, reason: str, user) -> None:
+    """A quarantined submission became a lead: logged on that lead."""
+    log_lead_action(
+        lead,
+        SPAM_RELEASE_ACTION,
+        user=user,
+        data={"submission": submission_pk, "reason": reason},
+    )
+
+
+def log_spam_deleted(submission: Submission, user) -> None:
+    """Logged before the row goes; the entry names it by id only."""
+    log_action(
+        submission,
+        SPAM_DELETE_ACTION,
+        user=user,
+        title=submission_log_label(submission.pk),
+        data={"reason": submission.spam_reason},
+    )

@@ -353,3 +353,58 @@ def check_lead_page_forms(app_configs, **kwargs):
         for model in lead_page_models()
         if not issubclass(model.base_form_class, LeadPageForm)
     ]
+
+
+# Each retention option and the smallest value it may take.
+_RETENTION_MINIMUMS = {
+    "DEFAULT_RETENTION_MONTHS": 1,
+    "DEFAULT_REQUEST_RETENTION_MONTHS": 1,
+    "RENEWAL_NOTICE_DAYS": 0,
+    "SPAM_RETENTION_DAYS": 1,
+    "PURGE_BATCH_SIZE": 1,
+}
+
+
+@register()
+def check_retention_settings(app_configs, **kwargs):
+    """``leadgen_purge`` runs unattended: a bad period shows at start-up,
+    not as a failed nightly run that keeps data past its time."""
+    errors = []
+    for key, minimum in _RETENTION_MINIMUMS.items():
+        value = getattr(leadgen_settings, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            errors.append(
+                Error(
+                    f'{SETTINGS_NAME}["{key}"] must be a whole number of at least '
+                    f"{minimum}, not {value!r}.",
+                    hint="See docs/retention.md.",
+                    id="wagtail_leadgen.E011",
+                )
+            )
+    return errors
+
+
+@register(Tags.database)
+def check_renewal_notice(app_configs, databases=None, **kwargs):
+    """A renewal notice as long as a purpose's whole period would ask the
+    person to renew at their very first contact."""
+    if not databases:
+        return []
+    notice = leadgen_settings.RENEWAL_NOTICE_DAYS
+    if isinstance(notice, bool) or not isinstance(notice, int):
+        return []  # reported by check_retention_settings (E011)
+    try:
+        short = list(ConsentPurpose.objects.filter(retention_months__lte=notice / 30))
+    except DatabaseError:  # not migrated yet (``migrate`` runs this check first)
+        return []
+    return [
+        Warning(
+            f"The consent purpose {purpose.name!r} is kept {purpose.retention_months} "
+            f'month(s), no longer than {SETTINGS_NAME}["RENEWAL_NOTICE_DAYS"] = '
+            f"{notice} days: its renewal email would go out right after the consent.",
+            hint="Lengthen the purpose's retention or shorten the notice.",
+            obj=purpose,
+            id="wagtail_leadgen.W013",
+        )
+        for purpose in short
+    ]

@@ -34,6 +34,15 @@ DEFAULTS: dict[str, Any] = {
     # only to answer a request (an e-book with no marketing consent) goes
     # sooner than a prospect's.
     "DEFAULT_REQUEST_RETENTION_MONTHS": 12,
+    # -- Retention (R16), see docs/retention.md ----------------------------------
+    # Days before a consent's retention period ends that the person is asked,
+    # once, by email whether to keep their data.
+    "RENEWAL_NOTICE_DAYS": 30,
+    # Days quarantined spam is kept for review before leadgen_purge deletes it.
+    "SPAM_RETENTION_DAYS": 30,
+    # Rows leadgen_purge handles per transaction: an interrupted run leaves
+    # whole batches done and the rest untouched.
+    "PURGE_BATCH_SIZE": 500,
     # -- Consent after capture (R12, R13), see docs/consent.md -----------------
     # The public root of the site for links in emails ("https://example.com").
     # None: the root URL of the page's Wagtail Site. Never the request's Host.

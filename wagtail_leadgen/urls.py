@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import consent, my_data, public, tracking
+from .views import consent, my_data, public, renewal, tracking
 
 app_name = "wagtail_leadgen"
 
@@ -21,4 +21,5 @@ urlpatterns = [
     path("my-data/correct/", my_data.correct, name="my_data_correct"),
     path("my-data/erase/", my_data.erase, name="my_data_erase"),
     path("my-data/leave/", my_data.leave, name="my_data_leave"),
+    path("renew/<str:token>/", renewal.renew, name="renew"),
 ]

@@ -14,6 +14,8 @@ and the names inside a namespace are the views' own, in snake case:
 - ``hints``: ``wagtail_leadgen_hints:page``, ``…:new``, ``…:report``,
   ``…:report_results``
 - ``kpis``: ``wagtail_leadgen_kpis:report``
+- ``quarantine``: ``wagtail_leadgen_quarantine:index``, ``…:release``,
+  ``…:delete`` (spam review, for staff with ``change_lead``)
 
 Consent purposes, request processings and calls to action are Wagtail
 snippets: they keep Wagtail's snippet URLs (``wagtailsnippets_wagtail_leadgen_<model>:…``), which Wagtail
@@ -43,6 +45,7 @@ from .models import (
     RequestProcessing,
 )
 from .panels import add_leadgen_checks
+from .views import quarantine
 from .views.admin import (
     DeliveryViewSet,
     LeadViewSet,
@@ -228,7 +231,27 @@ def register_admin_urls():
             ],
         ),
         section_urls("kpis", [path("", KPIReportView.as_view(), name="report")]),
+        section_urls(
+            "quarantine",
+            [
+                path("", quarantine.QuarantineView.as_view(), name="index"),
+                path("release/<int:pk>/", quarantine.release, name="release"),
+                path("delete/<int:pk>/", quarantine.delete, name="delete"),
+            ],
+        ),
     ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_quarantine_menu_item():
+    """Spam review, for staff with ``change_lead``, after the leads menu."""
+    return quarantine.QuarantineMenuItem(
+        _("Spam quarantine"),
+        reverse("wagtail_leadgen_quarantine:index"),
+        name="leadgen-quarantine",
+        icon_name="warning",
+        order=241,
+    )
 
 
 @hooks.register("register_reports_menu_item")

@@ -10,6 +10,7 @@ from .pages import EbookPage, LandingPage, ThankYouPage
 from .privacy import ConfirmationRequest, Suppression, SuppressionSource
 from .processing import RequestProcessing
 from .rectification import Rectification, RectificationSource
+from .retention import RenewalRequest
 from .settings import LeadgenSiteSettings
 from .snippets import CallToAction, CTAStyle
 
@@ -40,6 +41,7 @@ __all__ = [
     "PausedDestination",
     "Rectification",
     "RectificationSource",
+    "RenewalRequest",
     "RequestProcessing",
     "Submission",
     "Suppression",

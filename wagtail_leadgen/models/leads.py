@@ -137,6 +137,16 @@ class Submission(models.Model):
     utm_content = models.CharField(_("UTM content"), max_length=100, blank=True)
     is_spam = models.BooleanField(_("spam"), default=False, db_index=True)
     spam_reason = models.CharField(_("spam reason"), max_length=32, blank=True)
+    shown_form = models.JSONField(
+        _("form as shown"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "For quarantined spam: the consent boxes shown (with their versions), "
+            "those ticked and the request processing's version, so that staff "
+            "can release it as it was sent."
+        ),
+    )
     created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
 
     class Meta:

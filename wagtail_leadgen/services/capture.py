@@ -192,13 +192,19 @@ def capture_lead(
 
 
 def quarantine_spam(
-    *, context: SubmissionContext, answers: Mapping[str, str], reason: str
+    *,
+    context: SubmissionContext,
+    answers: Mapping[str, str],
+    reason: str,
+    shown_form: Mapping[str, object] | None = None,
 ) -> Submission:
-    """Keep a suspected bot's submission aside, with no lead and no consent."""
+    """Keep a suspected bot's submission aside, with no lead and no consent;
+    ``shown_form`` (boxes shown and ticked) lets staff release it as sent."""
     logger.warning("Lead form submission quarantined as spam: %s", reason)
     return Submission.objects.create(
         answers=dict(answers),
         is_spam=True,
         spam_reason=reason,
+        shown_form=dict(shown_form or {}),
         **context.submission_fields(),
     )

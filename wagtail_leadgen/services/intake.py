@@ -20,7 +20,13 @@ from django.utils.translation import gettext_lazy as _
 
 from ..cleaning import clean_metadata
 from ..conf import leadgen_settings
-from ..forms import HONEYPOT_FIELD, REFERRER_FIELD, LeadForm, referrer_origin
+from ..forms import (
+    CONSENT_GIVEN,
+    HONEYPOT_FIELD,
+    REFERRER_FIELD,
+    LeadForm,
+    referrer_origin,
+)
 from ..tokens import (
     ExpiredToken,
     InvalidToken,
@@ -122,10 +128,38 @@ def _raw_answers(form: LeadForm) -> dict[str, str]:
     return {name: value for name, value in answers.items() if value}
 
 
+def _shown_form(form: LeadForm, offer: Offer) -> dict[str, Any]:
+    """What a quarantined form showed and what was ticked, so that staff can
+    release it as sent: each purpose's version from the form's token, or,
+    when the token cannot be read (a rotated key, or spam caught before it
+    was read), the version live when the form was posted."""
+    processing = offer.request_processing
+    try:
+        token = read_form_token(form.posted_token, page_id=offer.page.pk)
+        versions, request_version = token.purpose_versions, token.request_version
+    except InvalidToken:
+        versions = {purpose.pk: purpose.live_revision_id for purpose in form.purposes}
+        request_version = processing.live_revision_id if processing else None
+    return {
+        "purposes": {str(p.pk): versions.get(p.pk) for p in form.purposes},
+        "ticked": [
+            purpose.pk
+            for purpose in form.purposes
+            if form.data.get(form.consent_field_name(purpose)) == CONSENT_GIVEN
+        ],
+        "request": [processing.pk, request_version] if processing else None,
+    }
+
+
 def _spam(
     form: LeadForm, offer: Offer, context: SubmissionContext, reason: str
 ) -> IntakeOutcome:
-    quarantine_spam(context=context, answers=_raw_answers(form), reason=reason)
+    quarantine_spam(
+        context=context,
+        answers=_raw_answers(form),
+        reason=reason,
+        shown_form=_shown_form(form, offer),
+    )
     decoy = make_download_token(uuid.uuid4().hex) if offer.document else None
     return IntakeOutcome(Outcome.SPAM, form, download_token=decoy)
 
