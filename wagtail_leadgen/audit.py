@@ -92,9 +92,18 @@ class ConsentChangeAppliedFormatter(LogFormatter):
         }
 
 
+PACK_ACTION = "wagtail_leadgen.lead.auditor_pack"
+
+
+@lead_action(PACK_ACTION)
+class AuditorPackFormatter(LogFormatter):
+    label = _("Download the auditor's pack")
+    message = _("Downloaded the lead's auditor's pack")
+
+
 #: The actions listed under "Access history" on a lead's page: who saw the
 #: person's data or took it out of the site.
-ACCESS_ACTIONS = (VIEW_ACTION, EXPORT_ACTION)
+ACCESS_ACTIONS = (VIEW_ACTION, EXPORT_ACTION, PACK_ACTION)
 
 
 # -- Writers -------------------------------------------------------------------
@@ -160,6 +169,11 @@ def log_leads_exported(
         user=user,
         data={"format": export_format, "count": len(pks), "filters": filters},
     )
+
+
+def log_auditor_pack(lead: Lead, user) -> None:
+    """Staff took the lead's evidence (consent proofs, deliveries) out of the site."""
+    log_lead_action(lead, PACK_ACTION, user=user)
 
 
 def log_consent_change_applied(delivery, user) -> None:

@@ -11,6 +11,8 @@ and the names inside a namespace are the views' own, in snake case:
 - ``hints``: ``wagtail_leadgen_hints:page``, ``…:new``, ``…:report``,
   ``…:report_results``
 - ``kpis``: ``wagtail_leadgen_kpis:report``
+- ``register`` (records of processing): ``wagtail_leadgen_register:index``,
+  ``…:download``, ``…:pack`` (a lead's auditor's pack)
 
 Consent purposes, request processings and calls to action are Wagtail
 snippets: they keep Wagtail's snippet URLs (``wagtailsnippets_wagtail_leadgen_<model>:…``), which Wagtail
@@ -52,6 +54,12 @@ from .views.hints import (
     HintsReportMenuItem,
     new_page_hints_view,
     page_hints_view,
+)
+from .views.register import (
+    RegisterMenuItem,
+    RegisterView,
+    download_auditor_pack,
+    download_register,
 )
 
 # -- The URL scheme -----------------------------------------------------------
@@ -144,6 +152,9 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
     menu_label = _("Lead generation")
     menu_icon = "mail"
     menu_order = 240
+    # Sections that are not viewsets (the records of processing) join the
+    # menu through this hook.
+    submenu_hook = "register_leadgen_menu_item"
     items = (
         LeadViewSet(url_namespace("leads"), url_prefix=url_prefix("leads")),
         DeliveryViewSet(
@@ -202,7 +213,28 @@ def register_admin_urls():
             ],
         ),
         section_urls("kpis", [path("", KPIReportView.as_view(), name="report")]),
+        section_urls(
+            "register",
+            [
+                path("", RegisterView.as_view(), name="index"),
+                path(
+                    "download/<slug:file_format>/", download_register, name="download"
+                ),
+                path("pack/<int:pk>/", download_auditor_pack, name="pack"),
+            ],
+        ),
     ]
+
+
+@hooks.register("register_leadgen_menu_item")
+def register_register_menu_item():
+    return RegisterMenuItem(
+        _("Records of processing"),
+        reverse("wagtail_leadgen_register:index"),
+        name="leadgen-register",
+        icon_name="clipboard-list",
+        order=300,
+    )
 
 
 @hooks.register("register_reports_menu_item")
