@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
+from wagtail import hooks
 from wagtail.models import Site
 
 from wagtail_leadgen.models.consent import LegalBasis
@@ -320,3 +321,12 @@ def test_the_command_reads_the_controller_of_the_site_asked_for(controller):
     site = Site.objects.get(is_default_site=True)
     document = json.loads(run("--site", str(site.hostname)))
     assert document["processings"][0]["controller"]["name"] == "Acme SAS"
+
+
+def test_the_register_permission_is_offered_in_the_group_settings():
+    offered = {
+        codename
+        for register_permissions in hooks.get_hooks("register_permissions")
+        for codename in register_permissions().values_list("codename", flat=True)
+    }
+    assert "view_register" in offered
