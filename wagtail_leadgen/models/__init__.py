@@ -1,3 +1,4 @@
+from .access import AccessRequest
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from .hints import ContentHintsSummary
@@ -11,6 +12,7 @@ from .settings import LeadgenSiteSettings
 from .snippets import CallToAction, CTAStyle
 
 __all__ = [
+    "AccessRequest",
     "CTAClickDay",
     "CTAStyle",
     "CallToAction",
