@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wagtail_leadgen", "0008_remove_consentpurpose_is_offer"),
+        ("wagtail_leadgen", "0009_mydata"),
     ]
 
     operations = [
