@@ -21,10 +21,12 @@ def _empty_locmem_outbox():
     locmem.outbox.clear()
     locmem.updated.clear()
     locmem.erased.clear()
+    locmem.corrected.clear()
     yield
     locmem.outbox.clear()
     locmem.updated.clear()
     locmem.erased.clear()
+    locmem.corrected.clear()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 
 from wagtail_leadgen.crm.base import (
     ConsentItem,
+    CorrectionItem,
     CRMConfigurationError,
     CRMError,
     LeadPayload,
@@ -68,6 +69,21 @@ def change_payload(change: ConsentItem | None = None, **kwargs) -> LeadPayload:
     kwargs.setdefault("answers", {})
     kwargs.setdefault("consents", (change,))
     return lead_payload(change=change, **kwargs)
+
+
+CORRECTED_AT = datetime(2026, 3, 6, 14, 30, tzinfo=UTC)
+
+
+def correction_payload(values: dict[str, str] | None = None, **kwargs) -> LeadPayload:
+    """The payload of a correction delivery: the person, the corrected
+    answers and when, no answers nor consents."""
+    correction = CorrectionItem(
+        values=values or {"first_name": "Augusta Ada", "company": "Babbage & Co"},
+        corrected_at=CORRECTED_AT,
+    )
+    kwargs.setdefault("answers", {})
+    kwargs.setdefault("consents", ())
+    return lead_payload(correction=correction, **kwargs)
 
 
 def every_answer(**overrides: str) -> dict[str, str]:

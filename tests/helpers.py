@@ -1,11 +1,18 @@
-"""Test helpers: post a page's form as a browser does, CRM destinations in settings."""
+"""Test helpers: post a page's form as a browser does, CRM destinations in
+settings, and the sweep of every table for personal data."""
 
+import json
 import re
 from collections.abc import Callable
 
 import pytest
 import swapper
+from django.apps import apps
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import models
 
+from wagtail_leadgen.crm.base import TransientCRMError
 from wagtail_leadgen.crm.locmem import LocmemBackend
 from wagtail_leadgen.forms import CONSENT_GIVEN, TOKEN_FIELD
 
@@ -92,10 +99,11 @@ def failing_once(error: Exception) -> Callable:
 
 
 class NoUpdatesBackend(LocmemBackend):
-    """An in-memory CRM that cannot apply consent changes (like HubSpot
-    without an access token): its consent changes need staff."""
+    """An in-memory CRM that cannot apply consent changes nor corrections
+    (like HubSpot without an access token): they need staff."""
 
     supports_update = False
+    supports_correction = False
 
 
 NO_UPDATES = "tests.helpers.NoUpdatesBackend"
@@ -105,3 +113,61 @@ def destinations(**configs: dict) -> dict:
     """A ``WAGTAIL_LEADGEN`` dict with these destinations (alias -> settings
     entry, e.g. ``{"BACKEND": LOCMEM, "RECEIVES": ["Partner offers"]}``)."""
     return {"FORM_MIN_FILL_SECONDS": 0, "CRM_BACKENDS": configs}
+
+
+class SwitchableBackend(LocmemBackend):
+    """An in-memory CRM that can be taken down: every request to an alias in
+    ``SwitchableBackend.down`` fails as a connection error would."""
+
+    down: set[str] = set()
+
+    def send(self, request):
+        if self.alias in self.down:
+            raise TransientCRMError("connection refused")
+        return super().send(request)
+
+
+SWITCHABLE = "tests.helpers.SwitchableBackend"
+
+
+# -- The PII sweep -----------------------------------------------------------------
+_TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
+
+
+def _spellings(field, needles):
+    """The needles, and for a JSON column their JSON-escaped spelling too
+    (non-ASCII characters may be stored as ``\\uXXXX``)."""
+    if not isinstance(field, models.JSONField):
+        return needles
+    return {
+        spelling
+        for needle in needles
+        for spelling in (needle, json.dumps(needle)[1:-1])
+    }
+
+
+def sweep(*needles: str) -> list[str]:
+    """Every stored value holding one of ``needles`` (case-insensitive), as
+    ``"app.model.field #pk"``: each text, char, email and JSON column of every
+    model of every installed app (Wagtail's audit log and revisions, the task
+    queue's tables), and the decoded content of every session."""
+    hits = []
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, _TEXT_FIELDS):
+                continue
+            for needle in _spellings(field, needles):
+                matches = model._base_manager.filter(
+                    **{f"{field.attname}__icontains": needle}
+                ).values_list("pk", flat=True)
+                hits += [
+                    f"{model._meta.label_lower}.{field.name} #{pk}" for pk in matches
+                ]
+    for session in Session.objects.all():
+        content = str(SessionStore().decode(session.session_data)).lower()
+        hits += [
+            f"session {session.pk}" for needle in needles if needle.lower() in content
+        ]
+    return hits

@@ -8,6 +8,7 @@ import json
 import zipfile
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from wagtail.log_actions import registry as log_registry
 
@@ -124,7 +125,7 @@ def test_deliveries_are_listed_without_payloads_or_errors(lead):
 
 def test_the_lead_page_offers_the_pack_to_who_may_export(client, lead):
     inspect = reverse("wagtail_leadgen_leads:inspect", args=[lead.pk])
-    pack_url = reverse("wagtail_leadgen_register:pack", args=[lead.pk])
+    pack_url = reverse("wagtail_leadgen_leads:auditor_pack", args=[lead.pk])
     client.force_login(make_staff("view_lead"))
     assert pack_url not in client.get(inspect).content.decode()
     assert client.get(pack_url).status_code == 302  # refused by the admin
@@ -135,7 +136,7 @@ def test_the_lead_page_offers_the_pack_to_who_may_export(client, lead):
 def test_downloading_the_pack_is_audited_and_never_cached(client, lead):
     user = make_staff("view_lead", "export_lead", username="exporter")
     client.force_login(user)
-    response = client.get(reverse("wagtail_leadgen_register:pack", args=[lead.pk]))
+    response = client.get(reverse("wagtail_leadgen_leads:auditor_pack", args=[lead.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert "no-store" in response["Cache-Control"]
@@ -143,10 +144,32 @@ def test_downloading_the_pack_is_audited_and_never_cached(client, lead):
     (entry,) = log_registry.get_logs_for_instance(lead).filter(action=PACK_ACTION)
     assert entry.user == user
     assert entry.label == f"Lead #{lead.pk}"
-    assert "ann@example.com" not in json.dumps(entry.data)
+    assert entry.data == {"channel": "admin"}
+    assert entry.message == "Made the lead's auditor's pack from the admin"
 
 
 def test_an_unknown_lead_is_a_404(client):
     client.force_login(make_staff("view_lead", "export_lead", username="exporter"))
-    response = client.get(reverse("wagtail_leadgen_register:pack", args=[999999]))
+    response = client.get(reverse("wagtail_leadgen_leads:auditor_pack", args=[999999]))
     assert response.status_code == 404
+
+
+def test_the_export_command_writes_the_pack_where_it_is_redirected(lead):
+    out = io.TextIOWrapper(io.BytesIO())
+    call_command("leadgen_export", "--email", "ann@example.com", "--pack", stdout=out)
+    pack = open_pack(out.buffer.getvalue())
+    assert "consent-proofs.json" in pack.namelist()
+    (entry,) = log_registry.get_logs_for_instance(lead).filter(action=PACK_ACTION)
+    assert entry.user is None
+    assert entry.data == {"channel": "command"}
+
+
+def test_the_export_command_refuses_to_print_a_zip_without_a_byte_stream(lead):
+    with pytest.raises(CommandError, match="redirect the output"):
+        call_command(
+            "leadgen_export",
+            "--email",
+            "ann@example.com",
+            "--pack",
+            stdout=io.StringIO(),
+        )

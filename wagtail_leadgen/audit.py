@@ -6,8 +6,7 @@ people than the leads are, and must not become a copy of them.
 
 An action is one ``LogFormatter`` subclass decorated with ``@lead_action(name)``;
 the ``register_log_actions`` hook (``wagtail_hooks``) registers every one of
-them. To add an action (a lead rectified, erased, a consent withdrawn by
-staff…), add its class here and a writer calling ``log_lead_action`` or
+them. To add an action (a lead erased, a consent withdrawn by staff…), add its class here and a writer calling ``log_lead_action`` or
 ``log_lead_actions``.
 """
 
@@ -25,7 +24,8 @@ from wagtail.log_actions import LogActionRegistry, LogFormatter
 from wagtail.log_actions import log as log_action
 from wagtail.log_actions import registry as log_registry
 
-from .models import Lead
+from .field_kinds import FORM_FIELD_KINDS
+from .models import Lead, Rectification
 
 #: Every action of the plugin, by name; filled by ``@lead_action``.
 LEAD_ACTIONS: dict[str, type[LogFormatter]] = {}
@@ -92,18 +92,75 @@ class ConsentChangeAppliedFormatter(LogFormatter):
         }
 
 
+SUBJECT_EXPORT_ACTION = "wagtail_leadgen.lead.subject_export"
+
+#: Where a person's data was exported from, as shown in the audit log.
+SUBJECT_EXPORT_CHANNELS = {
+    "admin": _("from the admin"),
+    "command": _("by the leadgen_export command"),
+    "my_data": _("by the person, from their data page"),
+}
+
+
+@lead_action(SUBJECT_EXPORT_ACTION)
+class SubjectExportedFormatter(LogFormatter):
+    label = _("Export a person's data")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        channel = SUBJECT_EXPORT_CHANNELS.get(data.get("channel", ""), "")
+        return _("Exported the person's data to %(format)s %(channel)s") % {
+            "format": str(data.get("format", "")).upper(),
+            "channel": channel,
+        }
+
+
+MY_DATA_VIEW_ACTION = "wagtail_leadgen.lead.my_data_view"
+
+
+@lead_action(MY_DATA_VIEW_ACTION)
+class MyDataViewedFormatter(LogFormatter):
+    label = _("Open one's data page")
+    message = _("The person opened their data page, verified by email")
+
+
+RECTIFY_ACTION = "wagtail_leadgen.lead.rectify"
+
+
+@lead_action(RECTIFY_ACTION)
+class LeadRectifiedFormatter(LogFormatter):
+    label = _("Correct a lead's details")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        fields = ", ".join(
+            str(FORM_FIELD_KINDS.get(kind, kind)) for kind in data.get("fields", [])
+        )
+        return _("Corrected the person's details: %(fields)s") % {"fields": fields}
+
+
 PACK_ACTION = "wagtail_leadgen.lead.auditor_pack"
 
 
 @lead_action(PACK_ACTION)
 class AuditorPackFormatter(LogFormatter):
-    label = _("Download the auditor's pack")
-    message = _("Downloaded the lead's auditor's pack")
+    label = _("Make the auditor's pack")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        channel = SUBJECT_EXPORT_CHANNELS.get(data.get("channel", ""), "")
+        return _("Made the lead's auditor's pack %(channel)s") % {"channel": channel}
 
 
 #: The actions listed under "Access history" on a lead's page: who saw the
 #: person's data or took it out of the site.
-ACCESS_ACTIONS = (VIEW_ACTION, EXPORT_ACTION, PACK_ACTION)
+ACCESS_ACTIONS = (
+    VIEW_ACTION,
+    EXPORT_ACTION,
+    SUBJECT_EXPORT_ACTION,
+    MY_DATA_VIEW_ACTION,
+    PACK_ACTION,
+)
 
 
 # -- Writers -------------------------------------------------------------------
@@ -171,9 +228,25 @@ def log_leads_exported(
     )
 
 
-def log_auditor_pack(lead: Lead, user) -> None:
-    """Staff took the lead's evidence (consent proofs, deliveries) out of the site."""
-    log_lead_action(lead, PACK_ACTION, user=user)
+def log_auditor_pack(lead: Lead, user, *, channel: str) -> None:
+    """The lead's evidence (consent proofs, deliveries) was taken out: by staff
+    (``user``) or by the command (no user). ``channel`` is a key of
+    ``SUBJECT_EXPORT_CHANNELS``."""
+    log_lead_action(lead, PACK_ACTION, user=user, data={"channel": channel})
+
+
+def log_lead_rectified(rectification: Rectification, user) -> None:
+    """A correction of the person's details: which answers, never their values."""
+    log_lead_action(
+        rectification.lead,
+        RECTIFY_ACTION,
+        user=user,
+        data={
+            "rectification": rectification.pk,
+            "source": rectification.source,
+            "fields": rectification.fields,
+        },
+    )
 
 
 def log_consent_change_applied(delivery, user) -> None:
@@ -186,3 +259,20 @@ def log_consent_change_applied(delivery, user) -> None:
         user=user,
         data={"delivery": delivery.pk, "destination": delivery.backend_alias},
     )
+
+
+def log_subject_exported(lead: Lead, user, *, export_format: str, channel: str) -> None:
+    """A person's whole record was taken out: by staff (``user``), by the
+    command or by the person themselves (no user). ``channel`` is a key of
+    ``SUBJECT_EXPORT_CHANNELS``."""
+    log_lead_action(
+        lead,
+        SUBJECT_EXPORT_ACTION,
+        user=user,
+        data={"format": export_format, "channel": channel},
+    )
+
+
+def log_my_data_viewed(lead: Lead) -> None:
+    """The person verified their address and saw their data."""
+    log_lead_action(lead, MY_DATA_VIEW_ACTION, user=None)

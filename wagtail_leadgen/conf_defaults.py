@@ -48,6 +48,15 @@ DEFAULTS: dict[str, Any] = {
     # At most this many confirmation emails per address in each window.
     "CONFIRMATION_EMAILS_PER_ADDRESS": 3,
     "CONFIRMATION_EMAILS_WINDOW": 24 * 60 * 60,
+    # The "my data" page (services.my_data): how long the link emailed to the
+    # person works and how long, once verified, their session lasts (seconds).
+    "MY_DATA_LINK_MAX_AGE": 30 * 60,
+    "MY_DATA_SESSION_AGE": 15 * 60,
+    # Link requests allowed per address and per client IP in each window;
+    # more get the same answer and no email.
+    "MY_DATA_REQUESTS_PER_ADDRESS": 3,
+    "MY_DATA_REQUESTS_PER_IP": 10,
+    "MY_DATA_REQUESTS_WINDOW": 60 * 60,
     # The supervisory authority named in the notice (the right to complain):
     # the one of the controller's main establishment. Keys left out keep these.
     "SUPERVISORY_AUTHORITY": {"NAME": "CNIL", "URL": "https://www.cnil.fr"},

@@ -19,3 +19,15 @@ FORM_FIELD_KINDS: dict[str, Promise] = {
     "country": _("Country"),
     "question": _("Your question"),
 }
+
+CORRECTABLE_KINDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "phone",
+    "country",
+)
+"""The answers a person may have corrected (R15): facts about them. Not the
+email (another address is another person's lead), nor their question (what
+they asked stays what they asked)."""

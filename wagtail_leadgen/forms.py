@@ -9,7 +9,7 @@ builder made required anyway (a system check and an editor hint report it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .cleaning import clean_metadata, normalise, parse_url
 from .conf import leadgen_settings
-from .field_kinds import FORM_FIELD_KINDS
+from .field_kinds import CORRECTABLE_KINDS, FORM_FIELD_KINDS
 from .validators import (
     EMAIL_MAX_LENGTH,
     normalise_email,
@@ -298,3 +298,44 @@ class LeadFormBuilder:
         attrs["purposes"] = tuple(self.purposes)
         attrs["extra_field_kinds"] = tuple(kinds)
         return type("BuiltLeadForm", (LeadForm,), attrs)
+
+
+class CorrectionForm(forms.Form):
+    """A person's correctable answers, prefilled with their current values.
+
+    Each field is the lead form's own (``LeadFormBuilder``), so a correction
+    is validated exactly as the answer was. Only answers the person gave are
+    offered; none may be emptied (removing a detail is an erasure, not a
+    correction). ``changes()`` gives the answers whose value differs.
+    """
+
+    def __init__(
+        self,
+        current: Mapping[str, str],
+        data: Any = None,
+        *args: Any,
+        builder: LeadFormBuilder | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, *args, **kwargs)
+        builder = builder or LeadFormBuilder((), ())
+        self.current = {
+            kind: str(current[kind]) for kind in CORRECTABLE_KINDS if current.get(kind)
+        }
+        for kind, value in self.current.items():
+            field = builder.build_field(kind, {"required": True})
+            field.initial = value
+            field.error_messages["required"] = _(
+                "Enter the corrected value: a detail cannot be removed by a "
+                "correction, only by erasing the lead."
+            )
+            self.fields[kind] = field
+        self.order_fields(list(self.current))
+
+    def changes(self) -> dict[str, str]:
+        """The corrected answers whose value differs from the current one."""
+        return {
+            kind: self.cleaned_data[kind]
+            for kind in self.current
+            if self.cleaned_data[kind] != self.current[kind]
+        }

@@ -1,4 +1,5 @@
-"""Emails to visitors: the double opt-in confirmation (R12), each with a way out (R13).
+"""Emails to visitors: the double opt-in confirmation (R12) and the "my data"
+link (R14), each with a way out (R13) and a link to the person's data page.
 
 This is the worker side of double opt-in, beside the delivery worker: below
 the services and the tasks, above the models. The confirmation task
@@ -54,6 +55,7 @@ from django.utils.translation import gettext
 from wagtail.models import Site
 
 from .conf import is_plain_address, leadgen_settings
+from .models.access import AccessRequest
 from .models.consent import STATE_DECISIONS, ConsentDecision, ConsentRecord
 from .models.leads import Lead
 from .models.privacy import ConfirmationRequest
@@ -80,6 +82,7 @@ class Outcome(StrEnum):
     NOTHING_PENDING = "nothing pending"  # withdrawn or confirmed meanwhile
     DONE = "done"  # already sent, confirmed, or erased
     LATE = "late"  # past its deadline
+    NO_ONE = "no one"  # a "my data" request for an address we do not know
 
 
 # -- Tokens -----------------------------------------------------------------------
@@ -126,6 +129,15 @@ def preferences_url(lead: Lead, page: Any = None) -> str:
     return absolute_url(reverse("wagtail_leadgen:preferences", args=[token]), page)
 
 
+def my_data_url(page: Any = None) -> str:
+    """The person's data page, where they ask for a link to see their data."""
+    return absolute_url(reverse("wagtail_leadgen:my_data"), page)
+
+
+def my_data_verify_url(token: str, page: Any = None) -> str:
+    return absolute_url(reverse("wagtail_leadgen:my_data_verify", args=[token]), page)
+
+
 def unsubscribe_url(lead: Lead, purpose: Any = None, page: Any = None) -> str:
     """The one-click link: withdraws ``purpose``, or every marketing consent
     (and objects to all marketing) when None."""
@@ -167,10 +179,12 @@ def visitor_message(
     purpose: Any = None,
 ) -> EmailMultiAlternatives:
     """An email to a visitor: ``<template>.txt`` and ``<template>.html``, with
-    the unsubscribe headers and, in the context, the preferences link."""
+    the unsubscribe headers and, in the context, the links to the person's
+    preferences and data pages."""
     context = {
         **context,
         "preferences_url": preferences_url(lead, page),
+        "my_data_url": my_data_url(page),
         "controller": _controller(page),
     }
     message = EmailMultiAlternatives(
@@ -211,6 +225,11 @@ def reserve_confirmation_email(email: str) -> bool:
         cache.set(key, 1, timeout=window)
         count = 1
     return count <= leadgen_settings.CONFIRMATION_EMAILS_PER_ADDRESS
+
+
+def forget_address(email: str) -> None:
+    """Drop the address's throttle count (an erasure leaves no trace of it)."""
+    cache.delete(_throttle_key(email))
 
 
 def release_confirmation_email(email: str) -> None:
@@ -360,3 +379,46 @@ def due_confirmations(now: datetime | None = None) -> QuerySet[ConfirmationReque
         sent_at__isnull=True,
         confirmed_at__isnull=True,
     ).order_by("pk")
+
+
+# -- "My data" links --------------------------------------------------------------
+def send_my_data_link(lead_id: int) -> Outcome:
+    """Email the person a link to their data: single use, valid for
+    ``MY_DATA_LINK_MAX_AGE``, in the language of their latest form. Only the
+    token's SHA-256 is stored (``AccessRequest``); a failing mail backend
+    leaves no usable request behind (the person asks again)."""
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:  # erased meanwhile
+        return Outcome.NO_ONE
+    latest = (
+        lead.submissions.filter(is_spam=False)
+        .select_related("page")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    page = latest.page if latest is not None else None
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    with translation.override((latest.language if latest else "") or None):
+        minutes = max(1, round(leadgen_settings.MY_DATA_LINK_MAX_AGE / 60))
+        message = visitor_message(
+            lead,
+            subject=gettext("Your link to see your data"),
+            template="wagtail_leadgen/emails/my_data",
+            context={"link": my_data_verify_url(token, page), "minutes": minutes},
+            page=page,
+        )
+    access = AccessRequest.objects.create(
+        lead=lead, token_hash=token_hash(token), sent_at=timezone.now()
+    )
+    try:
+        message.send()
+    except Exception as error:
+        access.delete()
+        logger.warning(
+            "Data access email %s could not be sent (%s)",
+            access.pk,
+            type(error).__name__,
+        )
+        return Outcome.FAILED
+    logger.info("Data access email %s sent", access.pk)
+    return Outcome.SENT

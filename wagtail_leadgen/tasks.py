@@ -36,7 +36,7 @@ def deliver_lead(delivery_id: int) -> str:
     if delivery.status == DeliveryStatus.PENDING:
         enqueue_deliveries([delivery.pk], run_after=delivery.next_attempt_at)
     else:
-        # Consent changes for this person and destination waited for it.
+        # Changes for this person and destination waited for it.
         enqueue_deliveries(worker.waiting_behind(delivery))
     return delivery.status
 
@@ -92,3 +92,20 @@ def enqueue_confirmation(
         logger.exception(
             "Could not enqueue confirmation email %s; it stays due", request_id
         )
+
+
+@task()
+def send_my_data_link(lead_id: int | None) -> str:
+    """Email a "my data" link to the lead; nothing for an unknown address
+    (``None``): the request that enqueued it did the same work either way."""
+    if lead_id is None:
+        return mailer.Outcome.NO_ONE
+    return mailer.send_my_data_link(lead_id)
+
+
+def enqueue_my_data_link(lead_id: int | None) -> None:
+    """Enqueue the "my data" email; a queue outage is logged (the person asks again)."""
+    try:
+        send_my_data_link.using(backend=leadgen_settings.TASK_BACKEND).enqueue(lead_id)
+    except Exception:  # nothing to keep: the person sees the same page and retries
+        logger.exception("Could not enqueue a data access email")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import consent, public, tracking
+from .views import consent, my_data, public, tracking
 
 app_name = "wagtail_leadgen"
 
@@ -13,4 +13,10 @@ urlpatterns = [
     path("confirm/<str:token>/", consent.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", consent.unsubscribe, name="unsubscribe"),
     path("preferences/<str:token>/", consent.preferences_page, name="preferences"),
+    path("my-data/", my_data.my_data_page, name="my_data"),
+    path("my-data/verify/<str:token>/", my_data.verify, name="my_data_verify"),
+    path(
+        "my-data/download/<str:file_format>/", my_data.download, name="my_data_download"
+    ),
+    path("my-data/leave/", my_data.leave, name="my_data_leave"),
 ]

@@ -5,14 +5,15 @@ URL of the plugin follows one scheme: a section ``<name>`` is served at
 ``<admin>/leadgen/<name>/`` in the URL namespace ``wagtail_leadgen_<name>``,
 and the names inside a namespace are the views' own, in snake case:
 
-- ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``…
+- ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``,
+  ``…:correct``, ``…:export_person``, ``…:auditor_pack``…
 - ``deliveries`` (viewset): ``wagtail_leadgen_deliveries:index``, ``…:inspect``,
   ``…:retry``, ``…:applied``, ``…:resume``…
 - ``hints``: ``wagtail_leadgen_hints:page``, ``…:new``, ``…:report``,
   ``…:report_results``
 - ``kpis``: ``wagtail_leadgen_kpis:report``
 - ``register`` (records of processing): ``wagtail_leadgen_register:index``,
-  ``…:download``, ``…:pack`` (a lead's auditor's pack)
+  ``…:download``
 
 Consent purposes, request processings and calls to action are Wagtail
 snippets: they keep Wagtail's snippet URLs (``wagtailsnippets_wagtail_leadgen_<model>:…``), which Wagtail
@@ -55,12 +56,14 @@ from .views.hints import (
     new_page_hints_view,
     page_hints_view,
 )
+from .views.rectification import CorrectLeadView
 from .views.register import (
     RegisterMenuItem,
     RegisterView,
     download_auditor_pack,
     download_register,
 )
+from .views.subject_admin import export_person
 
 # -- The URL scheme -----------------------------------------------------------
 
@@ -156,7 +159,21 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
     # menu through this hook.
     submenu_hook = "register_leadgen_menu_item"
     items = (
-        LeadViewSet(url_namespace("leads"), url_prefix=url_prefix("leads")),
+        LeadViewSet(
+            url_namespace("leads"),
+            url_prefix=url_prefix("leads"),
+            extra_urlpatterns=[
+                path("correct/<int:pk>/", CorrectLeadView.as_view(), name="correct"),
+                path(
+                    "export-person/<int:pk>/<str:file_format>/",
+                    export_person,
+                    name="export_person",
+                ),
+                path(
+                    "auditor-pack/<int:pk>/", download_auditor_pack, name="auditor_pack"
+                ),
+            ],
+        ),
         DeliveryViewSet(
             url_namespace("deliveries"),
             url_prefix=url_prefix("deliveries"),
@@ -220,7 +237,6 @@ def register_admin_urls():
                 path(
                     "download/<slug:file_format>/", download_register, name="download"
                 ),
-                path("pack/<int:pk>/", download_auditor_pack, name="pack"),
             ],
         ),
     ]

@@ -5,12 +5,13 @@ A worker that dies between the CRM's answer and the mark leaves the lease to
 expire; the delivery is attempted again with the same idempotency key, so the
 CRM can recognise the repeat.
 
-Two kinds of deliveries: a new lead (``deliver``) and a consent change for a
-person the destination already has (``update``). A consent change waits,
-unclaimed and without an attempt counted, while an older delivery for the
-same person and destination is pending, so a withdrawal never overtakes the
-lead or an earlier change. A destination that cannot apply a change itself
-gets the delivery marked "manual action needed", never retried.
+Three kinds of deliveries: a new lead (``deliver``), and for a person the
+destination already has, a consent change (``update``) or a correction of
+their details (``correct``). A change waits, unclaimed and without an attempt
+counted, while an older delivery for the same person and destination is
+pending, so a withdrawal or a correction never overtakes the lead or an
+earlier change. A destination that cannot apply a change itself gets the
+delivery marked "manual action needed", never retried.
 
 This sits below the services and above the CRM backends: the delivery task
 (``tasks.py``) and ``manage.py leadgen_deliver`` run it, and it never enqueues
@@ -25,13 +26,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .conf import leadgen_settings
+from .correction_worker import send_correction
 from .crm import get_backend
 from .crm.base import (
     BaseCRMBackend,
@@ -47,14 +47,18 @@ from .crm.base import (
     TransientCRMError,
     UnsupportedFeature,
 )
+from .erasure_worker import close_if_done, ending_fields, overtaken, send_erasure
+from .lead_links import admin_url_for
 from .models.consent import STATE_DECISIONS, ConsentDecision, ConsentRecord
 from .models.delivery import (
+    FOLLOW_UP_KINDS,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
     PausedDestination,
 )
 from .models.leads import Submission
+from .models.rectification import answers_as_corrected
 
 logger = logging.getLogger("wagtail_leadgen.delivery")
 
@@ -80,12 +84,12 @@ def _older_pending() -> Exists:
 
 def _runnable(now, *, ignore_backoff: bool):
     """Pending, unclaimed (or claim expired), due, not for a paused destination,
-    and, for a consent change, nothing older for that person and destination
-    still pending (it waits without an attempt being counted)."""
+    and, for a change (``FOLLOW_UP_KINDS``), nothing older for that person and
+    destination still pending (it waits without an attempt being counted)."""
     queryset = (
         Delivery.objects.filter(_claimable(now))
         .exclude(backend_alias__in=PausedDestination.objects.values("backend_alias"))
-        .exclude(_older_pending(), kind=DeliveryKind.CONSENT_CHANGE)
+        .exclude(_older_pending(), kind__in=FOLLOW_UP_KINDS)
     )
     return queryset if ignore_backoff else queryset.filter(next_attempt_at__lte=now)
 
@@ -105,9 +109,9 @@ def claim(delivery_id: int, *, ignore_backoff: bool = False) -> Delivery | None:
     now = timezone.now()
     if not _take(_runnable(now, ignore_backoff=ignore_backoff), delivery_id, now):
         return None
-    return Delivery.objects.select_related("submission", "consent_record__purpose").get(
-        pk=delivery_id
-    )
+    return Delivery.objects.select_related(
+        "submission", "consent_record__purpose", "rectification"
+    ).get(pk=delivery_id)
 
 
 def claim_due(
@@ -128,9 +132,9 @@ def claim_due(
         ids = list(queryset.values_list("pk", flat=True)[:limit])
         taken = [pk for pk in ids if _take(runnable, pk, now)]
     return list(
-        Delivery.objects.select_related("submission", "consent_record__purpose").filter(
-            pk__in=taken
-        )
+        Delivery.objects.select_related(
+            "submission", "consent_record__purpose", "rectification"
+        ).filter(pk__in=taken)
     )
 
 
@@ -148,28 +152,19 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 
 
 def waiting_behind(delivery: Delivery) -> list[int]:
-    """The consent changes that waited for ``delivery`` (same person and
-    destination, newer, pending): due once it is no longer pending."""
+    """The changes that waited for ``delivery`` (same person and destination,
+    newer, pending): due once it is no longer pending."""
     if delivery.lead_id is None:
         return []
     return list(
         Delivery.objects.filter(
             lead_id=delivery.lead_id,
             backend_alias=delivery.backend_alias,
-            kind=DeliveryKind.CONSENT_CHANGE,
+            kind__in=FOLLOW_UP_KINDS,
             status=DeliveryStatus.PENDING,
             pk__gt=delivery.pk,
         ).values_list("pk", flat=True)
     )
-
-
-def admin_url_for(submission: Submission) -> str:
-    base = getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
-    try:
-        path = reverse("wagtail_leadgen_leads:inspect", args=[submission.lead_id])
-    except NoReverseMatch:
-        return ""
-    return f"{base}{path}"
 
 
 def consent_item(record: ConsentRecord) -> ConsentItem:
@@ -292,7 +287,9 @@ def build_change_payload(delivery: Delivery) -> LeadPayload:
 
 
 def build_payload(delivery: Delivery) -> LeadPayload:
-    """The normalised payload of a delivery, read from the database at send time."""
+    """The normalised payload of a new lead or a consent change, read from the
+    database at send time. A lead carries the corrections made since it was
+    submitted (``answers_as_corrected``)."""
     if delivery.kind == DeliveryKind.CONSENT_CHANGE:
         return build_change_payload(delivery)
     submission = delivery.submission
@@ -305,7 +302,7 @@ def build_payload(delivery: Delivery) -> LeadPayload:
         submission_id=submission.pk,
         submitted_at=submission.created_at,
         email=submission.lead.email,
-        answers=dict(submission.answers),
+        answers=answers_as_corrected(submission),
         consents=_consents(submission),
         page_id=submission.page_id,
         page_title=page.title if page else "",
@@ -349,8 +346,13 @@ def for_destination(backend: BaseCRMBackend, payload: LeadPayload) -> LeadPayloa
 
 
 def _send(backend: BaseCRMBackend, delivery: Delivery) -> DeliveryResult:
-    """Hand a lead over, or apply a consent change: ``update`` where the
-    destination can, ``ManualActionNeeded`` where staff must."""
+    """Hand a lead over, or apply a change: ``update`` or ``correct`` where
+    the destination can, ``ManualActionNeeded`` where staff must; or ask it to
+    erase a person."""
+    if delivery.kind == DeliveryKind.ERASURE:
+        return send_erasure(backend, delivery)
+    if delivery.kind == DeliveryKind.RECTIFICATION:
+        return send_correction(backend, delivery)
     payload = for_destination(backend, build_payload(delivery))
     if payload.change is None:
         return backend.deliver(payload)
@@ -383,6 +385,7 @@ def attempt(delivery: Delivery) -> Delivery:
         logger.info("Delivery %s needs manual action", delivery.pk)
         return _record(
             delivery,
+            refused=True,
             status=DeliveryStatus.MANUAL,
             last_error=str(manual)[:500],
             last_status_code=manual.status,
@@ -390,8 +393,12 @@ def attempt(delivery: Delivery) -> Delivery:
     except CRMError as crm_error:
         error = crm_error
     except Exception as exc:
-        logger.exception(
-            "Backend %s crashed on delivery %s", delivery.backend_alias, delivery.pk
+        # The type only: a backend's message or traceback can quote the lead.
+        logger.error(
+            "Backend %s crashed on delivery %s: %s",
+            delivery.backend_alias,
+            delivery.pk,
+            type(exc).__name__,
         )
         error = TransientCRMError(f"unexpected {type(exc).__name__} in the backend")
     else:
@@ -413,7 +420,9 @@ def attempt(delivery: Delivery) -> Delivery:
         )
         return _record(delivery, next_attempt_at=now, error=error)
     if isinstance(error, PermanentCRMError):
-        logger.warning("Delivery %s dead-lettered: %s", delivery.pk, _describe(error))
+        logger.warning(
+            "Delivery %s dead-lettered: %s", delivery.pk, type(error).__name__
+        )
         return _record(delivery, status=DeliveryStatus.FAILED, error=error)
     if delivery.attempts >= leadgen_settings.DELIVERY_MAX_ATTEMPTS:
         logger.warning(
@@ -426,10 +435,23 @@ def attempt(delivery: Delivery) -> Delivery:
     )
 
 
-def _record(delivery: Delivery, *, error: CRMError | None = None, **fields) -> Delivery:
+def _record(
+    delivery: Delivery,
+    *,
+    error: CRMError | None = None,
+    refused: bool = False,
+    **fields,
+) -> Delivery:
+    """Write the outcome, unless the row was erased or taken over by an
+    erasure meanwhile (then nothing of the lead is written back)."""
     if error is not None:
         fields.update(last_error=_describe(error), last_status_code=error.status)
     fields["lease_expires_at"] = None
-    Delivery.objects.filter(pk=delivery.pk).update(**fields)
+    fields.update(ending_fields(delivery, fields))
+    if not Delivery.objects.filter(pk=delivery.pk, kind=delivery.kind).update(**fields):
+        return overtaken(
+            delivery, refused=refused or isinstance(error, PermanentCRMError)
+        )
     delivery.refresh_from_db()
+    close_if_done(delivery.erasure_id)
     return delivery

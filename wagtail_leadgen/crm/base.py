@@ -4,9 +4,10 @@ A backend receives a normalised ``LeadPayload``. ``deliver`` runs a fixed
 sequence, the same for every backend: ``build_delivery`` (what to send) ->
 ``send`` (the transport: HTTP, mail, ...) -> ``parse_delivery`` (what the
 answer means) -> ``DeliveryResult``. ``update`` (a consent change for a
-person the destination already has) and ``erase`` are conversations: the
-backend yields each request and gets its answer back. They are guarded by the
-capability flags ``supports_update`` and ``supports_erasure``. A ``CRMError``
+person the destination already has), ``correct`` (a correction of their
+details) and ``erase`` are conversations: the backend yields each request and
+gets its answer back. They are guarded by the capability flags
+``supports_update``, ``supports_correction`` and ``supports_erasure``. A ``CRMError``
 raised by any step is tagged with the backend's alias in one place.
 
 The delivery service decides what an error means for the delivery row: retry
@@ -17,7 +18,7 @@ later, dead-letter, or pause the destination. Configuration errors are *not*
 from __future__ import annotations
 
 import inspect
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Collection, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, TypeVar, final
 
@@ -29,6 +30,7 @@ from .destination import Receives, Recipient
 # The payload and result are defined in ``payload`` and re-exported here,
 # where backends import the rest of the interface from.
 from .payload import ConsentItem as ConsentItem
+from .payload import CorrectionItem as CorrectionItem
 from .payload import DeliveryResult as DeliveryResult
 from .payload import LeadPayload as LeadPayload
 from .payload import RequestItem as RequestItem
@@ -121,7 +123,11 @@ Steps = Generator[RequestT, ResponseT, None]
 UpdateSteps = Generator[RequestT, ResponseT, DeliveryResult | None]
 
 # Feature -> what it does, for flags (``supports_<feature>``) and messages.
-FEATURES = {"erasure": "erase people", "update": "apply consent changes"}
+FEATURES = {
+    "erasure": "erase people",
+    "update": "apply consent changes",
+    "correction": "apply corrections of a person's details",
+}
 
 
 class requires_options:  # noqa: N801 -- used like ``property``
@@ -181,7 +187,9 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
       conversation for ``lead.change`` (a consent granted or withdrawn after
       the lead was delivered), which returns the ``DeliveryResult``;
     - ``needs_update(change)``: whether a consent change concerns this
-      destination at all (False when it never received that purpose).
+      destination at all (False when it never received that purpose);
+    - ``build_correction(lead)`` and ``needs_correction(kinds)``, when
+      ``supports_correction``: the same for ``lead.correction``.
 
     ``OPTIONS`` lists every option the backend accepts, with its default
     (``REQUIRED`` for options without one); an unknown or missing option is a
@@ -201,6 +209,7 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
     REMOVED_OPTIONS: ClassVar[Mapping[str, str]] = {}
     supports_erasure: bool = False
     supports_update: bool = False
+    supports_correction: bool = False
     # Whether sending waits on another system (a CRM, a mail server). Backends
     # that only touch this process or its database say False, so the start-up
     # check does not warn about running them inside the visitor's request.
@@ -358,6 +367,19 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
             return self._converse(self.build_update(lead)) or DeliveryResult()
 
     @final
+    def correct(self, lead: LeadPayload) -> DeliveryResult:
+        """Apply ``lead.correction``, a correction of the person's details (R15),
+        as ``update`` applies a consent change. Override the steps, not this.
+
+        Raises ``UnsupportedFeature`` unless ``supports_correction``.
+        """
+        self.require_feature("correction")
+        if lead.correction is None:
+            raise ValueError("correct() applies a correction: lead.correction is None")
+        with self._errors_tagged():
+            return self._converse(self.build_correction(lead)) or DeliveryResult()
+
+    @final
     def erase(self, email: str) -> None:
         """Erase a person at the CRM (R15): send each request ``build_erasure``
         yields, handing it the response. Override the steps, not this.
@@ -452,6 +474,19 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
         """
         raise NotImplementedError(
             f"{type(self).__name__} sets supports_update but has no build_update()."
+        )
+
+    def needs_correction(self, kinds: Collection[str]) -> bool:
+        """Whether a correction of these answer kinds concerns this destination.
+        Override this to say False when it never receives any of them."""
+        return True
+
+    def build_correction(self, lead: LeadPayload) -> UpdateSteps[RequestT, ResponseT]:
+        """Yield each request that applies ``lead.correction`` (with
+        ``supports_correction``), as ``build_update`` does for a consent change."""
+        raise NotImplementedError(
+            f"{type(self).__name__} sets supports_correction but has no "
+            "build_correction()."
         )
 
     def build_erasure(self, email: str) -> Steps[RequestT, ResponseT]:

@@ -10,11 +10,13 @@ from .base import BaseCRMBackend, DeliveryResult, LeadPayload, UpdateSteps
 class ConsoleBackend(BaseCRMBackend[str, None]):
     """Development only: prints what would be sent. Personal data is masked
     unless ``SHOW_PERSONAL_DATA`` is set, so a copied log leaks nothing.
-    Consent changes are printed too (``supports_update``)."""
+    Consent changes and corrections are printed too (``supports_update``,
+    ``supports_correction``), naming the corrected answers, not their values."""
 
     OPTIONS = {"SHOW_PERSONAL_DATA": False}
     sends_remotely = False
     supports_update = True
+    supports_correction = True
 
     def _email(self, lead: LeadPayload) -> str:
         return lead.email if self.options["SHOW_PERSONAL_DATA"] else "***"
@@ -35,6 +37,16 @@ class ConsoleBackend(BaseCRMBackend[str, None]):
             f"({lead.idempotency_key}) email={self._email(lead)} "
             f"purpose={change.purpose_name!r} {change.decision} "
             f"at {change.decided_at:%Y-%m-%d %H:%M:%S %Z}\n"
+        )
+        return DeliveryResult(detail="printed")
+
+    def build_correction(self, lead: LeadPayload) -> UpdateSteps[str, None]:
+        correction = lead.correction
+        assert correction is not None  # ``correct`` checks it
+        yield (
+            f"[leadgen:{self.alias}] correction {lead.delivery_id} "
+            f"({lead.idempotency_key}) email={self._email(lead)} "
+            f"corrected: {', '.join(sorted(correction.values))}\n"
         )
         return DeliveryResult(detail="printed")
 

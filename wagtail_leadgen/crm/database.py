@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from .base import BaseCRMBackend, ConsentItem, DeliveryResult, LeadPayload
 
 
@@ -10,8 +12,9 @@ class DatabaseBackend(BaseCRMBackend[None, None]):
 
     Erasure is handled by the site's own privacy services, so there is
     nothing to propagate (``supports_erasure`` is False). A consent change is
-    already in the site's database when it is planned: ``needs_update`` is
-    False, so the delivery is done without a request and never needs staff.
+    already in the site's database when it is planned, and so is a
+    correction: ``needs_update`` and ``needs_correction`` are False, so the
+    delivery is done without a request and never needs staff.
     """
 
     sends_remotely = False
@@ -27,3 +30,6 @@ class DatabaseBackend(BaseCRMBackend[None, None]):
 
     def needs_update(self, change: ConsentItem) -> bool:
         return False  # the consent records are this database's own
+
+    def needs_correction(self, kinds: Collection[str]) -> bool:
+        return False  # so are the corrections

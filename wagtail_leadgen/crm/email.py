@@ -4,7 +4,8 @@ The mail is sent with Django's ``EmailMessage``, so through the site's own
 ``EMAIL_BACKEND``. By default it holds a link to the lead in the admin and
 nothing personal; ``FIELDS`` opts answers in. Nothing a visitor typed ever goes
 into a header. A consent granted or withdrawn after the lead was mailed is
-mailed too, so the team that has the lead hears of it. See
+mailed too, so the team that has the lead hears of it, and so is a
+correction of an answer the first mail held. See
 ``docs/backends/email.md``.
 """
 
@@ -14,7 +15,7 @@ import re
 import smtplib
 import string
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -108,7 +109,8 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
     number is listed, it is the first line of the mail. The transport is the
     site's own ``EMAIL_BACKEND``. A consent change is a mail of its own
     (``supports_update``): which purpose, granted or withdrawn, when, and the
-    admin link; nothing personal.
+    admin link; nothing personal. So is a correction of an answer listed in
+    ``FIELDS`` (``supports_correction``), with the new values of those.
     """
 
     OPTIONS = {
@@ -120,6 +122,7 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
     }
     supports_erasure = False
     supports_update = True
+    supports_correction = True
 
     # -- Configuration ------------------------------------------------------------
     def configure(self) -> None:
@@ -284,6 +287,35 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
             lines.append(gettext("Open the leads list in the admin to see it."))
         return "\n".join(lines) + "\n"
 
+    def needs_correction(self, kinds: Collection[str]) -> bool:
+        """Only the answers in ``FIELDS`` were ever mailed."""
+        return any(kind in self.fields for kind in kinds)
+
+    def get_correction_body(self, lead: LeadPayload) -> str:
+        """The plain-text body of a correction: when, and the new value of
+        each corrected answer listed in ``FIELDS``. Override this to change it."""
+        correction = lead.correction
+        assert correction is not None  # ``correct`` checks it
+        when = correction.corrected_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        lines = [
+            gettext(
+                "The person's details were corrected on %(when)s: update them "
+                "wherever you copied them."
+            )
+            % {"when": when},
+            "",
+        ]
+        if lead.admin_url:
+            lines += [gettext("Open the lead in the admin:"), lead.admin_url]
+        else:
+            lines.append(gettext("Open the leads list in the admin to see it."))
+        labels = field_labels()
+        for name in self.fields:
+            value = clean_body_value(correction.values.get(name, ""))
+            if value:
+                lines += ["", f"{labels[name]}:", f"    {value}"]
+        return "\n".join(lines) + "\n"
+
     def message_id(self, lead: LeadPayload) -> str:
         """Stable across retries, so a repeated mail is recognisable as one."""
         key = re.sub(r"[^A-Za-z0-9.-]", "", lead.idempotency_key) or str(
@@ -298,6 +330,9 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
                     self.get_change_subject(lead),
                     self.get_change_body(lead),
                 )
+            elif lead.correction is not None:
+                subject = clean_header(gettext("Lead details corrected"))
+                body = self.get_correction_body(lead)
             else:
                 subject, body = self.get_subject(lead), self.get_body(lead)
         return EmailMessage(
@@ -313,6 +348,12 @@ class EmailBackend(BaseCRMBackend[EmailMessage, SentMail]):
         return self.get_message(lead)
 
     def build_update(self, lead: LeadPayload) -> UpdateSteps[EmailMessage, SentMail]:
+        sent = yield self.get_message(lead)
+        return self.parse_delivery(sent, lead)
+
+    def build_correction(
+        self, lead: LeadPayload
+    ) -> UpdateSteps[EmailMessage, SentMail]:
         sent = yield self.get_message(lead)
         return self.parse_delivery(sent, lead)
 

@@ -9,15 +9,16 @@ subscription type, each with its exact wording; ``consentToProcess`` is never
 true (no checkbox asks to "process" the data: the request rests on its own
 basis). With a private-app ``ACCESS_TOKEN``, a consent granted or withdrawn
 later changes the subscription status through the communication preferences
-API, and a person can be erased through ``POST /crm/v3/objects/contacts/
-gdpr-delete``. See ``docs/backends/hubspot.md``.
+API, a correction of the person's details updates the contact's properties
+(``PATCH /crm/v3/objects/contacts/{email}?idProperty=email``), and a person
+can be erased through ``POST /crm/v3/objects/contacts/gdpr-delete``. See ``docs/backends/hubspot.md``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from .base import (
     CRMConfigurationError,
     DeliveryResult,
     LeadPayload,
+    ManualActionNeeded,
     PermanentCRMError,
     Steps,
     UpdateSteps,
@@ -65,10 +67,11 @@ def _epoch_milliseconds(moment: datetime) -> int:
 
 class HubSpotBackend(HttpCRMBackend):
     """Submits each lead to a HubSpot form; with an access token, updates
-    subscriptions when a consent changes and erases contacts (GDPR delete).
+    subscriptions when a consent changes, corrects contacts' properties and
+    erases contacts (GDPR delete).
 
-    ``supports_update`` and ``supports_erasure`` follow the options: True only
-    when ``ACCESS_TOKEN`` is configured. Erasure must only be requested for
+    ``supports_update``, ``supports_correction`` and ``supports_erasure``
+    follow the options: True only when ``ACCESS_TOKEN`` is configured. Erasure must only be requested for
     people whose lead was actually delivered here: HubSpot blocklists an
     unknown address on GDPR delete (the delivery service is responsible for
     that; ``erase`` just calls).
@@ -89,6 +92,9 @@ class HubSpotBackend(HttpCRMBackend):
     supports_erasure = requires_options("ACCESS_TOKEN", to="erase people from HubSpot")
     supports_update = requires_options(
         "ACCESS_TOKEN", to="update subscriptions in HubSpot when a consent changes"
+    )
+    supports_correction = requires_options(
+        "ACCESS_TOKEN", to="correct contacts' properties in HubSpot"
     )
 
     # -- Configuration ------------------------------------------------------------
@@ -287,11 +293,16 @@ class HubSpotBackend(HttpCRMBackend):
         )
 
     def json_request(
-        self, url: str, payload: dict[str, Any], headers: dict[str, str] | None = None
+        self,
+        url: str,
+        payload: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        *,
+        method: str = "POST",
     ) -> HttpRequest:
-        """A JSON POST to the HubSpot API."""
+        """A JSON request (a POST unless told) to the HubSpot API."""
         return HttpRequest(
-            "POST",
+            method,
             url,
             json.dumps(payload, ensure_ascii=False).encode("utf-8"),
             {
@@ -361,6 +372,49 @@ class HubSpotBackend(HttpCRMBackend):
                 response=response,
             )
         return DeliveryResult(detail="subscription status updated in HubSpot")
+
+    def needs_correction(self, kinds: Collection[str]) -> bool:
+        """Only the answers mapped in ``FIELD_MAP`` were ever sent to HubSpot."""
+        return any(kind in self.field_map for kind in kinds)
+
+    def get_corrected_properties(self, lead: LeadPayload) -> dict[str, str]:
+        """The contact properties a correction sets: each corrected answer
+        mapped in ``FIELD_MAP``. Override this to set more."""
+        assert lead.correction is not None  # ``correct`` checks it
+        return {
+            self.field_map[kind]: str(value)
+            for kind, value in lead.correction.values.items()
+            if kind in self.field_map
+        }
+
+    def contact_url(self, email: str) -> str:
+        return (
+            f"{self.api_base}/crm/v3/objects/contacts/{quote(email, safe='')}"
+            "?idProperty=email"
+        )
+
+    def build_correction(
+        self, lead: LeadPayload
+    ) -> UpdateSteps[HttpRequest, HttpResponse]:
+        """Update the properties of the contact with this address. A contact
+        HubSpot no longer has (merged, deleted) needs staff to find it."""
+        request = self.json_request(
+            self.contact_url(lead.email),
+            {"properties": self.get_corrected_properties(lead)},
+            {"Authorization": f"Bearer {self._token}"},
+            method="PATCH",
+        )
+        try:
+            yield request
+        except PermanentCRMError as error:
+            if error.status != 404:
+                raise
+            raise ManualActionNeeded(
+                "HubSpot has no contact with this address (merged or deleted?): "
+                "apply the correction to the person's contact by hand.",
+                status=404,
+            ) from None
+        return DeliveryResult(detail="contact properties corrected in HubSpot")
 
     def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
         """GDPR-delete the contact with this address.

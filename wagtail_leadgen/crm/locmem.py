@@ -12,6 +12,8 @@ from .base import BaseCRMBackend, DeliveryResult, LeadPayload, Steps, UpdateStep
 outbox: list[tuple[str, LeadPayload]] = []
 # Every lead updated through any locmem backend, in order.
 updated: list[tuple[str, LeadPayload]] = []
+# Every correction applied through any locmem backend, in order.
+corrected: list[tuple[str, LeadPayload]] = []
 # Emails erased through any locmem backend.
 erased: list[tuple[str, str]] = []
 
@@ -26,16 +28,17 @@ class Record:
 
 class LocmemBackend(BaseCRMBackend[Record, int]):
     """Collects deliveries in ``wagtail_leadgen.crm.locmem.outbox``, updates in
-    ``updated`` and erasures in ``erased``.
+    ``updated``, corrections in ``corrected`` and erasures in ``erased``.
 
     ``FAIL_WITH`` may hold a callable returning an exception to raise for a
-    lead (tests script outages with it); it applies to deliveries and updates,
-    which are recorded only when they succeed.
+    lead (tests script outages with it); it applies to deliveries, updates and
+    corrections, which are recorded only when they succeed.
     """
 
     OPTIONS = {"FAIL_WITH": None}
     supports_erasure = True
     supports_update = True
+    supports_correction = True
     sends_remotely = False
 
     def build_delivery(self, lead: LeadPayload) -> Record:
@@ -44,6 +47,10 @@ class LocmemBackend(BaseCRMBackend[Record, int]):
     def build_update(self, lead: LeadPayload) -> UpdateSteps[Record, int]:
         position = yield Record(updated, lead)
         return DeliveryResult(detail=f"update {position} recorded")
+
+    def build_correction(self, lead: LeadPayload) -> UpdateSteps[Record, int]:
+        position = yield Record(corrected, lead)
+        return DeliveryResult(detail=f"correction {position} recorded")
 
     def build_erasure(self, email: str) -> Steps[Record, int]:
         yield Record(erased, email)

@@ -45,6 +45,15 @@ class RequestItem:
 
 
 @dataclass(frozen=True)
+class CorrectionItem:
+    """A correction of the person's details (R15): the new value of each
+    corrected answer, by kind (``first_name``…), and when it was made."""
+
+    values: Mapping[str, str]
+    corrected_at: datetime
+
+
+@dataclass(frozen=True)
 class LeadPayload:
     """What every backend receives: the same facts, whatever the CRM.
 
@@ -55,6 +64,10 @@ class LeadPayload:
     to apply, ``consents`` the consent in force for every purpose the person
     ever decided on (the change included), ``answers`` is empty, and the
     submission and page are those of the lead this destination received.
+
+    For a correction (``correct``), ``correction`` holds the corrected
+    answers, ``answers`` and ``consents`` are empty, and the submission and
+    page are those of the lead this destination received.
     """
 
     idempotency_key: str
@@ -73,6 +86,7 @@ class LeadPayload:
     admin_url: str = ""
     request: RequestItem | None = None
     change: ConsentItem | None = None
+    correction: CorrectionItem | None = None
 
     def granted_purposes(self) -> list[ConsentItem]:
         return [consent for consent in self.consents if consent.granted]

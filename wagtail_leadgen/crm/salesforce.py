@@ -7,15 +7,15 @@ answers 200 even when it drops a lead, so a delivery marked "delivered" only
 means Salesforce accepted the request. With ``INSTANCE_URL`` and
 ``ACCESS_TOKEN``, the person's Leads are found with SOQL: a consent granted or
 withdrawn later sets the purpose's checkbox (``CONSENT_FIELDS``) and
-``HasOptedOutOfEmail``; erasure deletes them. See ``docs/backends/salesforce.md``.
+``HasOptedOutOfEmail``; a correction of their details sets the corrected
+fields; erasure deletes them. See ``docs/backends/salesforce.md``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Generator, Mapping
-from typing import Any
+from collections.abc import Collection, Mapping
 from urllib.parse import urlencode
 
 from .base import (
@@ -31,6 +31,7 @@ from .base import (
     requires_options,
 )
 from .http import HttpCRMBackend, HttpRequest, HttpResponse
+from .salesforce_rest import SalesforceRestMixin
 
 WEB_TO_LEAD_URL = (
     "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8"
@@ -44,6 +45,17 @@ DEFAULT_FIELD_MAP: dict[str, str] = {
     "phone": "phone",
     "country": "country",
     "question": "description",
+}
+# The REST API names of the standard Lead fields Web-to-Lead knows by these
+# parameter names (a correction goes through the REST API).
+REST_FIELD_NAMES: dict[str, str] = {
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "company": "Company",
+    "title": "Title",
+    "phone": "Phone",
+    "country": "Country",
+    "description": "Description",
 }
 # Salesforce requires these on every Lead; a form that does not ask gets this.
 PLACEHOLDER = "[not provided]"
@@ -62,28 +74,11 @@ MAX_LENGTHS = {
 }
 _RESERVED = {"oid", "email", "lead_source", "retURL", "debug", "debugEmail"}
 _ORG_ID = re.compile(r"00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
-_RECORD_ID = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
 # A custom field's id as Web-to-Lead forms use it; the REST API needs its name.
 _FIELD_ID = re.compile(r"00N[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _API_VERSION = re.compile(r"v\d{2,3}\.0")
 _TOKEN = re.compile(r"[\x21-\x7e]+")
-# Salesforce returns at most this many records per query page (the minimum it
-# accepts), which keeps each answer well under ``http``'s body size limit.
-_QUERY_BATCH = 200
-_MAX_QUERY_PAGES = 50
-
-
-def soql_string(value: str) -> str:
-    """A SOQL string literal: quotes, backslashes and line breaks escaped."""
-    escaped = (
-        value.replace("\\", "\\\\")
-        .replace("'", "\\'")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-    )
-    return f"'{escaped}'"
 
 
 def _shorten(value: str, limit: int | None) -> str:
@@ -92,12 +87,13 @@ def _shorten(value: str, limit: int | None) -> str:
     return value[: limit - 1] + "…"
 
 
-class SalesforceBackend(HttpCRMBackend):
-    """Creates a Lead through Web-to-Lead; updates consents on Leads and erases
-    them through the REST API.
+class SalesforceBackend(SalesforceRestMixin, HttpCRMBackend):
+    """Creates a Lead through Web-to-Lead; updates consents on Leads, corrects
+    and erases them through the REST API.
 
-    ``supports_update`` and ``supports_erasure`` follow the options: True only
-    when both ``INSTANCE_URL`` and ``ACCESS_TOKEN`` are configured.
+    ``supports_update``, ``supports_correction`` and ``supports_erasure``
+    follow the options: True only when both ``INSTANCE_URL`` and
+    ``ACCESS_TOKEN`` are configured.
     """
 
     OPTIONS = {
@@ -118,6 +114,9 @@ class SalesforceBackend(HttpCRMBackend):
     )
     supports_update = requires_options(
         "INSTANCE_URL", "ACCESS_TOKEN", to="update consents in Salesforce"
+    )
+    supports_correction = requires_options(
+        "INSTANCE_URL", "ACCESS_TOKEN", to="correct Leads in Salesforce"
     )
 
     # -- Configuration ------------------------------------------------------------
@@ -348,6 +347,64 @@ class SalesforceBackend(HttpCRMBackend):
             return DeliveryResult(detail="no Lead with this address in Salesforce")
         return DeliveryResult(detail=f"{updated} Lead(s) updated")
 
+    def needs_correction(self, kinds: Collection[str]) -> bool:
+        """Only the answers mapped in ``FIELD_MAP`` were ever sent to Salesforce."""
+        return any(kind in self.field_map for kind in kinds)
+
+    def get_corrected_fields(
+        self, lead: LeadPayload
+    ) -> tuple[dict[str, str], list[str]]:
+        """The Lead fields a correction sets, by REST API name, shortened as
+        Web-to-Lead shortens them; and the answers mapped to a custom field
+        by its ``00N…`` id, which the REST API cannot set."""
+        assert lead.correction is not None  # ``correct`` checks it
+        fields: dict[str, str] = {}
+        by_id: list[str] = []
+        for kind, value in lead.correction.values.items():
+            name = self.field_map.get(kind)
+            if name is None:
+                continue
+            if _FIELD_ID.fullmatch(name):
+                by_id.append(kind)
+                continue
+            fields[REST_FIELD_NAMES.get(name, name)] = _shorten(
+                str(value), MAX_LENGTHS.get(name)
+            )
+        return fields, by_id
+
+    def build_correction(
+        self, lead: LeadPayload
+    ) -> UpdateSteps[HttpRequest, HttpResponse]:
+        """Set the corrected fields on every Lead with this address. A
+        converted Lead, like a field known only by its id, needs staff
+        (``ManualActionNeeded``, once the rest is updated)."""
+        fields, by_id = self.get_corrected_fields(lead)
+        leads = yield from self.query_leads(lead.email, "IsConverted")
+        converted = [r for r in leads if r.get("IsConverted") is True]
+        if fields:
+            body = json.dumps(fields).encode("utf-8")
+            for record in leads:
+                if record.get("IsConverted") is not True:
+                    yield self.rest_request(
+                        "PATCH",
+                        f"{self.rest_base()}/sobjects/Lead/{record['Id']}",
+                        {"Content-Type": "application/json"},
+                        body=body,
+                    )
+        todo = []
+        if converted:
+            todo.append(
+                f"{len(converted)} Lead(s) with this address were converted: "
+                "correct the Contact"
+            )
+        if by_id:
+            todo.append(f"set {', '.join(sorted(by_id))} (custom fields mapped by id)")
+        if todo:
+            raise ManualActionNeeded("; ".join(todo) + " in Salesforce by hand.")
+        if not leads:
+            return DeliveryResult(detail="no Lead with this address in Salesforce")
+        return DeliveryResult(detail=f"{len(leads)} Lead(s) corrected")
+
     def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
         """Delete every Lead with this email (they go to Salesforce's Recycle Bin)."""
         for record_id in (yield from self.query_lead_ids(email)):
@@ -358,77 +415,3 @@ class SalesforceBackend(HttpCRMBackend):
             except PermanentCRMError as error:
                 if error.status != 404:  # already deleted: erasure is idempotent
                     raise
-
-    def rest_base(self) -> str:
-        return f"{self.instance_url}/services/data/{self.options['API_VERSION']}"
-
-    def rest_request(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str] | None = None,
-        *,
-        body: bytes = b"",
-    ) -> HttpRequest:
-        """A call to the REST API with the access token."""
-        return HttpRequest(
-            method,
-            url,
-            body,
-            {
-                "Authorization": f"Bearer {self._token}",
-                "Accept": "application/json",
-                **(headers or {}),
-            },
-        )
-
-    def read_json(self, response: HttpResponse) -> dict[str, Any]:
-        data = response.json()
-        if not isinstance(data, dict):
-            raise PermanentCRMError("unexpected answer from the Salesforce query API")
-        return data
-
-    def query_lead_ids(
-        self, email: str
-    ) -> Generator[HttpRequest, HttpResponse, list[str]]:
-        """Query the ids of every Lead with this email; ``yield from`` it, it
-        returns the ids."""
-        return [record["Id"] for record in (yield from self.query_leads(email))]
-
-    def query_leads(
-        self, email: str, *fields: str
-    ) -> Generator[HttpRequest, HttpResponse, list[dict[str, Any]]]:
-        """Query every Lead with this email (``Id`` and ``fields``), page by page
-        (SOQL compares case-insensitively); ``yield from`` it, it returns the
-        records. ``fields`` are the backend's own constants, never input."""
-        columns = ", ".join(("Id", *fields))
-        # The address is a quoted, escaped SOQL literal.
-        soql = f"SELECT {columns} FROM Lead WHERE Email = {soql_string(email)}"  # noqa: S608
-        url = f"{self.rest_base()}/query/?{urlencode({'q': soql})}"
-        options = {"Sforce-Query-Options": f"batchSize={_QUERY_BATCH}"}
-        records: list[dict[str, Any]] = []
-        for _page in range(_MAX_QUERY_PAGES):
-            data = self.read_json((yield self.rest_request("GET", url, options)))
-            for record in data.get("records") or []:
-                record_id = record.get("Id") if isinstance(record, dict) else None
-                if not isinstance(record_id, str) or not _RECORD_ID.fullmatch(
-                    record_id
-                ):
-                    raise PermanentCRMError(
-                        "unexpected record id from the Salesforce query API"
-                    )
-                records.append(record)
-            next_url = data.get("nextRecordsUrl")
-            if data.get("done", True) or not next_url:
-                return records
-            # Only a path on the configured instance is followed.
-            if not isinstance(next_url, str) or not next_url.startswith(
-                "/services/data/"
-            ):
-                raise PermanentCRMError(
-                    "unexpected next page from the Salesforce query API"
-                )
-            url = f"{self.instance_url}{next_url}"
-        raise PermanentCRMError(
-            "too many Leads for one address; handle the rest in Salesforce"
-        )

@@ -4,8 +4,9 @@ The receiver verifies the ``webhook-signature`` header with the shared
 ``whsec_…`` secret and de-duplicates on ``webhook-id``, which is the delivery's
 idempotency key: every retry of one delivery carries the same id and the same
 body. Events: ``lead.created``, ``lead.consent_changed`` (a consent granted or
-withdrawn after the lead was delivered) and ``lead.erased``. Only the answers
-listed in ``FIELDS`` are sent. See ``docs/backends/webhook.md`` for the format.
+withdrawn after the lead was delivered), ``lead.updated`` (the person's
+details corrected) and ``lead.erased``. Only the answers listed in ``FIELDS``
+are sent. See ``docs/backends/webhook.md`` for the format.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,8 +89,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 class WebhookBackend(HttpCRMBackend):
-    """POSTs ``lead.created``, ``lead.consent_changed`` and ``lead.erased``
-    events to one URL, signed.
+    """POSTs ``lead.created``, ``lead.consent_changed``, ``lead.updated`` and
+    ``lead.erased`` events to one URL, signed.
 
     Builds the events and their Standard Webhooks headers; ``HttpCRMBackend``
     sends them. Retries are not done here: errors propagate as
@@ -114,6 +115,7 @@ class WebhookBackend(HttpCRMBackend):
     }
     supports_erasure = True
     supports_update = True
+    supports_correction = True
 
     # -- Configuration ------------------------------------------------------------
     def configure(self) -> None:
@@ -209,6 +211,23 @@ class WebhookBackend(HttpCRMBackend):
             **self.get_consent_data(lead.change),
         }
 
+    def get_correction_data(self, lead: LeadPayload) -> dict[str, Any]:
+        """The ``data`` of a ``lead.updated`` event: who (as in
+        ``lead.consent_changed``), when, and the corrected answers whose kind
+        is in ``FIELDS``. Override this to add fields."""
+        correction = lead.correction
+        assert correction is not None  # ``correct`` checks it
+        return {
+            "email": lead.email,
+            "submission_id": lead.submission_id,
+            "corrected_at": _utc(correction.corrected_at),
+            "answers": {
+                kind: correction.values[kind]
+                for kind in self.fields
+                if kind in correction.values
+            },
+        }
+
     def get_event(
         self,
         event_type: str,
@@ -280,6 +299,26 @@ class WebhookBackend(HttpCRMBackend):
             lead.idempotency_key,
             lead.change.decided_at,
             self.get_change_data(lead),
+        )
+        response = yield self.event_request(lead.idempotency_key, event)
+        return self.parse_delivery(response, lead)
+
+    def needs_correction(self, kinds: Collection[str]) -> bool:
+        """Only the answers in ``FIELDS`` were ever sent to the receiver."""
+        return any(kind in self.fields for kind in kinds)
+
+    def build_correction(
+        self, lead: LeadPayload
+    ) -> UpdateSteps[HttpRequest, HttpResponse]:
+        """One ``lead.updated`` event, whose id is the delivery's idempotency
+        key and whose time is the correction's, so every retry sends the same
+        body."""
+        assert lead.correction is not None  # ``correct`` checks it
+        event = self.get_event(
+            "lead.updated",
+            lead.idempotency_key,
+            lead.correction.corrected_at,
+            self.get_correction_data(lead),
         )
         response = yield self.event_request(lead.idempotency_key, event)
         return self.parse_delivery(response, lead)

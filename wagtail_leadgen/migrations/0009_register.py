@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wagtail_leadgen", "0009_mydata"),
+        ("wagtail_leadgen", "0010_merge_erase_rectify_mydata"),
     ]
 
     operations = [

@@ -1,6 +1,7 @@
 from .access import AccessRequest
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
+from .erasure import Erasure
 from .hints import ContentHintsSummary
 from .leads import DownloadGrant, Lead, Maturity, Submission
 from .metrics import CTAClickDay, PageViewDay
@@ -8,6 +9,7 @@ from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
 from .pages import EbookPage, LandingPage, ThankYouPage
 from .privacy import ConfirmationRequest, Suppression, SuppressionSource
 from .processing import RequestProcessing
+from .rectification import Rectification, RectificationSource
 from .settings import LeadgenSiteSettings
 from .snippets import CallToAction, CTAStyle
 
@@ -26,6 +28,7 @@ __all__ = [
     "DeliveryStatus",
     "DownloadGrant",
     "EbookPage",
+    "Erasure",
     "GatedDocumentMixin",
     "LandingPage",
     "Lead",
@@ -35,6 +38,8 @@ __all__ = [
     "Maturity",
     "PageViewDay",
     "PausedDestination",
+    "Rectification",
+    "RectificationSource",
     "RequestProcessing",
     "Submission",
     "Suppression",

@@ -25,6 +25,14 @@ class DeliveryStatus(models.TextChoices):
 class DeliveryKind(models.TextChoices):
     LEAD = "lead", _("New lead")
     CONSENT_CHANGE = "consent_change", _("Consent change")
+    ERASURE = "erasure", _("Erasure")
+    RECTIFICATION = "rectification", _("Correction")
+
+
+#: Changes for a person a destination already has: each waits until nothing
+#: older for that person and destination is pending, so it never overtakes
+#: the lead or an earlier change.
+FOLLOW_UP_KINDS = (DeliveryKind.CONSENT_CHANGE, DeliveryKind.RECTIFICATION)
 
 
 class Delivery(models.Model):
@@ -60,6 +68,33 @@ class Delivery(models.Model):
         related_name="deliveries",
         verbose_name=_("consent change"),
         help_text=_("For a consent change: the record (grant or withdrawal) sent."),
+    )
+    rectification = models.ForeignKey(
+        "wagtail_leadgen.Rectification",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("correction"),
+        help_text=_("For a correction: the corrected answers sent."),
+    )
+    erasure = models.ForeignKey(
+        "wagtail_leadgen.Erasure",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("erasure"),
+        help_text=_("For an erasure: the tombstone it asks this destination for."),
+    )
+    sealed_address = models.TextField(
+        _("sealed address"),
+        blank=True,
+        editable=False,
+        help_text=_(
+            "For an erasure: the address the destination must erase, encrypted, "
+            "and cleared as soon as the delivery ends."
+        ),
     )
     backend_alias = models.CharField(_("destination"), max_length=64, db_index=True)
     idempotency_key = models.UUIDField(

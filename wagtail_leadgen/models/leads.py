@@ -58,9 +58,12 @@ class Lead(models.Model):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         ordering = ["-last_contact_at"]
-        # Viewing leads needs ``view_lead``; taking them out of the site needs
-        # this one too. Both are separate from page editing (R19).
-        permissions = [("export_lead", _("Can export leads"))]
+        # Viewing leads needs ``view_lead``; taking them out of the site and
+        # erasing them need their own. All are separate from page editing (R19).
+        permissions = [
+            ("export_lead", _("Can export leads")),
+            ("erase_lead", _("Can erase leads")),
+        ]
 
     def __str__(self) -> str:
         return self.email

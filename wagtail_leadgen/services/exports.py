@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from io import BytesIO
 from typing import Any
@@ -25,6 +26,7 @@ from django.utils.encoding import force_str
 FORMULA_PREFIXES = frozenset("=+-@\t\r\n＝＋－＠")
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -147,3 +149,13 @@ def xlsx_response(
     output.seek(0)
     response = FileResponse(output, content_type=XLSX_CONTENT_TYPE)
     return _no_store(response, f"{filename}.xlsx")
+
+
+def json_response(filename: str, data: Any) -> StreamingHttpResponse:
+    """A streamed JSON download (UTF-8, indented) that no cache keeps.
+    ``filename`` without extension; ``data`` JSON-serialisable."""
+    chunks = json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(data)
+    response = StreamingHttpResponse(
+        (chunk.encode() for chunk in chunks), content_type=JSON_CONTENT_TYPE
+    )
+    return _no_store(response, f"{filename}.json")

@@ -33,6 +33,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KT
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,7 @@ from ..models import (
     DeliveryStatus,
     Lead,
     Maturity,
+    Rectification,
     Submission,
 )
 from .classification import submission_count
@@ -65,13 +67,29 @@ def _submissions() -> QuerySet[Submission]:
     return Submission.objects.filter(lead=OuterRef("pk"), is_spam=False)
 
 
-def latest_answer(key: str) -> Subquery:
-    """Annotation: the lead's most recent non-empty answer to one field kind, as text."""
-    return Subquery(
-        _submissions()
-        .filter(answers__has_key=key)
-        .order_by("-created_at", "-pk")
-        .values(value=KT(f"answers__{key}"))[:1]
+def _corrections() -> QuerySet[Rectification]:
+    return Rectification.objects.filter(lead=OuterRef("pk"))
+
+
+def latest_answer(key: str) -> Case:
+    """Annotation: the lead's current value of one field kind, as text: their
+    most recent answer, unless a later correction changed it (R15; the same
+    rule as ``services.rectification.current_answers``)."""
+    answered = (
+        _submissions().filter(answers__has_key=key).order_by("-created_at", "-pk")
+    )
+    corrected = (
+        _corrections().filter(values__has_key=key).order_by("-created_at", "-pk")
+    )
+    return Case(
+        When(
+            GreaterThan(
+                Subquery(corrected.values("created_at")[:1]),
+                Subquery(answered.values("created_at")[:1]),
+            ),
+            then=Subquery(corrected.values(value=KT(f"values__{key}"))[:1]),
+        ),
+        default=Subquery(answered.values(value=KT(f"answers__{key}"))[:1]),
     )
 
 
@@ -79,7 +97,8 @@ def annotate_inbox(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
     """Everything a row of the inbox shows, computed by the database in one query.
 
     Source page and campaign are the first touch: the page of the first
-    submission and the first campaign seen. The name is the latest one given.
+    submission and the first campaign seen. The name is the current one (the
+    latest given, or its correction).
     """
     first = _submissions().order_by("created_at", "pk")
     return queryset.annotate(
@@ -112,15 +131,21 @@ MAX_SEARCH_WORDS = 10
 def search_leads(queryset: QuerySet[Lead], query: str) -> QuerySet[Lead]:
     """Every word must be found in the email address or a first or last name.
 
-    Names live in the submissions' answers (JSON): the key lookups below
-    work the same on SQLite and PostgreSQL.
+    Names live in the submissions' answers and the corrections (JSON): the
+    key lookups below work the same on SQLite and PostgreSQL. A name as
+    first given still finds the person after a correction.
     """
     for word in query.split()[:MAX_SEARCH_WORDS]:
         named = _submissions().filter(
             Q(answers__first_name__icontains=word)
             | Q(answers__last_name__icontains=word)
         )
-        queryset = queryset.filter(Q(email__icontains=word) | Exists(named))
+        renamed = _corrections().filter(
+            Q(values__first_name__icontains=word) | Q(values__last_name__icontains=word)
+        )
+        queryset = queryset.filter(
+            Q(email__icontains=word) | Exists(named) | Exists(renamed)
+        )
     return queryset
 
 

@@ -4,7 +4,8 @@ Delivery rows are written in the capture transaction, so the database is the
 single source of truth; the task that hands each one to its backend is
 enqueued once the transaction commits. A consent granted or withdrawn after
 capture goes the same way (``propagate_consent_change``), as a delivery of
-its own to each destination that has the person. The worker side (claiming,
+its own to each destination that has the person, and so does a correction
+of their details (``propagate_rectification``). The worker side (claiming,
 ordering, attempting, backoff) is ``wagtail_leadgen.worker``.
 """
 
@@ -22,6 +23,7 @@ from ..crm.base import CRMConfigurationError
 from ..models.consent import ConsentDecision, ConsentPurpose, ConsentRecord
 from ..models.delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from ..models.leads import Lead, Submission
+from ..models.rectification import Rectification
 from ..tasks import enqueue_deliveries
 from .consent import current_records
 
@@ -105,6 +107,30 @@ def resume_destination(alias: str) -> int:
     return len(ids)
 
 
+# -- Changes for a person destinations already have ---------------------------
+def destinations_with_lead(lead: Lead) -> list[str]:
+    """The destinations that have the person: a lead delivered there, or on
+    its way (a change planned now is sent after it). A destination whose lead
+    delivery failed never had the person, and hears of no change."""
+    return sorted(
+        set(
+            Delivery.objects.filter(
+                lead=lead,
+                kind=DeliveryKind.LEAD,
+                status__in=(DeliveryStatus.PENDING, DeliveryStatus.DELIVERED),
+            ).values_list("backend_alias", flat=True)
+        )
+    )
+
+
+def no_longer_configured(alias: str) -> str:
+    """Why a change for a destination removed from the settings needs staff."""
+    return (
+        f"The destination {alias} is no longer configured: "
+        "apply this change by hand where its leads went."
+    )
+
+
 # -- Consent changes after capture (R12, R13) ----------------------------------
 # The decisions CRMs hear about: a consent now in force, or no longer. A
 # pending consent was never sent as granted, so neither it nor its expiry
@@ -129,16 +155,9 @@ def _change_deliveries(
     A destination no longer configured cannot be sent anything: its row is
     written "manual action needed" at once, so the change is not forgotten.
     """
-    have_lead = sorted(
-        set(
-            Delivery.objects.filter(
-                lead=lead,
-                kind=DeliveryKind.LEAD,
-                status__in=(DeliveryStatus.PENDING, DeliveryStatus.DELIVERED),
-            ).values_list("backend_alias", flat=True)
-        )
-        - set(already_told)
-    )
+    have_lead = [
+        alias for alias in destinations_with_lead(lead) if alias not in already_told
+    ]
     configured = set(leadgen_settings.configured_aliases())
     planned = []
     for record in records:
@@ -151,10 +170,7 @@ def _change_deliveries(
                         consent_record=record,
                         backend_alias=alias,
                         status=DeliveryStatus.MANUAL,
-                        last_error=(
-                            f"The destination {alias} is no longer configured: "
-                            "apply this change by hand where its leads went."
-                        ),
+                        last_error=no_longer_configured(alias),
                     )
                 )
             elif _concerns(alias, record.purpose):
@@ -235,6 +251,35 @@ def propagate_consent_change(
             r.decision == ConsentDecision.GRANTED for r in lead_records
         ):
             planned += _opened_deliveries(lead)
+    deliveries = Delivery.objects.bulk_create(planned)
+    ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
+    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return deliveries
+
+
+# -- Corrections (R15) -------------------------------------------------------------
+def propagate_rectification(rectification: Rectification) -> list[Delivery]:
+    """Hand a correction to every destination that has the person, through
+    the same outbox: one delivery each, which the worker sends after
+    anything older for that person there (``BaseCRMBackend.correct``). Call
+    it in the transaction that wrote the correction.
+
+    Destinations the lead never reached get nothing; a destination no longer
+    configured gets a "manual action needed" row at once.
+    """
+    configured = set(leadgen_settings.configured_aliases())
+    planned = []
+    for alias in destinations_with_lead(rectification.lead):
+        delivery = Delivery(
+            kind=DeliveryKind.RECTIFICATION,
+            lead_id=rectification.lead_id,
+            rectification=rectification,
+            backend_alias=alias,
+        )
+        if alias not in configured:
+            delivery.status = DeliveryStatus.MANUAL
+            delivery.last_error = no_longer_configured(alias)
+        planned.append(delivery)
     deliveries = Delivery.objects.bulk_create(planned)
     ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
     transaction.on_commit(lambda: enqueue_deliveries(ids))

@@ -49,17 +49,32 @@ def _key(ip: str) -> str:
     return f"wagtail_leadgen:rate:{digest}"
 
 
+def _count(key: str, window: int) -> int:
+    """Count one attempt under ``key``; the count so far in the current window."""
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
 def allow_submission(request: HttpRequest) -> bool:
     """Count this attempt; False once the address exceeds the configured rate."""
     key = _key(client_ip(request))
-    window = leadgen_settings.RATE_LIMIT_WINDOW
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
+    count = _count(key, leadgen_settings.RATE_LIMIT_WINDOW)
     if count > leadgen_settings.RATE_LIMIT_SUBMISSIONS:
         logger.warning("Lead form rate limit exceeded", extra={"rate_key": key[-8:]})
         return False
     return True
+
+
+def allow_attempt(scope: str, identifier: str, *, limit: int, window: int) -> bool:
+    """Count one attempt of ``identifier`` (a client IP, a normalised address)
+    at ``scope`` (e.g. ``"my-data-ip"``); False once it made more than
+    ``limit`` in ``window`` seconds. The cache key is a keyed hash: it never
+    holds the identifier."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"{scope}:{identifier}".encode(), hashlib.sha256
+    ).hexdigest()[:32]
+    return _count(f"wagtail_leadgen:{scope}:{digest}", window) <= limit

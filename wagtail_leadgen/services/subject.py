@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Q
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,10 +29,15 @@ from ..models.consent import ConsentRecord
 from ..models.delivery import Delivery
 from ..models.leads import DownloadGrant, Lead, Submission
 from ..models.privacy import ConfirmationRequest, Suppression
+from ..validators import normalise_email, validate_lead_email
+from .exports import csv_response, json_response
 from .suppression import address_hashes
 
 FORMAT = "wagtail-leadgen/subject-data"
 FORMAT_VERSION = 1
+
+#: The files a person's data can be downloaded as.
+FILE_FORMATS = ("json", "csv")
 
 #: The sections of the record, in the order the person reads them.
 SECTIONS = (
@@ -55,6 +61,13 @@ SECTION_LABELS = {
     "download_grants": _("Your downloads"),
     "access_requests": _("Your data requests"),
 }
+
+
+def find_subject(email: str) -> Lead | None:
+    """The lead with this address (in any spelling that normalises to it), or
+    None. Raises ``ValidationError`` for something that is not an address."""
+    validate_lead_email(email.strip())
+    return Lead.objects.filter(email=normalise_email(email)).first()
 
 
 def _when(value: datetime.datetime | None) -> str | None:
@@ -302,3 +315,16 @@ def subject_csv_rows(lead: Lead) -> tuple[list[str], Iterator[list[Any]]]:
                 yield [section, item["id"], item["date"], _details(item)]
 
     return headings, rows()
+
+
+def subject_file(
+    lead: Lead, file_format: str, *, filename: str
+) -> StreamingHttpResponse:
+    """The person's data as a streamed download no cache keeps: ``file_format``
+    is one of ``FILE_FORMATS``; ``filename`` without extension (and without
+    personal data: it shows in browsers' download lists)."""
+    if file_format == "json":
+        return json_response(filename, subject_data(lead))
+    if file_format == "csv":
+        return csv_response(filename, *subject_csv_rows(lead))
+    raise ValueError(f"Unknown format {file_format!r}; use one of {FILE_FORMATS}.")

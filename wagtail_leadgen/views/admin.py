@@ -71,6 +71,7 @@ from ..services.leads import (
     search_leads,
 )
 from ..services.outbox import applied_by_hand, resume_destination, retry_now
+from .rectification import correct_buttons
 
 # Filters -------------------------------------------------------------------
 
@@ -246,6 +247,13 @@ class LeadInspectView(InspectView):
     def get_fields(self):
         return []  # the template lays the person out itself
 
+    @cached_property
+    def header_more_buttons(self):
+        return [
+            *super().header_more_buttons,
+            *correct_buttons(self.request.user, self.object),
+        ]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         lead = self.object
@@ -275,8 +283,14 @@ class LeadInspectView(InspectView):
                 (submission, answer_items(submission.answers))
                 for submission in submissions
             ],
-            # New leads and consent changes, to every destination.
-            deliveries=lead.deliveries.select_related("consent_record__purpose"),
+            # New leads, consent changes and corrections, to every destination.
+            deliveries=lead.deliveries.select_related(
+                "consent_record__purpose", "rectification"
+            ),
+            rectifications=[
+                (rectification, answer_items(rectification.values))
+                for rectification in lead.rectifications.all()
+            ],
             consent_records=records,
             handoffs=handoff_for(lead),
             access_log=log_registry.get_logs_for_instance(lead)
@@ -288,6 +302,9 @@ class LeadInspectView(InspectView):
 
 class LeadViewSet(ModelViewSet):
     model = Lead
+    #: More URL patterns under the viewset's prefix and namespace (the
+    #: "Correct" action), listed with every admin URL in ``wagtail_hooks``.
+    extra_urlpatterns: Sequence = ()
     icon = "user"
     menu_label = _("Leads")
     index_view_class = LeadIndexView
@@ -302,12 +319,16 @@ class LeadViewSet(ModelViewSet):
         str
     ] = []  # required by ModelViewSet; the policy denies editing
 
+    def get_urlpatterns(self):
+        return [*super().get_urlpatterns(), *self.extra_urlpatterns]
+
     def get_permissions_to_register(self):
-        """Only what means something for leads: view and export (no add or edit)."""
+        """Only what means something for leads: view, export and change (the
+        correction of a person's details; there is no add or edit form)."""
         return (
             super()
             .get_permissions_to_register()
-            .filter(codename__in=["view_lead", "export_lead"])
+            .filter(codename__in=["view_lead", "export_lead", "change_lead"])
         )
 
 
@@ -327,7 +348,11 @@ class DeliveryIndexView(IndexView):
     """Every delivery; people appear as lead ids, never addresses."""
 
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("consent_record__purpose")
+        return (
+            super()
+            .get_base_queryset()
+            .select_related("consent_record__purpose", "rectification")
+        )
 
 
 class DeliveryInspectView(InspectView):
@@ -368,6 +393,7 @@ class DeliveryViewSet(ModelViewSet):
         "kind",
         "backend_alias",
         "consent_record",
+        "rectification",
         "status",
         "attempts",
         "next_attempt_at",

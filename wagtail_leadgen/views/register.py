@@ -5,7 +5,8 @@ The register holds no personal data, only configuration; reading it needs
 DPO or an auditor can be given it without seeing leads or editing purposes.
 The auditor's pack holds one person's data: it needs ``export_lead``, like
 every other way of taking a lead out of the site, and each download is in
-the audit log. The URLs are wired in ``wagtail_hooks``.
+the audit log. The URLs are wired in ``wagtail_hooks`` (the pack's with the
+lead's other URLs, in the leads section).
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def download_auditor_pack(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     lead = get_object_or_404(Lead, pk=pk)
     content = auditor_pack(lead)
-    log_auditor_pack(lead, request.user)
+    log_auditor_pack(lead, request.user, channel="admin")
     return download_response(
         content, f"auditor-pack-lead-{lead.pk}.zip", "application/zip"
     )

@@ -1,0 +1,289 @@
+"""Erasure (R15): the person leaves every table; the CRMs that had them are asked once."""
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from wagtail_leadgen import worker
+from wagtail_leadgen.crm import locmem
+from wagtail_leadgen.crm.base import PermanentCRMError
+from wagtail_leadgen.erasure_worker import NOTHING_TO_ERASE
+from wagtail_leadgen.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Erasure,
+    Lead,
+    Submission,
+    Suppression,
+)
+from wagtail_leadgen.services.capture import SubmissionContext, quarantine_spam
+from wagtail_leadgen.services.consent import withdraw_consent
+from wagtail_leadgen.services.erasure import AlreadyErased, erase_address, erase_lead
+from wagtail_leadgen.services.outbox import propagate_consent_change
+from wagtail_leadgen.services.suppression import suppress
+
+from .factories import make_landing_page, make_lead, make_purpose
+from .helpers import (
+    LOCMEM,
+    NO_UPDATES,
+    SWITCHABLE,
+    SwitchableBackend,
+    destinations,
+    locmem_destinations,
+    sweep,
+)
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = "zoe.quintana@example.com"
+FIRST, LAST, PHONE = "Zoelle", "Quintanilla", "+33 6 98 76 54 32"
+ANSWERS = {"first_name": FIRST, "last_name": LAST, "phone": PHONE}
+
+
+@pytest.fixture(autouse=True)
+def _all_destinations_up():
+    SwitchableBackend.down.clear()
+    yield
+    SwitchableBackend.down.clear()
+
+
+def deliver_all():
+    call_command("leadgen_deliver", "--once", "--all")
+
+
+def capture(*aliases, email=EMAIL, **kwargs):
+    kwargs.setdefault("answers", ANSWERS)
+    return make_lead(email, destinations=list(aliases), **kwargs)
+
+
+def spam(answers):
+    context = SubmissionContext(page=make_landing_page(), language="en")
+    return quarantine_spam(context=context, answers=answers, reason="honeypot")
+
+
+def erased_at(alias=None):
+    return [email for name, email in locmem.erased if alias in (None, name)]
+
+
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
+def test_nothing_about_the_person_is_left_after_erasure(client):
+    purpose = make_purpose(requires_confirmation=True)
+    capture("sales", decisions={purpose: True})
+    capture("sales", answers={**ANSWERS, "company": "Quintanilla SA"})
+    deliver_all()
+    spam({"email": "  Zoe.Quintana@Example.COM ", "leadgen_hp": "x"})
+    assert sweep(EMAIL, FIRST, LAST, PHONE)  # the sweep finds what is there
+
+    erase_address(EMAIL, reason=Erasure.Reason.STAFF, requested_by="dpo")
+    assert sweep(EMAIL, FIRST, LAST, PHONE) == []  # even with the CRM not asked yet
+    deliver_all()
+
+    assert sweep(EMAIL, FIRST, LAST, PHONE) == []
+    assert erased_at("sales") == [EMAIL]
+
+
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
+def test_an_objection_outlives_the_erasure():
+    lead = capture("sales").lead
+    suppress(EMAIL, None, source="preferences")
+
+    erase_lead(lead, reason=Erasure.Reason.PERSON, requested_by="self-service")
+
+    assert Suppression.objects.count() == 1
+    assert sweep(EMAIL) == []
+
+
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None, archive=None))
+def test_the_tombstone_says_what_went_and_which_crms_were_asked():
+    capture("sales", "archive")
+    capture("sales")
+    deliver_all()
+
+    erasure = erase_address(
+        EMAIL,
+        reason=Erasure.Reason.STAFF,
+        requested_by="dpo",
+        note="Letter from the heirs",
+    )
+
+    assert erasure.reason == "staff" and erasure.requested_by == "dpo"
+    assert erasure.removed["wagtail_leadgen.lead"] == 1
+    assert erasure.removed["wagtail_leadgen.submission"] == 2
+    assert erasure.removed["wagtail_leadgen.delivery"] == 3
+    assert erasure.destinations == ["archive", "sales"]
+    assert erasure.completed_at is None
+    deliver_all()
+    erasure.refresh_from_db()
+    assert erasure.completed_at is not None
+    assert sorted(erased_at()) == [EMAIL, EMAIL]
+
+
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
+def test_a_person_with_no_crm_delivery_is_erased_and_the_erasure_is_complete():
+    erasure = erase_lead(capture().lead, reason=Erasure.Reason.PERSON)
+
+    assert erasure.destinations == [] and erasure.completed_at is not None
+    assert not Lead.objects.exists()
+
+
+def test_quarantined_spam_carrying_the_address_goes_without_a_lead():
+    kept = spam({"email": "someone.else@example.com"})
+    spam({"email": "ZOE.QUINTANA@example.com", "message": "hi"})
+    spam({"message": f"write to {EMAIL} please"})
+
+    erasure = erase_address(EMAIL, reason=Erasure.Reason.SPAM)
+
+    assert erasure.removed == {"wagtail_leadgen.submission": 2}
+    assert list(Submission.objects.all()) == [kept]
+
+
+def test_an_address_nothing_is_stored_about_erases_nothing():
+    spam({"email": "someone.else@example.com"})
+
+    assert erase_address(EMAIL, reason=Erasure.Reason.PERSON) is None
+    assert not Erasure.objects.exists()
+
+
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
+def test_erasing_twice_does_nothing_the_second_time():
+    lead = capture("sales").lead
+    deliver_all()
+    erase_lead(lead, reason=Erasure.Reason.STAFF)
+
+    assert erase_address(EMAIL, reason=Erasure.Reason.STAFF) is None
+    with pytest.raises(AlreadyErased):
+        erase_lead(lead, reason=Erasure.Reason.STAFF)
+    deliver_all()
+    assert Erasure.objects.count() == 1
+    assert erased_at() == [EMAIL]
+
+
+@override_settings(
+    WAGTAIL_LEADGEN=destinations(
+        up={"BACKEND": SWITCHABLE},
+        flaky={"BACKEND": SWITCHABLE},
+        never={"BACKEND": SWITCHABLE},
+    )
+)
+def test_an_erasure_while_a_crm_is_down_completes_after_recovery_once_per_destination():
+    SwitchableBackend.down.add("never")  # this one never gets the lead
+    capture("up", "flaky", "never")
+    deliver_all()
+    SwitchableBackend.down.add("flaky")
+
+    erasure = erase_address(EMAIL, reason=Erasure.Reason.PERSON)
+    deliver_all()
+    deliver_all()
+    erasure.refresh_from_db()
+    assert erased_at() == [EMAIL] and erasure.completed_at is None
+
+    SwitchableBackend.down.clear()
+    deliver_all()
+    deliver_all()
+
+    erasure.refresh_from_db()
+    assert sorted(locmem.erased) == [("flaky", EMAIL), ("up", EMAIL)]
+    assert erasure.destinations == ["flaky", "up"]
+    assert erasure.completed_at is not None
+    assert not erasure.deliveries.exclude(sealed_address="").exists()
+
+
+@override_settings(
+    WAGTAIL_LEADGEN=destinations(
+        sales={"BACKEND": LOCMEM}, legacy={"BACKEND": "tests.test_erasure.NoErasure"}
+    )
+)
+def test_a_crm_that_cannot_erase_is_shown_as_manual_without_keeping_the_address():
+    capture("sales", "legacy")
+    deliver_all()
+    erasure = erase_address(EMAIL, reason=Erasure.Reason.STAFF)
+    deliver_all()
+
+    manual = erasure.deliveries.get(backend_alias="legacy")
+    assert manual.status == DeliveryStatus.MANUAL
+    assert manual.sealed_address == "" and manual.remote_id.startswith("locmem-")
+    assert "by hand" in manual.last_error
+    assert erased_at() == [EMAIL]
+
+
+class NoErasure(locmem.LocmemBackend):
+    supports_erasure = False
+
+
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
+def test_the_address_waits_for_the_crm_only_sealed():
+    capture("sales")
+    deliver_all()
+    erasure = erase_address(EMAIL, reason=Erasure.Reason.STAFF)
+
+    (pending,) = erasure.deliveries.all()
+    assert pending.sealed_address and EMAIL not in pending.sealed_address
+    deliver_all()
+    pending.refresh_from_db()
+    assert pending.status == DeliveryStatus.DELIVERED and pending.sealed_address == ""
+
+
+def erase_during_the_send(answer=None):
+    """``FAIL_WITH`` for a CRM that, while it receives the lead, sees the
+    person erased on the site (by another request), then answers ``answer``."""
+
+    def receive(lead):
+        erase_address(lead.email, reason=Erasure.Reason.PERSON)
+        return answer
+
+    return receive
+
+
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=erase_during_the_send()))
+def test_a_lead_delivery_in_flight_is_not_resurrected_and_is_erased_there():
+    capture("sales")
+    (in_flight,) = worker.claim_due()
+
+    result = worker.attempt(in_flight)  # the CRM accepted it after the erasure
+
+    assert [lead.email for _alias, lead in locmem.outbox] == [EMAIL]
+    assert not Delivery.objects.filter(kind=DeliveryKind.LEAD).exists()
+    assert result.kind == DeliveryKind.ERASURE and result.status == "pending"
+    deliver_all()
+    assert erased_at("sales") == [EMAIL]
+    erasure = Erasure.objects.get()
+    assert erasure.completed_at is not None and erasure.destinations == ["sales"]
+    assert sweep(EMAIL, FIRST) == []
+
+
+@override_settings(
+    WAGTAIL_LEADGEN=locmem_destinations(
+        sales=erase_during_the_send(PermanentCRMError("refused"))
+    )
+)
+def test_a_lead_refused_in_flight_leaves_nothing_to_erase():
+    capture("sales")
+    (in_flight,) = worker.claim_due()
+
+    worker.attempt(in_flight)
+    deliver_all()
+
+    assert locmem.outbox == [] and erased_at() == []
+    erasure = Erasure.objects.get()
+    (done,) = erasure.deliveries.all()
+    assert done.status == DeliveryStatus.DELIVERED
+    assert done.last_error == NOTHING_TO_ERASE
+    erasure.refresh_from_db()
+    assert erasure.completed_at is not None
+
+
+@override_settings(WAGTAIL_LEADGEN=destinations(sales={"BACKEND": NO_UPDATES}))
+def test_a_consent_change_in_flight_is_dropped_when_its_person_is_erased():
+    purpose = make_purpose()
+    lead = capture("sales", decisions={purpose: True}).lead
+    deliver_all()
+    propagate_consent_change(
+        [withdraw_consent(lead, purpose, language="en", channel="web")]
+    )
+    (change,) = worker.claim_due()
+
+    erase_lead(lead, reason=Erasure.Reason.PERSON)
+    worker.attempt(change)
+
+    assert not Delivery.objects.filter(kind=DeliveryKind.CONSENT_CHANGE).exists()
