@@ -12,7 +12,15 @@ from collections.abc import Iterator
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-SECTIONS = {"leads", "deliveries", "erasures", "hints", "kpis", "quarantine"}
+SECTIONS = {
+    "leads",
+    "deliveries",
+    "erasures",
+    "hints",
+    "kpis",
+    "quarantine",
+    "register",
+}
 NAMESPACE_RE = re.compile(r"^wagtail_leadgen_(?P<section>[a-z]+)$")
 NAME_RE = re.compile(r"^[a-z]+(_[a-z]+)*$")
 

@@ -205,6 +205,19 @@ class SpamDeletedFormatter(LogFormatter):
         }
 
 
+PACK_ACTION = "wagtail_leadgen.lead.auditor_pack"
+
+
+@lead_action(PACK_ACTION)
+class AuditorPackFormatter(LogFormatter):
+    label = _("Make the auditor's pack")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        channel = SUBJECT_EXPORT_CHANNELS.get(data.get("channel", ""), "")
+        return _("Made the lead's auditor's pack %(channel)s") % {"channel": channel}
+
+
 #: The actions listed under "Access history" on a lead's page: who saw the
 #: person's data or took it out of the site.
 ACCESS_ACTIONS = (
@@ -212,6 +225,7 @@ ACCESS_ACTIONS = (
     EXPORT_ACTION,
     SUBJECT_EXPORT_ACTION,
     MY_DATA_VIEW_ACTION,
+    PACK_ACTION,
 )
 
 
@@ -278,6 +292,13 @@ def log_leads_exported(
         user=user,
         data={"format": export_format, "count": len(pks), "filters": filters},
     )
+
+
+def log_auditor_pack(lead: Lead, user, *, channel: str) -> None:
+    """The lead's evidence (consent proofs, deliveries) was taken out: by staff
+    (``user``) or by the command (no user). ``channel`` is a key of
+    ``SUBJECT_EXPORT_CHANNELS``."""
+    log_lead_action(lead, PACK_ACTION, user=user, data={"channel": channel})
 
 
 def log_lead_rectified(rectification: Rectification, user) -> None:

@@ -6,7 +6,7 @@ URL of the plugin follows one scheme: a section ``<name>`` is served at
 and the names inside a namespace are the views' own, in snake case:
 
 - ``leads`` (viewset): ``wagtail_leadgen_leads:index``, ``…:inspect``,
-  ``…:correct``, ``…:export_person``…
+  ``…:correct``, ``…:export_person``, ``…:auditor_pack``…
 - ``deliveries`` (viewset): ``wagtail_leadgen_deliveries:index``, ``…:inspect``,
   ``…:retry``, ``…:applied``, ``…:resume``…
 - ``erasures`` (viewset): ``wagtail_leadgen_erasures:index``, ``…:inspect``,
@@ -16,6 +16,8 @@ and the names inside a namespace are the views' own, in snake case:
 - ``kpis``: ``wagtail_leadgen_kpis:report``
 - ``quarantine``: ``wagtail_leadgen_quarantine:index``, ``…:release``,
   ``…:delete`` (spam review, for staff with ``change_lead``)
+- ``register`` (records of processing): ``wagtail_leadgen_register:index``,
+  ``…:download``
 
 Consent purposes, request processings and calls to action are Wagtail
 snippets: they keep Wagtail's snippet URLs (``wagtailsnippets_wagtail_leadgen_<model>:…``), which Wagtail
@@ -62,6 +64,12 @@ from .views.hints import (
     page_hints_view,
 )
 from .views.rectification import CorrectLeadView
+from .views.register import (
+    RegisterMenuItem,
+    RegisterView,
+    download_auditor_pack,
+    download_register,
+)
 from .views.subject_admin import export_person
 
 # -- The URL scheme -----------------------------------------------------------
@@ -155,6 +163,9 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
     menu_label = _("Lead generation")
     menu_icon = "mail"
     menu_order = 240
+    # Sections that are not viewsets (the records of processing) join the
+    # menu through this hook.
+    submenu_hook = "register_leadgen_menu_item"
     items = (
         LeadViewSet(
             url_namespace("leads"),
@@ -165,6 +176,9 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
                     "export-person/<int:pk>/<str:file_format>/",
                     export_person,
                     name="export_person",
+                ),
+                path(
+                    "auditor-pack/<int:pk>/", download_auditor_pack, name="auditor_pack"
                 ),
             ],
         ),
@@ -239,18 +253,38 @@ def register_admin_urls():
                 path("delete/<int:pk>/", quarantine.delete, name="delete"),
             ],
         ),
+        section_urls(
+            "register",
+            [
+                path("", RegisterView.as_view(), name="index"),
+                path(
+                    "download/<slug:file_format>/", download_register, name="download"
+                ),
+            ],
+        ),
     ]
 
 
-@hooks.register("register_admin_menu_item")
+@hooks.register("register_leadgen_menu_item")
 def register_quarantine_menu_item():
-    """Spam review, for staff with ``change_lead``, after the leads menu."""
+    """Spam review, for staff with ``change_lead``, in the plugin's menu."""
     return quarantine.QuarantineMenuItem(
         _("Spam quarantine"),
         reverse("wagtail_leadgen_quarantine:index"),
         name="leadgen-quarantine",
         icon_name="warning",
         order=241,
+    )
+
+
+@hooks.register("register_leadgen_menu_item")
+def register_register_menu_item():
+    return RegisterMenuItem(
+        _("Records of processing"),
+        reverse("wagtail_leadgen_register:index"),
+        name="leadgen-register",
+        icon_name="clipboard-list",
+        order=300,
     )
 
 

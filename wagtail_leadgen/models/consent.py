@@ -7,6 +7,7 @@ import hashlib
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.html import strip_tags
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
@@ -26,6 +27,26 @@ class LegalBasis(models.TextChoices):
 
 def default_retention_months() -> int:
     return leadgen_settings.DEFAULT_RETENTION_MONTHS
+
+
+def default_categories_of_persons() -> str:
+    """Whose data a new processing holds, in the editor's language: the records
+    of processing (R18) name it, and most lead forms collect exactly this."""
+    return gettext("Prospects and customers who fill in a form")
+
+
+def categories_of_persons_field() -> models.CharField:
+    """The records of processing's "categories of persons", on purposes and
+    request processings alike."""
+    return models.CharField(
+        _("categories of persons"),
+        max_length=255,
+        default=default_categories_of_persons,
+        help_text=_(
+            "Whose data this is, for the records of processing, e.g. 'Prospects "
+            "who download a guide'."
+        ),
+    )
 
 
 class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
@@ -79,6 +100,7 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
             "confirms it from that email."
         ),
     )
+    categories_of_persons = categories_of_persons_field()
 
     panels = [
         FieldPanel("name"),
@@ -92,12 +114,19 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
             ],
             heading=_("Information notice"),
         ),
+        MultiFieldPanel(
+            [FieldPanel("categories_of_persons")],
+            heading=_("Records of processing"),
+        ),
     ]
 
     class Meta:
         verbose_name = _("consent purpose")
         verbose_name_plural = _("consent purposes")
         ordering = ["name"]
+        # The records of processing list every purpose and request processing;
+        # reading them needs this, separate from editing purposes (R18, R19).
+        permissions = [("view_register", _("Can view the records of processing"))]
 
     def __str__(self) -> str:
         return self.name

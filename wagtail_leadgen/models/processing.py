@@ -20,7 +20,7 @@ from wagtail.models import DraftStateMixin, RevisionMixin
 
 from ..conf import leadgen_settings
 from ..sanitize import clean_stored_purpose_html
-from .consent import LegalBasis, purpose_wording
+from .consent import LegalBasis, categories_of_persons_field, purpose_wording
 
 # A request is never consent: these are the bases a request can rest on.
 REQUEST_BASES = [
@@ -83,6 +83,7 @@ class RequestProcessing(DraftStateMixin, RevisionMixin, models.Model):
             "How long the data is kept after the last contact from the person."
         ),
     )
+    categories_of_persons = categories_of_persons_field()
 
     panels = [
         FieldPanel("name"),
@@ -96,6 +97,10 @@ class RequestProcessing(DraftStateMixin, RevisionMixin, models.Model):
                 FieldPanel("retention_months"),
             ],
             heading=_("Information notice"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("categories_of_persons")],
+            heading=_("Records of processing"),
         ),
     ]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from io import BytesIO
 from typing import Any
 
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.encoding import force_str
 
@@ -116,6 +116,13 @@ def _no_store(response, filename: str):
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def download_response(
+    content: bytes | str, filename: str, content_type: str
+) -> HttpResponse:
+    """A whole file as a download that no cache keeps. ``filename`` with extension."""
+    return _no_store(HttpResponse(content, content_type=content_type), filename)
 
 
 def csv_response(

@@ -225,7 +225,7 @@ def destination_processors(
     return found
 
 
-def _processors_for(
+def processors_for(
     destinations: Sequence[tuple[Any, Processor | None]],
     purpose: ConsentPurpose | None,
 ) -> tuple[Processor, ...]:
@@ -355,12 +355,12 @@ def build_notice(
             else controller_for(site or _site_of(page, request), request)
         ),
         request=(
-            request_item(processing, _processors_for(destinations, None))
+            request_item(processing, processors_for(destinations, None))
             if processing is not None
             else None
         ),
         consents=tuple(
-            consent_item(purpose, _processors_for(destinations, purpose))
+            consent_item(purpose, processors_for(destinations, purpose))
             for purpose in form_class.purposes
         ),
         fields=form_fields(form_class),
