@@ -6,6 +6,7 @@ from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
 from wagtail_leadgen import worker
+from wagtail_leadgen.audit import log_lead_viewed, log_leads_exported
 from wagtail_leadgen.crm import locmem
 from wagtail_leadgen.crm.base import PermanentCRMError
 from wagtail_leadgen.erasure_worker import NOTHING_TO_ERASE
@@ -26,7 +27,7 @@ from wagtail_leadgen.services.outbox import propagate_consent_change, retry_now
 from wagtail_leadgen.services.suppression import suppress
 from wagtail_leadgen.tasks import deliver_lead, send_confirmation_email
 
-from .factories import make_landing_page, make_lead, make_purpose
+from .factories import make_landing_page, make_lead, make_purpose, make_staff
 from .helpers import (
     LOCMEM,
     NO_UPDATES,
@@ -76,6 +77,9 @@ def test_nothing_about_the_person_is_left_after_erasure(client):
     capture("sales", answers={**ANSWERS, "company": "Quintanilla SA"})
     deliver_all()
     spam({"email": "  Zoe.Quintana@Example.COM ", "leadgen_hp": "x"})
+    lead = Lead.objects.get()
+    log_lead_viewed(lead, make_staff("view_lead"))
+    log_leads_exported([lead.pk], None, export_format="csv", filters={"search": True})
     assert sweep(EMAIL, FIRST, LAST, PHONE)  # the sweep finds what is there
 
     erase_address(EMAIL, reason=Erasure.Reason.STAFF, requested_by="dpo")

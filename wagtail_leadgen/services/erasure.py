@@ -56,13 +56,14 @@ def erase_lead(
     Raises ``AlreadyErased`` when the lead no longer exists.
     """
     with transaction.atomic():
-        if not Lead.objects.select_for_update().filter(pk=lead.pk).exists():
+        current = Lead.objects.select_for_update().filter(pk=lead.pk).first()
+        if current is None:
             raise AlreadyErased(f"lead {lead.pk} no longer exists")
         erasure = Erasure.objects.create(
             reason=reason, requested_by=requested_by, note=note
         )
-        asked = _ask_destinations(erasure, lead)
-        removed = _delete_person(lead.email, lead_pk=lead.pk)
+        asked = _ask_destinations(erasure, current)
+        removed = _delete_person(current.email, lead_pk=current.pk)
         return _finish(erasure, removed, asked)
 
 
