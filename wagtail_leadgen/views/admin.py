@@ -436,12 +436,16 @@ def retry_delivery(request, pk: int):
 
 @require_POST
 def mark_applied(request, pk: int):
-    """Record that staff applied a consent change by hand at its destination."""
+    """Record that staff applied a consent change, or a correction, by hand at
+    its destination."""
     _require_change(request)
     delivery = get_object_or_404(Delivery, pk=pk)
     if applied_by_hand(delivery):
         log_consent_change_applied(delivery, request.user)
-        messages.success(request, _("The consent change is recorded as applied."))
+        if delivery.rectification_id:
+            messages.success(request, _("The correction is recorded as applied."))
+        else:
+            messages.success(request, _("The consent change is recorded as applied."))
     else:
         messages.info(request, _("This delivery does not need manual action."))
     return redirect("wagtail_leadgen_deliveries:inspect", pk)
