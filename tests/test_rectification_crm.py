@@ -8,6 +8,8 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
+from wagtail.models import ModelLogEntry
 
 from tests.fake_crm import verify_standard_webhook
 from wagtail_leadgen.crm import locmem
@@ -25,7 +27,7 @@ from wagtail_leadgen.models import Delivery
 from wagtail_leadgen.services.rectification import rectify
 
 from .crm_payloads import correction_payload
-from .factories import make_landing_page, make_submission
+from .factories import make_landing_page, make_staff, make_submission
 from .fake_http import FakeHTTP, json_response
 from .helpers import (
     LOCMEM,
@@ -396,3 +398,32 @@ def test_the_sales_inbox_is_mailed_the_corrected_values_it_had(settings):
     assert "ada@example.com" not in message.body + message.subject
     assert backend.needs_correction(["company"]) is False
     assert backend.needs_correction(["first_name"]) is True
+
+
+@pytest.mark.django_db
+@override_settings(WAGTAIL_LEADGEN=destinations(sales={"BACKEND": NO_UPDATES}))
+def test_staff_see_what_to_do_and_mark_a_correction_applied_by_hand(client):
+    submission = captured()
+    run_due()
+    rectify(submission.lead, {"first_name": "John"}, source="person")
+    run_due()
+    (delivery,) = corrections()
+    client.force_login(make_staff("view_delivery", "change_delivery"))
+
+    page = client.get(reverse("wagtail_leadgen_deliveries:inspect", args=[delivery.pk]))
+    response = client.post(
+        reverse("wagtail_leadgen_deliveries:applied", args=[delivery.pk]), follow=True
+    )
+
+    assert "cannot apply this correction (" in page.content.decode()
+    assert "first_name" in page.content.decode()
+    assert "The correction is recorded as applied." in response.content.decode()
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered"
+    (entry,) = ModelLogEntry.objects.filter(
+        action="wagtail_leadgen.lead.correction_applied"
+    )
+    assert entry.message == (
+        f"Applied a correction by hand at sales (delivery #{delivery.pk})"
+    )
+    assert "john" not in f"{entry.label} {entry.message} {entry.data}".lower()

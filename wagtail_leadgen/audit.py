@@ -170,6 +170,23 @@ class LeadRectifiedFormatter(LogFormatter):
         return _("Corrected the person's details: %(fields)s") % {"fields": fields}
 
 
+CORRECTION_APPLIED_ACTION = "wagtail_leadgen.lead.correction_applied"
+
+
+@lead_action(CORRECTION_APPLIED_ACTION)
+class CorrectionAppliedFormatter(LogFormatter):
+    label = _("Apply a correction by hand")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _(
+            "Applied a correction by hand at %(destination)s (delivery #%(delivery)s)"
+        ) % {
+            "destination": data.get("destination", ""),
+            "delivery": data.get("delivery"),
+        }
+
+
 # -- Spam review: quarantined submissions have no lead yet ------------------------
 
 QUARANTINE_VIEW_ACTION = "wagtail_leadgen.spam.view"
@@ -316,12 +333,15 @@ def log_lead_rectified(rectification: Rectification, user) -> None:
 
 
 def log_consent_change_applied(delivery, user) -> None:
-    """Staff applied a consent change by hand at a destination that could not."""
+    """Staff applied a consent change, or a correction, by hand at a
+    destination that could not."""
     if delivery.lead is None:
         return
     log_lead_action(
         delivery.lead,
-        CONSENT_CHANGE_APPLIED_ACTION,
+        CORRECTION_APPLIED_ACTION
+        if delivery.rectification_id
+        else CONSENT_CHANGE_APPLIED_ACTION,
         user=user,
         data={"delivery": delivery.pk, "destination": delivery.backend_alias},
     )

@@ -84,9 +84,9 @@ def retry_now(deliveries: Iterable[Delivery]) -> int:
 
 
 def applied_by_hand(delivery: Delivery) -> bool:
-    """Record that staff applied a consent change or an erasure by hand where
-    the destination could not (a "manual action needed" delivery); False for
-    any other."""
+    """Record that staff applied a consent change, a correction or an erasure
+    by hand where the destination could not (a "manual action needed"
+    delivery); False for any other."""
     done = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.MANUAL).update(
         status=DeliveryStatus.DELIVERED,
         delivered_at=timezone.now(),

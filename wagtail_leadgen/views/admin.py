@@ -447,8 +447,8 @@ def retry_delivery(request, pk: int):
 
 @require_POST
 def mark_applied(request, pk: int):
-    """Record that staff applied a consent change or an erasure by hand at
-    its destination."""
+    """Record that staff applied a consent change, a correction or an erasure
+    by hand at its destination."""
     _require_change(request)
     delivery = get_object_or_404(Delivery, pk=pk)
     if not applied_by_hand(delivery):
@@ -458,7 +458,10 @@ def mark_applied(request, pk: int):
         messages.success(request, _("The erasure is recorded as done by hand."))
     else:
         log_consent_change_applied(delivery, request.user)
-        messages.success(request, _("The consent change is recorded as applied."))
+        if delivery.rectification_id:
+            messages.success(request, _("The correction is recorded as applied."))
+        else:
+            messages.success(request, _("The consent change is recorded as applied."))
     return redirect("wagtail_leadgen_deliveries:inspect", pk)
 
 
