@@ -377,3 +377,13 @@ def test_erasing_through_the_page_leaves_no_trace_and_ends_the_session(signed_in
     page = signed_in.get(MY_DATA)
     assert b'name="email"' in page.content  # back to step 1
     assert signed_in.post(ERASE).status_code == 303  # nothing left to erase
+
+
+def test_a_link_whose_person_was_erased_meanwhile_is_refused(client, ann):
+    ask(client, "ann@example.com")
+    path = verify_path(link_token(mail.outbox[0]))
+    assert client.get(path).status_code == 200
+    ann.delete()
+    response = client.post(path)
+    assert response.status_code == 400
+    assert b'name="email"' in response.content

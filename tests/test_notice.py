@@ -198,7 +198,7 @@ def test_rights_where_to_exercise_them_and_the_dpo(client, controller):
     assert "restrict its use, or object to it at any time" in rights
     assert 'href="mailto:privacy@acme.example"' in rights
     assert 'href="mailto:dpo@acme.example"' in rights
-    assert "your data page" not in notice  # no such page yet
+    assert '<a href="/leadgen/my-data/">your data page</a>' in notice
 
 
 def test_the_complaint_goes_to_the_configured_authority(client, controller):

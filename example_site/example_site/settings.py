@@ -156,8 +156,8 @@ if os.environ.get("LEADGEN_WEBHOOK_URL"):
         "RECIPIENT": {"NAME": "The demo's webhook receiver", "COUNTRY": "France"},
     }
 
-# Emails to visitors (the double opt-in confirmations) are not sent: each is
-# written to a file in demo-mail/ at the root of the clone (README).
+# Emails to visitors (double opt-in confirmations, "my data" links) are not
+# sent: each is written to a file in demo-mail/ at the root of the clone (README).
 DEMO_MAIL_DIR = BASE_DIR.parent / "demo-mail"
 DEFAULT_FROM_EMAIL = "Demo Marketing <marketing@example.com>"
 if django.VERSION >= (6, 1):

@@ -35,6 +35,10 @@ from .ratelimit import allow_attempt
 logger = logging.getLogger("wagtail_leadgen.security")
 
 SESSION_KEY = "wagtail_leadgen_my_data"
+#: Throttle scopes (``ratelimit.attempt_key(ADDRESS_SCOPE, normalised_email)``
+#: is the cache key counting one address's requests).
+ADDRESS_SCOPE = "my-data-address"
+IP_SCOPE = "my-data-ip"
 _SESSION_SALT = "wagtail_leadgen.my-data-session"
 
 
@@ -62,13 +66,13 @@ def request_link(email: str, *, client_ip: str) -> None:
     address = normalise_email(email)
     window = leadgen_settings.MY_DATA_REQUESTS_WINDOW
     ip_allowed = allow_attempt(
-        "my-data-ip",
+        IP_SCOPE,
         client_ip,
         limit=leadgen_settings.MY_DATA_REQUESTS_PER_IP,
         window=window,
     )
     address_allowed = allow_attempt(
-        "my-data-address",
+        ADDRESS_SCOPE,
         address,
         limit=leadgen_settings.MY_DATA_REQUESTS_PER_ADDRESS,
         window=window,
@@ -112,8 +116,10 @@ def verify(access: AccessRequest) -> Lead:
         pk=access.pk, used_at__isnull=True, created_at__gt=now - _deadline()
     ).update(used_at=now)
     if not taken:
-        access.refresh_from_db()
-        raise UsedLink if access.used_at else ExpiredLink
+        current = AccessRequest.objects.filter(pk=access.pk).first()
+        if current is None:  # the person was erased meanwhile
+            raise UnknownLink
+        raise UsedLink if current.used_at else ExpiredLink
     lead = access.lead
     note_contact(lead)
     log_my_data_viewed(lead)

@@ -69,12 +69,17 @@ def allow_submission(request: HttpRequest) -> bool:
     return True
 
 
-def allow_attempt(scope: str, identifier: str, *, limit: int, window: int) -> bool:
-    """Count one attempt of ``identifier`` (a client IP, a normalised address)
-    at ``scope`` (e.g. ``"my-data-ip"``); False once it made more than
-    ``limit`` in ``window`` seconds. The cache key is a keyed hash: it never
-    holds the identifier."""
+def attempt_key(scope: str, identifier: str) -> str:
+    """The cache key counting ``identifier``'s attempts at ``scope``: a keyed
+    hash, never the identifier (erasing a person can delete it)."""
     digest = hmac.new(
         settings.SECRET_KEY.encode(), f"{scope}:{identifier}".encode(), hashlib.sha256
     ).hexdigest()[:32]
-    return _count(f"wagtail_leadgen:{scope}:{digest}", window) <= limit
+    return f"wagtail_leadgen:{scope}:{digest}"
+
+
+def allow_attempt(scope: str, identifier: str, *, limit: int, window: int) -> bool:
+    """Count one attempt of ``identifier`` (a client IP, a normalised address)
+    at ``scope`` (e.g. ``"my-data-ip"``); False once it made more than
+    ``limit`` in ``window`` seconds."""
+    return _count(attempt_key(scope, identifier), window) <= limit

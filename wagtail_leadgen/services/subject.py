@@ -19,6 +19,7 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
+import swapper
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -74,71 +75,100 @@ def _person(lead: Lead) -> dict[str, Any]:
     }
 
 
+def _page_refs(page_ids: set[int]) -> dict[int, tuple[str, str | None]]:
+    """Title and URL of each page, built once per page (not per submission)."""
+    page_model = swapper.load_model("wagtailcore", "Page")
+    return {
+        page.pk: (page.title, page.get_full_url())
+        for page in page_model.objects.filter(pk__in=page_ids)
+    }
+
+
+# Rows are read as values, not model instances: a person with a thousand
+# submissions would otherwise build a thousand Page objects (benchmarks/).
 def _submissions(lead: Lead) -> list[dict[str, Any]]:
-    submissions = (
+    rows = list(
         Submission.objects.filter(lead=lead)
-        .select_related("page", "request_processing")
         .order_by("created_at", "pk")
-    )
-    urls: dict[int, str | None] = {}
-
-    def page_url(page) -> str | None:
-        # One page usually carries many submissions: its URL is built once.
-        if page.pk not in urls:
-            urls[page.pk] = page.get_full_url()
-        return urls[page.pk]
-
-    items = []
-    for submission in submissions.iterator(chunk_size=1000):
-        page = submission.page
-        processing = submission.request_processing
-        items.append(
-            {
-                "id": submission.pk,
-                "date": _when(submission.created_at),
-                "page_title": page.title if page is not None else None,
-                "page_url": page_url(page) if page is not None else None,
-                "answers": dict(submission.answers or {}),
-                "language": submission.language,
-                "channel": submission.channel,
-                "referrer": submission.referrer,
-                "utm": {
-                    "source": submission.utm_source,
-                    "medium": submission.utm_medium,
-                    "campaign": submission.utm_campaign,
-                    "term": submission.utm_term,
-                    "content": submission.utm_content,
-                },
-                "request_processing": processing.name if processing else None,
-                "request_wording": submission.request_wording,
-                "request_wording_sha256": submission.request_wording_sha256,
-                "request_version": submission.request_revision_id,
-                "spam": submission.is_spam,
-            }
+        .values(
+            "pk",
+            "created_at",
+            "page_id",
+            "answers",
+            "language",
+            "channel",
+            "referrer",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "utm_term",
+            "utm_content",
+            "request_processing__name",
+            "request_wording",
+            "request_wording_sha256",
+            "request_revision_id",
+            "is_spam",
         )
-    return items
+    )
+    pages = _page_refs({row["page_id"] for row in rows} - {None})
+    return [
+        {
+            "id": row["pk"],
+            "date": _when(row["created_at"]),
+            "page_title": pages.get(row["page_id"], (None, None))[0],
+            "page_url": pages.get(row["page_id"], (None, None))[1],
+            "answers": dict(row["answers"] or {}),
+            "language": row["language"],
+            "channel": row["channel"],
+            "referrer": row["referrer"],
+            "utm": {
+                "source": row["utm_source"],
+                "medium": row["utm_medium"],
+                "campaign": row["utm_campaign"],
+                "term": row["utm_term"],
+                "content": row["utm_content"],
+            },
+            "request_processing": row["request_processing__name"],
+            "request_wording": row["request_wording"],
+            "request_wording_sha256": row["request_wording_sha256"],
+            "request_version": row["request_revision_id"],
+            "spam": row["is_spam"],
+        }
+        for row in rows
+    ]
 
 
 def _consents(lead: Lead) -> list[dict[str, Any]]:
-    records = (
+    rows = (
         ConsentRecord.objects.filter(lead=lead)
-        .select_related("purpose")
         .order_by("created_at", "pk")
+        .values(
+            "pk",
+            "created_at",
+            "purpose__name",
+            "decision",
+            "wording",
+            "wording_sha256",
+            "purpose_revision_id",
+            "submission_id",
+            "language",
+            "channel",
+        )
     )
     return [
         {
-            "id": record.pk,
-            "date": _when(record.created_at),
-            "purpose": record.purpose.name,
-            "decision": record.decision,
-            "wording": record.wording,
-            "wording_sha256": record.wording_sha256,
-            "version": record.purpose_revision_id,
-            "submission": record.submission_id,
-            "language": record.language,
-            "channel": record.channel,
+            "id": row["pk"],
+            "date": _when(row["created_at"]),
+            "purpose": row["purpose__name"],
+            "decision": row["decision"],
+            "wording": row["wording"],
+            "wording_sha256": row["wording_sha256"],
+            "version": row["purpose_revision_id"],
+            "submission": row["submission_id"],
+            "language": row["language"],
+            "channel": row["channel"],
         }
-        for record in records.iterator(chunk_size=1000)
+        for row in rows
     ]
 
 
@@ -201,52 +231,60 @@ def _recipient_name(alias: str, names: dict[str, str]) -> str:
 
 
 def _deliveries(lead: Lead) -> list[dict[str, Any]]:
-    deliveries = (
+    rows = (
         Delivery.objects.filter(Q(lead=lead) | Q(submission__lead=lead))
-        .only(
+        .order_by("created_at", "pk")
+        .values(
             "pk",
-            "kind",
+            "created_at",
             "backend_alias",
+            "kind",
             "status",
             "submission_id",
-            "created_at",
             "delivered_at",
         )
-        .order_by("created_at", "pk")
     )
     names: dict[str, str] = {}
     return [
         {
-            "id": delivery.pk,
-            "date": _when(delivery.created_at),
-            "destination": delivery.backend_alias,
-            "recipient": _recipient_name(delivery.backend_alias, names),
-            "kind": delivery.kind,
-            "status": delivery.status,
-            "submission": delivery.submission_id,
-            "delivered": _when(delivery.delivered_at),
+            "id": row["pk"],
+            "date": _when(row["created_at"]),
+            "destination": row["backend_alias"],
+            "recipient": _recipient_name(row["backend_alias"], names),
+            "kind": row["kind"],
+            "status": row["status"],
+            "submission": row["submission_id"],
+            "delivered": _when(row["delivered_at"]),
         }
-        for delivery in deliveries.iterator(chunk_size=1000)
+        for row in rows
     ]
 
 
 def _download_grants(lead: Lead) -> list[dict[str, Any]]:
-    grants = (
+    rows = (
         DownloadGrant.objects.filter(submission__lead=lead)
-        .select_related("document")
         .order_by("created_at", "pk")
+        .values(
+            "pk",
+            "created_at",
+            "document__title",
+            "submission_id",
+            "uses",
+            "max_uses",
+            "revoked_at",
+        )
     )
     return [
         {
-            "id": grant.pk,
-            "date": _when(grant.created_at),
-            "document": grant.document.title,
-            "submission": grant.submission_id,
-            "uses": grant.uses,
-            "max_uses": grant.max_uses,
-            "revoked": _when(grant.revoked_at),
+            "id": row["pk"],
+            "date": _when(row["created_at"]),
+            "document": row["document__title"],
+            "submission": row["submission_id"],
+            "uses": row["uses"],
+            "max_uses": row["max_uses"],
+            "revoked": _when(row["revoked_at"]),
         }
-        for grant in grants
+        for row in rows
     ]
 
 

@@ -147,7 +147,7 @@ def _data_page(
         "preferences_path": reverse(
             "wagtail_leadgen:preferences", args=[preferences_token(lead)]
         ),
-        "correction": correction or correction_form(lead),
+        "correction": correction if correction is not None else correction_form(lead),
         "done": done,
     }
     return _page(request, "data.html", context, status=status)
@@ -216,5 +216,6 @@ def erase(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def leave(request: HttpRequest) -> HttpResponse:
+    """Close the person's data in this browser before the session runs out."""
     my_data.end_session(request.session)
     return _to_my_data()
