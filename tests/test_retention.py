@@ -6,6 +6,7 @@ idempotent and resumable, and prints no address."""
 from __future__ import annotations
 
 import re
+import smtplib
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from unittest import mock
@@ -14,6 +15,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.checks import run_checks
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.test import Client, override_settings
 
@@ -217,6 +219,22 @@ def test_no_renewal_email_for_a_consent_withdrawn_or_objected_to(page, newslette
 def test_the_notice_is_a_setting(page, newsletter):
     capture(page, ticks=[newsletter])
     assert purge_at(months_after(T0, 36) - timedelta(days=50)).renewal_emails == 1
+
+
+def test_a_refused_renewal_email_leaves_nothing_and_goes_next_run(
+    page, newsletter, caplog
+):
+    capture(page, ticks=[newsletter])
+    when = months_after(T0, 36) - timedelta(days=20)
+    refused = smtplib.SMTPException(f"{EMAIL}: mailbox unavailable")
+    with mock.patch.object(EmailMultiAlternatives, "send", side_effect=refused):
+        report = purge_at(when)
+    assert report.renewal_emails == 0 and report.renewal_emails_failed == 1
+    assert not RenewalRequest.objects.exists()
+    assert EMAIL not in caplog.text
+
+    assert purge_at(when).renewal_emails == 1
+    assert len(mail.outbox) == 1
 
 
 def test_the_renewal_link_shows_a_button_and_renews_on_post_only(page, newsletter):
