@@ -6,6 +6,7 @@ idempotent and resumable, and prints no address."""
 from __future__ import annotations
 
 import re
+import smtplib
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from unittest import mock
@@ -14,6 +15,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.checks import run_checks
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.test import Client, override_settings
 
@@ -127,6 +129,36 @@ def test_the_period_runs_from_the_last_contact_from_the_person(page):
     assert lead.last_contact_at == months_after(T0, 10)
 
 
+def test_each_erased_lead_asks_only_the_crms_that_received_it(page):
+    delivered = capture(page, "a@example.com")
+    never = capture(page, "b@example.com")
+    sending = capture(page, "c@example.com")
+    when = months_after(T0, 12) + timedelta(days=1)
+    Delivery.objects.filter(lead=delivered).update(
+        status=DeliveryStatus.DELIVERED, remote_id="crm-1"
+    )
+    Delivery.objects.filter(lead=never).update(status=DeliveryStatus.FAILED)
+    Delivery.objects.filter(lead=sending).update(
+        lease_expires_at=when + timedelta(minutes=5)  # a worker is sending it now
+    )
+    taken_over = Delivery.objects.get(lead=sending).pk
+
+    assert purge_at(when).leads_erased == 3
+
+    assert not Lead.objects.exists()
+    by_destinations = sorted(Erasure.objects.values_list("destinations", flat=True))
+    assert by_destinations == [[], ["sales"], ["sales"]]
+    asked = Delivery.objects.filter(kind=DeliveryKind.ERASURE).order_by("pk")
+    assert [d.backend_alias for d in asked] == ["sales", "sales"]
+    assert {d.remote_id for d in asked} >= {"crm-1"}
+    assert taken_over in {d.pk for d in asked}  # the delivery in flight, taken over
+    tombstone = Erasure.objects.get(deliveries__remote_id="crm-1")
+    assert tombstone.removed["wagtail_leadgen.lead"] == 1
+    assert tombstone.removed["wagtail_leadgen.submission"] == 1
+    (unasked,) = [e for e in Erasure.objects.all() if not e.destinations]
+    assert unasked.completed_at is not None  # nothing to wait for
+
+
 def test_a_shorter_purpose_lapses_alone_and_the_crms_are_told(page, newsletter):
     offers = make_purpose(checkbox_label="Partner offers", retention_months=6)
     two = make_landing_page(purposes=[newsletter, offers])
@@ -187,6 +219,22 @@ def test_no_renewal_email_for_a_consent_withdrawn_or_objected_to(page, newslette
 def test_the_notice_is_a_setting(page, newsletter):
     capture(page, ticks=[newsletter])
     assert purge_at(months_after(T0, 36) - timedelta(days=50)).renewal_emails == 1
+
+
+def test_a_refused_renewal_email_leaves_nothing_and_goes_next_run(
+    page, newsletter, caplog
+):
+    capture(page, ticks=[newsletter])
+    when = months_after(T0, 36) - timedelta(days=20)
+    refused = smtplib.SMTPException(f"{EMAIL}: mailbox unavailable")
+    with mock.patch.object(EmailMultiAlternatives, "send", side_effect=refused):
+        report = purge_at(when)
+    assert report.renewal_emails == 0 and report.renewal_emails_failed == 1
+    assert not RenewalRequest.objects.exists()
+    assert EMAIL not in caplog.text
+
+    assert purge_at(when).renewal_emails == 1
+    assert len(mail.outbox) == 1
 
 
 def test_the_renewal_link_shows_a_button_and_renews_on_post_only(page, newsletter):
@@ -333,18 +381,19 @@ def test_the_command_is_idempotent_and_prints_no_address(page, newsletter):
 def test_an_interrupted_run_leaves_whole_batches_and_the_next_run_finishes(page):
     for n in range(5):
         capture(page, f"person{n}@example.com")
-    real_erase = purge_module.erase_lead
+    real_erase = purge_module.erase_leads
     calls = []
 
-    def erase_then_crash(lead, **kwargs):
-        calls.append(lead.pk)
-        if len(calls) == 4:  # second lead of the second batch
+    def erase_then_crash(lead_ids, **kwargs):
+        calls.append(lead_ids)
+        erased = real_erase(lead_ids, **kwargs)
+        if len(calls) == 2:  # the second batch, halfway through
             raise RuntimeError("power cut")
-        return real_erase(lead, **kwargs)
+        return erased
 
     when = months_after(T0, 12) + timedelta(days=1)
     with (
-        mock.patch.object(purge_module, "erase_lead", erase_then_crash),
+        mock.patch.object(purge_module, "erase_leads", erase_then_crash),
         pytest.raises(RuntimeError),
     ):
         purge_at(when)

@@ -6,8 +6,9 @@ untouched, and running it again finishes the job:
 
 1. pending double opt-in consents no link can confirm any more expire
    (``optin.expire_confirmations``);
-2. leads whose every period is over are erased (``erase_lead``, reason
-   "retention"): each CRM that received the lead is asked to erase it;
+2. leads whose every period is over are erased, each as ``erase_lead``
+   would (``bulk_erasure``, reason "retention"): each CRM that received
+   the lead is asked to erase it;
 3. consents whose purpose's period is over lapse: a withdrawal on the
    "retention" channel, handed to the CRMs like any withdrawal so that
    they unsubscribe the person (no objection is recorded: the person did
@@ -34,8 +35,8 @@ from django_tasks import task
 from ..conf import leadgen_settings
 from ..models.consent import ConsentDecision, ConsentRecord
 from ..models.erasure import Erasure
-from ..models.leads import Lead, Submission
-from .erasure import AlreadyErased, erase_lead
+from ..models.leads import Submission
+from .bulk_erasure import erase_leads
 from .optin import expire_confirmations
 from .outbox import propagate_consent_change
 from .renewal import due_renewals, send_renewal
@@ -83,21 +84,11 @@ def lapse(records: list[ConsentRecord]) -> list[ConsentRecord]:
     return lapsed
 
 
-def erase_expired(lead_ids: list[int]) -> int:
-    """Erase these leads; one erased meanwhile is not counted."""
-    erased = 0
-    for lead in Lead.objects.filter(pk__in=lead_ids):
-        try:
-            erase_lead(lead, reason=Erasure.Reason.RETENTION, requested_by=REQUESTED_BY)
-        except AlreadyErased:
-            continue
-        erased += 1
-    return erased
-
-
 def _apply(batch: DueBatch, report: PurgeReport) -> None:
     with transaction.atomic():
-        erased = erase_expired(batch.erase)
+        erased = erase_leads(
+            batch.erase, reason=Erasure.Reason.RETENTION, requested_by=REQUESTED_BY
+        )
         lapsed = lapse(batch.lapse)
     report.leads_erased += erased
     report.consents_lapsed += len(lapsed)
