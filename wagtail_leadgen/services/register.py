@@ -34,7 +34,7 @@ from wagtail.models import Site
 
 from ..conf import leadgen_settings
 from ..field_kinds import FORM_FIELD_KINDS
-from ..models.consent import ConsentPurpose
+from ..models.consent import DEFAULT_CATEGORIES_OF_PERSONS, ConsentPurpose
 from ..models.processing import RequestProcessing
 from .classification import scoring_enabled
 from .exports import iter_csv
@@ -240,7 +240,9 @@ def register_entries(*, site: Site | None = None) -> list[RegisterEntry]:
             id=model.pk,
             name=model.name,
             processing=item,
-            categories_of_persons=model.categories_of_persons,
+            categories_of_persons=(
+                model.categories_of_persons or str(DEFAULT_CATEGORIES_OF_PERSONS)
+            ),
             data_categories=tuple(usage.categories.values()),
             technical_data=technical,
             pages=tuple(usage.pages),
