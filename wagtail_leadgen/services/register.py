@@ -286,6 +286,10 @@ def register_entries(*, site: Site | None = None) -> list[RegisterEntry]:
 
 
 # -- Renderers -----------------------------------------------------------------------
+#: The formats the register is rendered in, by the admin and the command.
+FORMATS = ("json", "csv", "html")
+
+
 def register_json(entries: Sequence[RegisterEntry], *, generated_at: Any = None) -> str:
     """The register as a JSON document (UTF-8 text, stable English keys)."""
     document = {

@@ -29,6 +29,7 @@ from ..models import Lead
 from ..services.exports import csv_response, download_response
 from ..services.pack import auditor_pack
 from ..services.register import (
+    FORMATS,
     register_entries,
     register_html,
     register_json,
@@ -36,9 +37,6 @@ from ..services.register import (
 )
 
 PERMISSION = "wagtail_leadgen.view_register"
-
-#: The download formats of the register, as the admin page offers them.
-FORMATS = ("json", "csv", "html")
 
 # The printable page embeds purpose texts (sanitised HTML) and its own style.
 PRINTABLE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
