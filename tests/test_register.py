@@ -160,6 +160,17 @@ def test_recipients_follow_the_destinations_receives(configured):
         assert entry_named("Partner offers").processing.processors == ()
 
 
+def test_a_misconfigured_destination_is_left_out_not_a_crash(controller):
+    settings = destinations(
+        hubspot={"RECIPIENT": HUBSPOT},
+        broken={"RECIPIENT": {"NAME": "Nobody"}},  # no COUNTRY: manage.py check says so
+    )
+    with override_settings(WAGTAIL_LEADGEN=settings):
+        make_request_processing(name="Guide")
+        processors = entry_named("Guide").processing.processors
+    assert [p.name for p in processors] == ["HubSpot Inc."]
+
+
 def test_categories_of_data_follow_the_published_form_not_a_draft(controller):
     request = make_request_processing(name="Guide")
     page = make_landing_page(request_processing=request)

@@ -7,7 +7,6 @@ import hashlib
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.html import strip_tags
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
@@ -29,22 +28,22 @@ def default_retention_months() -> int:
     return leadgen_settings.DEFAULT_RETENTION_MONTHS
 
 
-def default_categories_of_persons() -> str:
-    """Whose data a new processing holds, in the editor's language: the records
-    of processing (R18) name it, and most lead forms collect exactly this."""
-    return gettext("Prospects and customers who fill in a form")
+#: Whose data a processing holds when its editor says nothing more precise:
+#: what most lead forms collect. Read in each reader's language.
+DEFAULT_CATEGORIES_OF_PERSONS = _("Prospects and customers who fill in a form")
 
 
 def categories_of_persons_field() -> models.CharField:
     """The records of processing's "categories of persons", on purposes and
-    request processings alike."""
+    request processings alike; empty means ``DEFAULT_CATEGORIES_OF_PERSONS``."""
     return models.CharField(
         _("categories of persons"),
         max_length=255,
-        default=default_categories_of_persons,
+        blank=True,
         help_text=_(
             "Whose data this is, for the records of processing, e.g. 'Prospects "
-            "who download a guide'."
+            "who download a guide'. Leave empty for: prospects and customers who "
+            "fill in a form."
         ),
     )
 

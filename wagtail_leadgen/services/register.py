@@ -34,7 +34,7 @@ from wagtail.models import Site
 
 from ..conf import leadgen_settings
 from ..field_kinds import FORM_FIELD_KINDS
-from ..models.consent import ConsentPurpose
+from ..models.consent import DEFAULT_CATEGORIES_OF_PERSONS, ConsentPurpose
 from ..models.processing import RequestProcessing
 from .classification import scoring_enabled
 from .exports import iter_csv
@@ -189,6 +189,8 @@ def _context_data() -> list[str]:
         _("Referring page (without its query string) and UTM campaign parameters"),
         _("Date of the last contact coming from the person"),
         _("Status of the handoff to each CRM destination"),
+        _("Corrections of the person's details, with their date and source"),
+        _("The person's requests to see their data, with their dates"),
     ]
 
 
@@ -221,6 +223,36 @@ def _consent_technical_data(purpose: ConsentPurpose) -> tuple[str, ...]:
 
 
 # -- The register --------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Shared:
+    """What every entry of one register says alike."""
+
+    controller: Controller
+    security_measures: tuple[str, ...]
+
+
+def _entry(
+    model: RequestProcessing | ConsentPurpose,
+    item: Processing,
+    usage: _Usage,
+    technical: tuple[str, ...],
+    shared: _Shared,
+) -> RegisterEntry:
+    return RegisterEntry(
+        id=model.pk,
+        name=model.name,
+        processing=item,
+        categories_of_persons=(
+            model.categories_of_persons or str(DEFAULT_CATEGORIES_OF_PERSONS)
+        ),
+        data_categories=tuple(usage.categories.values()),
+        technical_data=technical,
+        pages=tuple(usage.pages),
+        security_measures=shared.security_measures,
+        controller=shared.controller,
+    )
+
+
 def register_entries(*, site: Site | None = None) -> list[RegisterEntry]:
     """Every live processing, request processings first, then consent purposes.
 
@@ -228,54 +260,36 @@ def register_entries(*, site: Site | None = None) -> list[RegisterEntry]:
     pages read to that site's; by default the controller is the default
     site's and every live lead page counts.
     """
-    controller = controller_for(
-        site or Site.objects.filter(is_default_site=True).first()
+    shared = _Shared(
+        controller=controller_for(
+            site or Site.objects.filter(is_default_site=True).first()
+        ),
+        security_measures=security_measures(),
     )
     requests, purposes = _usages(site)
-    measures = security_measures()
     entries = []
-
-    def entry(model: Any, item: Processing, usage: _Usage, technical: tuple[str, ...]):
-        return RegisterEntry(
-            id=model.pk,
-            name=model.name,
-            processing=item,
-            categories_of_persons=model.categories_of_persons,
-            data_categories=tuple(usage.categories.values()),
-            technical_data=technical,
-            pages=tuple(usage.pages),
-            security_measures=measures,
-            controller=controller,
-        )
-
     for processing in RequestProcessing.objects.filter(live=True).order_by(
         "name", "pk"
     ):
         usage = requests.get(processing.pk, _Usage())
         processors = processors_for(_destinations(usage), None)
-        entries.append(
-            entry(
-                processing,
-                request_item(processing, processors),
-                usage,
-                _request_technical_data(usage),
-            )
-        )
+        item = request_item(processing, processors)
+        technical = _request_technical_data(usage)
+        entries.append(_entry(processing, item, usage, technical, shared))
     for purpose in ConsentPurpose.objects.filter(live=True).order_by("name", "pk"):
         usage = purposes.get(purpose.pk, _Usage())
         processors = processors_for(_destinations(usage), purpose)
-        entries.append(
-            entry(
-                purpose,
-                consent_item(purpose, processors),
-                usage,
-                _consent_technical_data(purpose),
-            )
-        )
+        item = consent_item(purpose, processors)
+        technical = _consent_technical_data(purpose)
+        entries.append(_entry(purpose, item, usage, technical, shared))
     return entries
 
 
 # -- Renderers -----------------------------------------------------------------------
+#: The formats the register is rendered in, by the admin and the command.
+FORMATS = ("json", "csv", "html")
+
+
 def register_json(entries: Sequence[RegisterEntry], *, generated_at: Any = None) -> str:
     """The register as a JSON document (UTF-8 text, stable English keys)."""
     document = {

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -29,6 +30,7 @@ from ..models import Lead
 from ..services.exports import csv_response, download_response
 from ..services.pack import auditor_pack
 from ..services.register import (
+    FORMATS,
     register_entries,
     register_html,
     register_json,
@@ -36,9 +38,6 @@ from ..services.register import (
 )
 
 PERMISSION = "wagtail_leadgen.view_register"
-
-#: The download formats of the register, as the admin page offers them.
-FORMATS = ("json", "csv", "html")
 
 # The printable page embeds purpose texts (sanitised HTML) and its own style.
 PRINTABLE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -88,6 +87,7 @@ class RegisterView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
+@require_GET
 def download_register(request: HttpRequest, file_format: str) -> HttpResponseBase:
     """The register as a JSON or CSV file, or as a printable page."""
     if not can_view_register(request.user):
@@ -110,6 +110,7 @@ def download_register(request: HttpRequest, file_format: str) -> HttpResponseBas
     return response
 
 
+@require_GET
 def download_auditor_pack(request: HttpRequest, pk: int) -> HttpResponse:
     """One lead's evidence for an auditor, as a ZIP; written to the audit log."""
     if not request.user.has_perm("wagtail_leadgen.export_lead"):

@@ -18,13 +18,12 @@ from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Site
 
 from ...services.register import (
+    FORMATS,
     register_csv,
     register_entries,
     register_html,
     register_json,
 )
-
-FORMATS = ("json", "csv", "html")
 
 
 def find_site(reference: str) -> Site:
