@@ -42,9 +42,14 @@ def setup_django(database_url: str | None, folder: str) -> None:
     from django.conf import settings
 
     django.setup()
-    settings.WAGTAIL_LEADGEN = {"CRM_BACKENDS": CRM}
-    # The demo's queue: each erasure delivery is a task row for a worker.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django.test import override_settings
+
+    # The demo's queue: each erasure delivery is a task row for a worker
+    # (not sent inline, as the immediate backend of an unset TASKS would).
+    override_settings(
+        WAGTAIL_LEADGEN={"CRM_BACKENDS": CRM},
+        TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}},
+    ).enable()
     database = settings.DATABASES["default"]
     database.setdefault("TEST", {})["NAME"] = (
         str(sqlite_file)
