@@ -12,6 +12,9 @@ delivery marked delivered to an in-memory CRM destination that supports
 erasure, so that every erased lead gets its CRM erasure planned; and a
 tenth as many leads again, still within their period, which must stay.
 
+``--queue dummy`` leaves out the cost of enqueueing one task per CRM
+erasure (django-tasks' dummy backend instead of the demo's database queue).
+
 Then it times one real ``purge()`` (what ``manage.py leadgen_purge`` runs)
 and a second one (idempotence: nothing left to do), and prints the counts,
 the seconds, the SQL statements and what is left in each table.
@@ -32,7 +35,13 @@ TARGET_SECONDS = 10
 CRM = {"crm": {"BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend"}}
 
 
-def setup_django(database_url: str | None, folder: str) -> None:
+QUEUES = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "dummy": "django_tasks.backends.dummy.DummyBackend",
+}
+
+
+def setup_django(database_url: str | None, folder: str, queue: str = "db") -> None:
     """The test suite's settings on a database created for this run only."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     sqlite_file = Path(folder) / "bench.sqlite3"
@@ -42,9 +51,14 @@ def setup_django(database_url: str | None, folder: str) -> None:
     from django.conf import settings
 
     django.setup()
-    settings.WAGTAIL_LEADGEN = {"CRM_BACKENDS": CRM}
-    # The demo's queue: each erasure delivery is a task row for a worker.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django.test import override_settings
+
+    # The demo's queue: each erasure delivery is a task row for a worker
+    # (not sent inline, as the immediate backend of an unset TASKS would).
+    override_settings(
+        WAGTAIL_LEADGEN={"CRM_BACKENDS": CRM},
+        TASKS={"default": {"BACKEND": QUEUES[queue]}},
+    ).enable()
     database = settings.DATABASES["default"]
     database.setdefault("TEST", {})["NAME"] = (
         str(sqlite_file)
@@ -171,9 +185,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100_000)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument(
+        "--queue",
+        choices=sorted(QUEUES),
+        default="db",
+        help="db: the demo's database queue; dummy: leave out the cost of enqueueing",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        setup_django(args.database_url, folder)
+        setup_django(args.database_url, folder, args.queue)
         try:
             from django.db import connection
 
