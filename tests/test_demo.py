@@ -28,8 +28,13 @@ COUNT_ROWS = (
 
 def manage(*args, env):
     """Run the demo's manage.py with its own settings, not the test suite's,
-    on this checkout's package (not another copy the environment installed)."""
-    child_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    on this checkout's package (not another copy the environment installed),
+    on the database ``env`` names (never the suite's DATABASE_URL)."""
+    child_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
+    }
     path = os.pathsep.join(filter(None, [str(ROOT), child_env.get("PYTHONPATH")]))
     result = subprocess.run(
         [sys.executable, str(MANAGE), *args],

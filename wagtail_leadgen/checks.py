@@ -3,6 +3,7 @@ or forms whose consent and notice break the rules (R8, R10)."""
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 
 from django.apps import apps
@@ -34,11 +35,18 @@ def check_settings_keys(app_configs, **kwargs):
     return [
         Error(
             f"Unknown setting {SETTINGS_NAME}[{key!r}].",
-            hint="Valid keys: " + ", ".join(sorted(DEFAULTS)),
+            hint=_closest_key_hint(key),
             id="wagtail_leadgen.E001",
         )
         for key in sorted(set(user) - set(DEFAULTS))
     ]
+
+
+def _closest_key_hint(key: object) -> str:
+    """A "did you mean …?" for a near miss, then every valid key."""
+    valid = "Valid keys: " + ", ".join(sorted(DEFAULTS))
+    close = difflib.get_close_matches(str(key).upper(), DEFAULTS, n=1)
+    return f"Did you mean {close[0]!r}? {valid}" if close else valid
 
 
 @register()
