@@ -4,9 +4,11 @@ media files, and `check --deploy` naming the production hazards."""
 import pytest
 from django.conf import settings
 from django.core import checks
+from django.core.files.storage import FileSystemStorage
 from django.test import override_settings
 from django.urls import path, re_path
 from django.views.static import serve
+from wagtail.documents import get_document_model
 from wagtail.models import Site
 
 from wagtail_leadgen.deploy_checks import (
@@ -53,7 +55,9 @@ def test_any_view_serving_a_folder_there_is_an_error_too():
     def own_serve(request, path, document_root):
         return serve(request, path, document_root)
 
-    route = path("media/<path:path>", own_serve, {"document_root": "/srv/media"})
+    route = path(
+        "media/<path:path>", own_serve, {"document_root": str(settings.MEDIA_ROOT)}
+    )
     with override_settings(ROOT_URLCONF=urlconf(route)):
         assert ids(check_documents_not_served_as_media(None)) == [
             "wagtail_leadgen.E020"
@@ -62,6 +66,16 @@ def test_any_view_serving_a_folder_there_is_an_error_too():
 
 def test_serving_images_only_leaves_the_documents_unreachable():
     with override_settings(ROOT_URLCONF=urlconf(IMAGES_ONLY_ROUTE)):
+        assert check_documents_not_served_as_media(None) == []
+
+
+def test_documents_kept_outside_the_served_folder_are_not_reached(monkeypatch):
+    """A private storage location (docs: 'Gated files'): the stock media
+    route serves MEDIA_ROOT, and the documents are not there."""
+    field = get_document_model()._meta.get_field("file")
+    private = FileSystemStorage(location=settings.BASE_DIR / ".private-documents")
+    monkeypatch.setattr(field, "storage", private)
+    with override_settings(ROOT_URLCONF=urlconf(STOCK_MEDIA_ROUTE)):
         assert check_documents_not_served_as_media(None) == []
 
 

@@ -9,6 +9,8 @@ content: these look at the site around it (URLs, cache, storage).
 from __future__ import annotations
 
 import ipaddress
+import os
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -41,25 +43,39 @@ def _resolve(path: str) -> ResolverMatch | None:
         return None
 
 
-def serves_files_from_disk(path: str) -> bool:
+def serves_files_from_disk(path: str, file: Path | None = None) -> bool:
     """Whether this site answers ``path`` with a view handing out files from a
-    folder: Django's ``static.serve``, or any view given a ``document_root``."""
+    folder (Django's ``static.serve``, or any view given a ``document_root``);
+    with ``file``, only when that folder is where ``file`` lies."""
     match = _resolve(path)
-    return match is not None and (
-        match.func is serve or "document_root" in (match.kwargs or {})
-    )
+    if match is None:
+        return False
+    root = (match.kwargs or {}).get("document_root")
+    if root is None:
+        return match.func is serve
+    if file is None:
+        return True
+    served = Path(root) / str(match.kwargs.get("path", ""))
+    return os.path.normpath(served) == os.path.normpath(file)
 
 
-def document_probe_path() -> str | None:
-    """The URL path of a document file in its storage, when that storage hands
-    out URLs on this site (``MEDIA_URL`` as a path, not another host)."""
+def document_probe() -> tuple[str, Path | None] | None:
+    """The URL path of a document file in the documents' storage and where it
+    lies on disk (None: not on this machine's disk), when that storage hands
+    out URLs on this site (a path, not another host)."""
     field: Any = get_document_model()._meta.get_field("file")
     folder = field.upload_to if isinstance(field.upload_to, str) else "documents"
+    name = f"{folder.strip('/')}/{_PROBE_NAME}"
     try:
-        url = field.storage.url(f"{folder.strip('/')}/{_PROBE_NAME}")
+        url = field.storage.url(name)
     except (ValueError, NotImplementedError):  # a storage without URLs
         return None
-    return url if url.startswith("/") and not url.startswith("//") else None
+    if not url.startswith("/") or url.startswith("//"):
+        return None
+    try:
+        return url, Path(field.storage.path(name))
+    except NotImplementedError:  # not a local folder: any file-serving route is suspect
+        return url, None
 
 
 @register(Tags.security)
@@ -67,10 +83,10 @@ def check_documents_not_served_as_media(app_configs, **kwargs) -> list[CheckMess
     """A media route over the documents' folder hands out every gated file
     without the form, whatever the collection's privacy: refused on every
     machine, since DEBUG is where the stock ``static()`` route is on."""
-    path = document_probe_path()
-    if path is None or not serves_files_from_disk(path):
+    probe = document_probe()
+    if probe is None or not serves_files_from_disk(*probe):
         return []
-    folder = path.rsplit("/", 1)[0] + "/"
+    folder = probe[0].rsplit("/", 1)[0] + "/"
     return [
         Error(
             f"{folder} is served straight from disk (django.views.static.serve or a "
