@@ -1,0 +1,124 @@
+"""The plugin's Content-Security-Policy covers its own layout only: in a site's
+layout the site's policy governs, and the plugin's one script carries the
+site's nonce, so a strict site policy breaks nothing on lead pages."""
+
+import copy
+import re
+from pathlib import Path
+
+import django
+import pytest
+from django.conf import settings
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from wagtail_leadgen.conf import DEFAULTS
+
+from .factories import make_landing_page
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_POLICY = DEFAULTS["CONTENT_SECURITY_POLICY"]
+POW_ON = {"PROOF_OF_WORK": {"MAX_NUMBER": 10}}
+
+
+def site_layout(*, middleware=(), context_processors=(), leadgen=None):
+    """The site overrides wagtail_leadgen/base.html with the install guide's
+    file, which extends the site's own base.html (tests/site_layout)."""
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [ROOT / "tests/site_layout", ROOT / "docs/install/templates"]
+    templates[0]["OPTIONS"]["context_processors"] += list(context_processors)
+    extra = {} if leadgen is None else {"WAGTAIL_LEADGEN": leadgen}
+    return override_settings(
+        TEMPLATES=templates, MIDDLEWARE=[*middleware, *settings.MIDDLEWARE], **extra
+    )
+
+
+def nonce_in(header: str) -> str:
+    return re.search(r"'nonce-([^']+)'", header).group(1)
+
+
+def script_nonces(html: str) -> list[str]:
+    return re.findall(r"<script[^>]*\bnonce=\"([^\"]*)\"", html)
+
+
+def test_pages_in_the_plugins_layout_carry_the_plugins_policy(client):
+    response = client.get(make_landing_page().url)
+    assert response["Content-Security-Policy"] == PLUGIN_POLICY
+
+
+def test_in_the_sites_layout_the_plugin_sends_no_policy_of_its_own(client):
+    page = make_landing_page()
+    with site_layout():
+        response = client.get(page.url)
+    html = response.content.decode()
+    assert 'class="site-header"' in html and "leadgen-form" in html
+    assert "wagtail_leadgen/leadgen.css" in html
+    assert "Content-Security-Policy" not in response
+
+
+def test_the_sites_policy_governs_and_allows_its_inline_script(client):
+    page = make_landing_page()
+    with site_layout(middleware=["tests.site_csp.SiteCSPMiddleware"]):
+        response = client.get(page.url)
+    header = response["Content-Security-Policy"]
+    assert header != PLUGIN_POLICY and "strict-dynamic" in header
+    assert script_nonces(response.content.decode()) == [nonce_in(header)]
+
+
+def test_the_plugins_script_carries_the_sites_nonce(client):
+    page = make_landing_page()
+    with site_layout(middleware=["tests.site_csp.SiteCSPMiddleware"], leadgen=POW_ON):
+        response = client.get(page.url)
+    html = response.content.decode()
+    pow_script = re.search(r"<script[^>]*pow\.js[^>]*>", html).group(0)
+    nonce = nonce_in(response["Content-Security-Policy"])
+    assert f'nonce="{nonce}"' in pow_script
+
+
+@override_settings(WAGTAIL_LEADGEN=POW_ON)
+def test_without_a_site_policy_the_script_has_no_nonce_and_nothing_is_inline(client):
+    html = client.get(make_landing_page().url).content.decode()
+    assert re.findall(r"<script[^>]*>", html) == [
+        re.search(r"<script[^>]*pow\.js[^>]*>", html).group(0)
+    ]
+    assert "nonce=" not in html
+    assert "style=" not in html and "<style" not in html
+    assert re.search(r"<script[^>]*>\s*[^<\s]", html) is None  # no inline code
+
+
+@pytest.mark.skipif(django.VERSION < (6, 0), reason="Django 6's built-in CSP")
+def test_djangos_own_csp_governs_the_sites_layout(client):
+    from django.utils.csp import CSP
+
+    page = make_landing_page()
+    policy = {"default-src": [CSP.SELF], "script-src": [CSP.NONCE, CSP.STRICT_DYNAMIC]}
+    with (
+        site_layout(
+            middleware=["django.middleware.csp.ContentSecurityPolicyMiddleware"],
+            context_processors=["django.template.context_processors.csp"],
+            leadgen=POW_ON,
+        ),
+        override_settings(SECURE_CSP=policy),
+    ):
+        response = client.get(page.url)
+    nonce = nonce_in(response["Content-Security-Policy"])
+    assert script_nonces(response.content.decode()) == [nonce, nonce]
+
+
+def w030(messages):
+    return [message for message in messages if message.id == "wagtail_leadgen.W030"]
+
+
+def test_a_check_warns_when_the_default_policy_meets_a_site_layout():
+    with site_layout():
+        (warning,) = w030(run_checks())
+    assert "docs/install/templates/wagtail_leadgen/base.html" in warning.msg
+    assert "CONTENT_SECURITY_POLICY" in warning.hint
+
+
+def test_the_check_is_quiet_in_the_plugins_layout_or_with_the_policy_off():
+    assert w030(run_checks()) == []
+    with site_layout(leadgen={"CONTENT_SECURITY_POLICY": None}):
+        assert w030(run_checks()) == []
