@@ -30,9 +30,13 @@ _PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 def base_template_origin() -> str | None:
     """Where ``wagtail_leadgen/base.html`` is loaded from (None: nowhere)."""
     try:
-        return get_template(BASE_TEMPLATE).origin.name
+        template = get_template(BASE_TEMPLATE)
     except TemplateDoesNotExist:
         return None
+    # Django's and Jinja2's backends give their templates an origin; another
+    # backend may not, and then nothing can be said about the layout.
+    origin = getattr(template, "origin", None)
+    return origin.name if origin is not None else None
 
 
 def plugin_layout_in_use() -> bool:
