@@ -2,37 +2,22 @@
 layout the site's policy governs, and the plugin's one script carries the
 site's nonce, so a strict site policy breaks nothing on lead pages."""
 
-import copy
 import re
-from pathlib import Path
 
 import django
 import pytest
-from django.conf import settings
 from django.core.checks import run_checks
 from django.test import override_settings
 
 from wagtail_leadgen.conf import DEFAULTS
 
 from .factories import make_landing_page
+from .site_csp import site_layout
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_POLICY = DEFAULTS["CONTENT_SECURITY_POLICY"]
 POW_ON = {"PROOF_OF_WORK": {"MAX_NUMBER": 10}}
-
-
-def site_layout(*, middleware=(), context_processors=(), leadgen=None):
-    """The site overrides wagtail_leadgen/base.html with the install guide's
-    file, which extends the site's own base.html (tests/site_layout)."""
-    templates = copy.deepcopy(settings.TEMPLATES)
-    templates[0]["DIRS"] = [ROOT / "tests/site_layout", ROOT / "docs/install/templates"]
-    templates[0]["OPTIONS"]["context_processors"] += list(context_processors)
-    extra = {} if leadgen is None else {"WAGTAIL_LEADGEN": leadgen}
-    return override_settings(
-        TEMPLATES=templates, MIDDLEWARE=[*middleware, *settings.MIDDLEWARE], **extra
-    )
 
 
 def nonce_in(header: str) -> str:
@@ -69,7 +54,9 @@ def test_the_sites_policy_governs_and_allows_its_inline_script(client):
 
 def test_the_plugins_script_carries_the_sites_nonce(client):
     page = make_landing_page()
-    with site_layout(middleware=["tests.site_csp.SiteCSPMiddleware"], leadgen=POW_ON):
+    with site_layout(
+        middleware=["tests.site_csp.SiteCSPMiddleware"], WAGTAIL_LEADGEN=POW_ON
+    ):
         response = client.get(page.url)
     html = response.content.decode()
     pow_script = re.search(r"<script[^>]*pow\.js[^>]*>", html).group(0)
@@ -98,7 +85,7 @@ def test_djangos_own_csp_governs_the_sites_layout(client):
         site_layout(
             middleware=["django.middleware.csp.ContentSecurityPolicyMiddleware"],
             context_processors=["django.template.context_processors.csp"],
-            leadgen=POW_ON,
+            WAGTAIL_LEADGEN=POW_ON,
         ),
         override_settings(SECURE_CSP=policy),
     ):
@@ -120,5 +107,5 @@ def test_a_check_warns_when_the_default_policy_meets_a_site_layout():
 
 def test_the_check_is_quiet_in_the_plugins_layout_or_with_the_policy_off():
     assert w030(run_checks()) == []
-    with site_layout(leadgen={"CONTENT_SECURITY_POLICY": None}):
+    with site_layout(WAGTAIL_LEADGEN={"CONTENT_SECURITY_POLICY": None}):
         assert w030(run_checks()) == []
