@@ -20,7 +20,7 @@ from .gating import gated_page_models
 from .models.consent import ConsentPurpose
 from .models.mixins import is_document_restricted
 from .models.publishing import LeadPageForm, publishing_problems, site_for_page
-from .responses import BASE_TEMPLATE, base_template_origin, plugin_layout_in_use
+from .responses import BASE_TEMPLATE, base_template_origin, is_plugin_template
 from .services.kpis import lead_page_models
 
 
@@ -96,10 +96,12 @@ def check_urls(app_configs, **kwargs):
 @register(Tags.templates, Tags.security)
 def check_policy_meets_site_layout(app_configs, **kwargs):
     """The plugin's policy is for its own layout; a site's layout has its own scripts."""
-    if not leadgen_settings.CONTENT_SECURITY_POLICY or plugin_layout_in_use():
-        return []
     origin = base_template_origin()
-    if origin is None:
+    if (
+        not leadgen_settings.CONTENT_SECURITY_POLICY
+        or origin is None
+        or is_plugin_template(origin)
+    ):
         return []
     return [
         Warning(

@@ -39,6 +39,11 @@ def base_template_origin() -> str | None:
     return origin.name if origin is not None else None
 
 
+def is_plugin_template(origin: str) -> bool:
+    """Whether a template file is one the plugin ships (not a site's override)."""
+    return Path(origin).is_relative_to(_PACKAGE_TEMPLATES)
+
+
 def plugin_layout_in_use() -> bool:
     """Whether lead pages render in the plugin's own base template.
 
@@ -46,7 +51,7 @@ def plugin_layout_in_use() -> bool:
     layout: its scripts and styles then answer to the site's policy, not ours.
     """
     origin = base_template_origin()
-    return origin is not None and Path(origin).is_relative_to(_PACKAGE_TEMPLATES)
+    return origin is not None and is_plugin_template(origin)
 
 
 def site_csp_nonce(request: HttpRequest | None) -> str | None:
