@@ -26,6 +26,7 @@ from django.urls import reverse
 from .. import mailer
 from ..forms import LeadForm
 from ..models.settings import LeadgenSiteSettings
+from ..responses import site_csp_nonce
 from ..services import proof_of_work
 from ..services.downloads import DownloadUnavailable, grant_for_token
 from ..services.notice import build_notice
@@ -64,6 +65,8 @@ def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
         **notice_context(context, form),
         "proof_of_work": json.dumps(challenge) if challenge else "",
         "proof_of_work_field": proof_of_work.FIELD,
+        # The plugin's one script carries the site's nonce under a strict policy.
+        "script_nonce": site_csp_nonce(context.get("request")) if challenge else None,
         "csrf_token": context.get("csrf_token"),
     }
 
