@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   install, migrate, seed demo content and serve on http://127.0.0.1:8000/
-#               (another port: make demo PORT=8010), with a task worker beside it
+#               (another port: make demo PORT=8010), with a task worker beside it;
+#               on PostgreSQL when DATABASE_URL is set
 #   make test   install what the tests need (incl. Debian's chromium) and run the whole suite
 # The suite runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
 # make test-custom-page   the suite on a custom base page model (WAGTAIL_PAGE_MODEL)
@@ -17,14 +18,14 @@ DJANGO ?=
 CONSTRAINTS ?=
 PORT ?= 8000
 
-.PHONY: demo test test-custom-page lint chromium
+.PHONY: demo test test-custom-page lint dist-check chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[queue-db]"
+	$(BIN)/pip install --quiet -e ".[demo]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
@@ -63,6 +64,19 @@ lint: $(VENV)/.test-installed
 	PYTHONPATH=. $(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=. $(BIN)/django-admin makemigrations --check --dry-run
+	$(MAKE) --no-print-directory dist-check
+
+# Build the sdist and the wheel as a release would (offline: the setuptools
+# installed by the test extra, no isolated build environment), check their
+# metadata renders on a package index, and that they carry the whole package
+# and its licence (.ci/check_dist.py).
+dist-check: $(VENV)/.test-installed
+	@dist=$$(mktemp -d); \
+	$(BIN)/python -m build --no-isolation --outdir $$dist . >$$dist/build.log 2>&1 \
+		|| { cat $$dist/build.log; rm -rf $$dist; exit 1; }; \
+	rm $$dist/build.log; \
+	$(BIN)/twine check --strict $$dist/* && $(BIN)/python .ci/check_dist.py $$dist; \
+	status=$$?; rm -rf $$dist; exit $$status
 
 test: $(VENV)/.test-installed chromium lint
 	$(BIN)/pytest

@@ -31,7 +31,14 @@ def test_a_misspelled_key_is_reported_by_a_system_check():
     errors = check_settings_keys(None)
     assert [error.id for error in errors] == ["wagtail_leadgen.E001"]
     assert "DOWNLOAD_LINK_MAX_AEG" in errors[0].msg
-    assert "DOWNLOAD_LINK_MAX_AGE" in errors[0].hint
+    assert errors[0].hint.startswith("Did you mean 'DOWNLOAD_LINK_MAX_AGE'?")
+
+
+@override_settings(WAGTAIL_LEADGEN={"site_url": "https://example.com", "COLOUR": 1})
+def test_a_misspelled_key_suggests_the_closest_valid_one_and_only_then():
+    colour, site_url = check_settings_keys(None)  # sorted by key
+    assert site_url.hint.startswith("Did you mean 'SITE_URL'?")
+    assert colour.hint.startswith("Valid keys: ")
 
 
 @override_settings(WAGTAILDOCS_SERVE_METHOD="direct")

@@ -28,8 +28,13 @@ COUNT_ROWS = (
 
 def manage(*args, env):
     """Run the demo's manage.py with its own settings, not the test suite's,
-    on this checkout's package (not another copy the environment installed)."""
-    child_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    on this checkout's package (not another copy the environment installed),
+    on the database ``env`` names (never the suite's DATABASE_URL)."""
+    child_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")
+    }
     path = os.pathsep.join(filter(None, [str(ROOT), child_env.get("PYTHONPATH")]))
     result = subprocess.run(
         [sys.executable, str(MANAGE), *args],
@@ -69,3 +74,40 @@ def test_the_production_settings_pass_the_deployment_checks(demo_db):
         "WAGTAILADMIN_BASE_URL": "https://leads.example.com",
     }
     manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+
+WALK_OUT_OF_THE_IMAGES = (
+    "/media/documents/guide.pdf",
+    "/media/images/../documents/guide.pdf",
+    "/media/images/%2e%2e/documents/guide.pdf",
+    "/media/images/%2E%2E/documents/guide.pdf",
+    "/media/original_images/../documents/guide.pdf",
+    "/media/images/..%2fdocuments/guide.pdf",
+    "/media/images/../../example_site/settings.py",
+)
+
+
+def test_the_demo_s_media_route_serves_images_and_cannot_be_walked_out_of(
+    demo_db, tmp_path
+):
+    media = tmp_path / "media"
+    for folder, name in [("images", "cover.png"), ("documents", "guide.pdf")]:
+        (media / folder).mkdir(parents=True)
+        (media / folder / name).write_bytes(
+            b"secret" if folder == "documents" else b"png"
+        )
+    statuses = (
+        "from django.test import Client; client = Client(); "
+        f"print(*(client.get(path).status_code for path in {WALK_OUT_OF_THE_IMAGES!r}))"
+        "; print(client.get('/media/images/cover.png').status_code)"
+    )
+    env = {
+        **demo_db,
+        "DEMO_MEDIA_ROOT": str(media),
+        "DJANGO_DEBUG": "1",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+    }
+    manage("migrate", "--noinput", "-v0", env=env)
+    refused, image = manage("shell", "-v0", "-c", statuses, env=env).splitlines()
+    assert set(refused.split()) == {"404"}
+    assert image == "200"

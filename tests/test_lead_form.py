@@ -1,5 +1,7 @@
 """The visitor's form: minimal fields, unticked per-purpose checkboxes, strict input."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -177,3 +179,21 @@ def test_zero_width_joiners_in_real_names_are_accepted():
         }
     )
     assert form.is_valid(), form.errors
+
+
+def test_the_honeypot_is_hidden_by_the_html_itself_not_by_the_stylesheet(client):
+    """A site template that loads no leadgen.css still hides it from people,
+    screen readers, the keyboard and autofill; bots reading the markup see it."""
+    html = client.get(make_landing_page().url).content.decode()
+    wrapper = re.search(r'<div class="leadgen-hp"([^>]*)>', html)
+    assert wrapper and " hidden" in wrapper[1] and 'aria-hidden="true"' in wrapper[1]
+    field = re.search(r'<input[^>]*name="leadgen_hp"[^>]*>', html)[0]
+    for attribute in (" hidden", 'aria-hidden="true"', 'tabindex="-1"'):
+        assert attribute in field
+    assert 'autocomplete="off"' in field
+
+
+def test_the_honeypot_stays_hidden_when_a_site_renders_the_form_its_own_way():
+    form = make_landing_page().get_form()
+    rendered = str(form["leadgen_hp"])
+    assert " hidden" in rendered and 'aria-hidden="true"' in rendered

@@ -28,9 +28,27 @@ class PageTypeTests(WagtailPageTestCase):
     def setUp(self):
         self.login()
 
-    def test_editors_can_create_each_page_type_under_a_page(self):
-        for model in (LandingPage, EbookPage, ThankYouPage):
+    def test_editors_create_offers_under_a_page_and_thank_you_pages_under_offers(self):
+        for model in (LandingPage, EbookPage):
             self.assertCanCreateAt(page_model(), model)
+            self.assertCanCreateAt(model, ThankYouPage)
+            self.assertAllowedSubpageTypes(model, {ThankYouPage})
+        self.assertCanNotCreateAt(page_model(), ThankYouPage)
+        # A site's own offer page type (built on LeadCaptureMixin) holds them too.
+        self.assertAllowedParentPageTypes(
+            ThankYouPage, {LandingPage, EbookPage, NewsletterPage}
+        )
+        self.assertAllowedSubpageTypes(ThankYouPage, set())
+
+    def test_the_thank_you_chooser_lists_thank_you_pages_only(self):
+        for model in (LandingPage, EbookPage, NewsletterPage):
+            form_class = model.get_edit_handler().get_form_class()
+            chooser = form_class.base_fields["thank_you_page"].widget
+            assert chooser.model_names == ["wagtail_leadgen.thankyoupage"]
+
+    def test_each_page_type_tells_editors_what_it_is_for(self):
+        for model in (LandingPage, EbookPage, ThankYouPage):
+            assert model.get_page_description()
 
     def test_pages_render_preview_and_save_in_the_editor(self):
         purpose = make_purpose()
@@ -185,3 +203,20 @@ def test_a_base_page_its_app_does_not_define_is_a_clear_error():
         match="tests.testapp.models defines no model named 'BasePage'",
     ):
         configured_page_model()
+
+
+@pytest.mark.django_db
+def test_share_links_use_the_public_root_not_the_site_record_s_localhost(client):
+    landing = make_landing_page(slug="audit")
+    with override_settings(WAGTAIL_LEADGEN={"SITE_URL": "https://www.example.com"}):
+        html = client.get(landing.thank_you_page.url).content.decode()
+    assert "url=https%3A%2F%2Fwww.example.com%2Faudit%2F" in html
+    assert "localhost" not in html
+
+
+@pytest.mark.django_db
+def test_the_thank_you_page_leads_back_into_the_site(client):
+    landing = make_landing_page()
+    html = client.get(landing.thank_you_page.url).content.decode()
+    home = site_root()
+    assert f'href="{home.url}">Continue to {home.title}</a>' in html

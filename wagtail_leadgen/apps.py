@@ -11,7 +11,7 @@ class WagtailLeadgenConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django imports this module before the
         # models are loaded, and these modules import models.
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import checks, deploy_checks  # noqa: F401 - register the system checks
         from .panels import adopt_panel_content_fields
         from .services.hints.summaries import connect_receivers
 

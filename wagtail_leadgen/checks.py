@@ -3,6 +3,7 @@ or forms whose consent and notice break the rules (R8, R10)."""
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 
 from django.apps import apps
@@ -20,6 +21,7 @@ from .gating import gated_page_models
 from .models.consent import ConsentPurpose
 from .models.mixins import is_document_restricted
 from .models.publishing import LeadPageForm, publishing_problems, site_for_page
+from .responses import BASE_TEMPLATE, base_template_origin, is_plugin_template
 from .services.kpis import lead_page_models
 
 
@@ -34,11 +36,18 @@ def check_settings_keys(app_configs, **kwargs):
     return [
         Error(
             f"Unknown setting {SETTINGS_NAME}[{key!r}].",
-            hint="Valid keys: " + ", ".join(sorted(DEFAULTS)),
+            hint=_closest_key_hint(key),
             id="wagtail_leadgen.E001",
         )
         for key in sorted(set(user) - set(DEFAULTS))
     ]
+
+
+def _closest_key_hint(key: object) -> str:
+    """A "did you mean …?" for a near miss, then every valid key."""
+    valid = "Valid keys: " + ", ".join(sorted(DEFAULTS))
+    close = difflib.get_close_matches(str(key).upper(), DEFAULTS, n=1)
+    return f"Did you mean {close[0]!r}? {valid}" if close else valid
 
 
 @register()
@@ -90,6 +99,28 @@ def check_urls(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.templates, Tags.security)
+def check_policy_meets_site_layout(app_configs, **kwargs):
+    """The plugin's policy is for its own layout; a site's layout has its own scripts."""
+    origin = base_template_origin()
+    if (
+        not leadgen_settings.CONTENT_SECURITY_POLICY
+        or origin is None
+        or is_plugin_template(origin)
+    ):
+        return []
+    return [
+        Warning(
+            f"{BASE_TEMPLATE} is overridden ({origin}), so lead pages use your site's "
+            f"layout and your site's Content-Security-Policy: "
+            f"{SETTINGS_NAME}['CONTENT_SECURITY_POLICY'] is not sent with them.",
+            hint="Give the site its own policy (SECURE_CSP on Django 6, django-csp on "
+            f"5.2), then set {SETTINGS_NAME}['CONTENT_SECURITY_POLICY'] = None.",
+            id="wagtail_leadgen.W030",
+        )
+    ]
 
 
 @register(Tags.database)

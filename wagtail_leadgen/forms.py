@@ -36,6 +36,12 @@ HONEYPOT_FIELD = "leadgen_hp"
 TOKEN_FIELD = "leadgen_token"  # noqa: S105 - a field name, not a secret
 REFERRER_FIELD = "leadgen_ref"
 CONSENT_PREFIX = "consent_"
+HONEYPOT_ATTRS = {
+    "hidden": True,
+    "aria-hidden": "true",
+    "tabindex": "-1",
+    "autocomplete": "off",
+}
 
 
 REFERRER_MAX_LENGTH = 500
@@ -116,12 +122,13 @@ class LeadForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         validators=[validate_lead_email],
     )
-    # A field humans never see (hidden by CSS, skipped by keyboard and screen
-    # readers); bots that fill every input fill it too.
+    # A field humans never see, whatever the site's CSS: HTML ``hidden``,
+    # out of the accessibility tree, no tab stop, no autofill. Bots that fill
+    # every input in the markup fill it too.
     leadgen_hp = forms.CharField(
         label=_("Leave this field empty"),
         required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs=HONEYPOT_ATTRS),
     )
     leadgen_token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Where the visitor came from before the landing page (origin and path only).

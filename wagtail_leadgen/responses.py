@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 
 from .conf import leadgen_settings
 
@@ -17,11 +21,62 @@ PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 
+# Every page template of the plugin extends this one; a site overrides it to
+# put the pages inside its own layout.
+BASE_TEMPLATE = "wagtail_leadgen/base.html"
+_PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def base_template_origin() -> str | None:
+    """Where ``wagtail_leadgen/base.html`` is loaded from (None: nowhere)."""
+    try:
+        template = get_template(BASE_TEMPLATE)
+    except TemplateDoesNotExist:
+        return None
+    # Django's and Jinja2's backends give their templates an origin; another
+    # backend may not, and then nothing can be said about the layout.
+    origin = getattr(template, "origin", None)
+    return origin.name if origin is not None else None
+
+
+def is_plugin_template(origin: str) -> bool:
+    """Whether a template file is one the plugin ships (not a site's override)."""
+    return Path(origin).is_relative_to(_PACKAGE_TEMPLATES)
+
+
+def plugin_layout_in_use() -> bool:
+    """Whether lead pages render in the plugin's own base template.
+
+    False once a site overrides ``wagtail_leadgen/base.html`` with its own
+    layout: its scripts and styles then answer to the site's policy, not ours.
+    """
+    origin = base_template_origin()
+    return origin is not None and is_plugin_template(origin)
+
+
+def site_csp_nonce(request: HttpRequest | None) -> str | None:
+    """The nonce of the site's own Content-Security-Policy for this request.
+
+    Django 6's ``ContentSecurityPolicyMiddleware`` keeps it in
+    ``request._csp_nonce``, django-csp in ``request.csp_nonce``; both are lazy
+    and only written into the header once read, which this does.
+    """
+    for attribute in ("_csp_nonce", "csp_nonce"):
+        nonce = getattr(request, attribute, None)
+        if nonce is not None:
+            return str(nonce)
+    return None
+
 
 def with_csp(response: Response) -> Response:
-    """Add the configured Content-Security-Policy unless the site already set one."""
+    """Add the plugin's Content-Security-Policy to a page in the plugin's layout.
+
+    Left out when the response already has one (the site's middleware or view)
+    or when the site renders the pages in its own layout, where the site's
+    policy governs: ours would block its analytics, fonts and banners.
+    """
     policy = leadgen_settings.CONTENT_SECURITY_POLICY
-    if policy and "Content-Security-Policy" not in response:
+    if policy and "Content-Security-Policy" not in response and plugin_layout_in_use():
         response["Content-Security-Policy"] = policy
     return response
 

@@ -1,7 +1,8 @@
 """Hardened settings: ``DJANGO_SETTINGS_MODULE=example_site.production``.
 
 They pass ``manage.py check --deploy``. Secrets and hosts come from the
-environment; a real deployment also uses PostgreSQL and a shared cache, so the
+environment; a real deployment also uses PostgreSQL (``DATABASE_URL``, read
+by ``settings.py``) and Redis as the shared cache (``REDIS_URL``), so the
 rate limit holds across processes.
 """
 
@@ -52,7 +53,10 @@ CSRF_COOKIE_SECURE = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-if os.environ.get("DATABASE_URL"):
-    import dj_database_url
-
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+# The rate limit counts in the default cache: one every process shares.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    }
+}

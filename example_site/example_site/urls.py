@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.urls import include, path, re_path
 from django.views.static import serve
@@ -16,13 +18,15 @@ if settings.DEBUG:
 
     urlpatterns += staticfiles_urlpatterns()
     # Serve uploaded images only: documents stay behind Wagtail's document view
-    # and the leadgen download view, never as plain media files.
+    # and the leadgen download view, never as plain media files. One file name
+    # per folder (no slash, no leading dot): no path can walk out of it.
     urlpatterns += [
         re_path(
-            r"^media/(?P<path>(?:original_images|images)/.*)$",
+            rf"^media/{folder}/(?P<path>[^/.][^/]*)$",
             serve,
-            {"document_root": settings.MEDIA_ROOT},
-        ),
+            {"document_root": Path(settings.MEDIA_ROOT) / folder},
+        )
+        for folder in ("original_images", "images")
     ]
 
 urlpatterns += [path("", include(wagtail_urls))]

@@ -18,9 +18,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
+from wagtail.admin.widgets import AdminPageChooser
 from wagtail.documents import get_document_model_string
 from wagtail.fields import StreamField
+from wagtail.models import get_page_models
 
 from ..blocks import FormFieldsBlock
 from ..conf import leadgen_settings
@@ -51,6 +53,18 @@ if TYPE_CHECKING:
     from wagtail.models import AbstractPage as _MixedIntoPage
 else:
     _MixedIntoPage = models.Model
+
+
+class ThankYouPageChooserPanel(PageChooserPanel):
+    """The thank-you page chooser: it lists thank-you pages only (every page
+    type built on ``ThankYouMixin``, the site's own included)."""
+
+    def get_form_options(self) -> dict[str, Any]:
+        options = super().get_form_options()
+        options.setdefault("widgets", {})[self.field_name] = AdminPageChooser(
+            target_models=thank_you_page_models()
+        )
+        return options
 
 
 class LeadCaptureMixin(_MixedIntoPage):
@@ -132,7 +146,7 @@ class LeadCaptureMixin(_MixedIntoPage):
                     ),
                 ),
                 FieldPanel("submit_label"),
-                FieldPanel("thank_you_page"),
+                ThankYouPageChooserPanel("thank_you_page"),
                 FieldPanel("crm_destinations"),
             ],
             heading=_("Lead form"),
@@ -382,6 +396,14 @@ class ThankYouMixin(_MixedIntoPage):
     class Meta:
         abstract = True
 
+    @classmethod
+    def clean_parent_page_models(cls) -> list[type[Any]]:
+        """Under an offer page (any page type with a lead form), the offer it
+        thanks for and shares, unless the page type sets ``parent_page_types``."""
+        if getattr(cls, "parent_page_types", None) is None:
+            return lead_capture_page_models()
+        return super().clean_parent_page_models()
+
     def get_context(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> dict[str, Any]:
@@ -392,3 +414,13 @@ class ThankYouMixin(_MixedIntoPage):
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return private(super().serve(request, *args, **kwargs))
+
+
+def lead_capture_page_models() -> list[type[Any]]:
+    """Every page type with a lead form: the offers thank-you pages go under."""
+    return [model for model in get_page_models() if issubclass(model, LeadCaptureMixin)]
+
+
+def thank_you_page_models() -> list[type[Any]]:
+    """Every page type that thanks a visitor: what the thank-you chooser lists."""
+    return [model for model in get_page_models() if issubclass(model, ThankYouMixin)]

@@ -7,7 +7,7 @@ Their panels and search fields extend the base page's own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +20,12 @@ from wagtail.search import index
 from ..blocks import BodyBlock
 from ..panels import ContentHintsPanel
 from .base_page import configured_page_model
-from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
+from .mixins import (
+    GatedDocumentMixin,
+    LeadCaptureMixin,
+    ThankYouMixin,
+    thank_you_page_models,
+)
 
 if TYPE_CHECKING:
     # To the type checker, any base page: the configured one is only known at run time.
@@ -29,8 +34,20 @@ else:
     BasePage = configured_page_model()
 
 
-class LandingPage(LeadCaptureMixin, BasePage):
+class OfferPage:
+    """What goes under an offer page: its thank-you pages, nothing else."""
+
+    @classmethod
+    def clean_subpage_models(cls) -> list[type[Any]]:
+        return thank_you_page_models()
+
+
+class LandingPage(OfferPage, LeadCaptureMixin, BasePage):
     """Describes one offer and carries its capture form."""
+
+    page_description = _(
+        "An offer (a demo, a call back, a newsletter) described above its lead form."
+    )
 
     intro = models.TextField(
         _("introduction"),
@@ -61,8 +78,12 @@ class LandingPage(LeadCaptureMixin, BasePage):
         verbose_name_plural = _("landing pages")
 
 
-class EbookPage(GatedDocumentMixin, BasePage):
+class EbookPage(OfferPage, GatedDocumentMixin, BasePage):
     """A downloadable asset given in exchange for the form; never reachable without it."""
+
+    page_description = _(
+        "A private document (an e-book, a white paper) given in exchange for the form."
+    )
 
     cover_image = models.ForeignKey(
         "wagtailimages.Image",
@@ -101,6 +122,13 @@ class EbookPage(GatedDocumentMixin, BasePage):
 
 class ThankYouPage(ThankYouMixin, BasePage):
     """Thanks the visitor, gives the download, suggests more content and sharing."""
+
+    page_description = _(
+        "Shown after the form of the offer page it sits under: the download, "
+        "further content and share links."
+    )
+    # The end of a visitor's journey: nothing goes under it.
+    subpage_types: list[str] = []
 
     message = RichTextField(
         _("message"), blank=True, features=["bold", "italic", "link"]

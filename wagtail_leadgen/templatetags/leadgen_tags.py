@@ -5,7 +5,8 @@ before the button; ``{% leadgen_notice form %}`` renders the notice alone,
 for a site that lays its form out itself; ``{% leadgen_download
 download_token %}`` renders the link to a just-unlocked document (or why it
 is not available); ``{% leadgen_unsubscribe_url lead %}`` (or ``... lead
-purpose``) gives the one-click unsubscribe link for a site's own emails.
+purpose``) gives the one-click unsubscribe link for a site's own emails;
+``{% leadgen_public_url page %}`` the page's address for share links.
 
 The context of ``includes/lead_form.html`` and ``includes/notice.html``
 (documented in docs/getting-started.md, "Template tags"): ``form``, ``page``,
@@ -22,8 +23,10 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
+from .. import mailer
 from ..forms import LeadForm
 from ..models.settings import LeadgenSiteSettings
+from ..responses import site_csp_nonce
 from ..services import proof_of_work
 from ..services.downloads import DownloadUnavailable, grant_for_token
 from ..services.notice import build_notice
@@ -62,6 +65,8 @@ def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
         **notice_context(context, form),
         "proof_of_work": json.dumps(challenge) if challenge else "",
         "proof_of_work_field": proof_of_work.FIELD,
+        # The plugin's one script carries the site's nonce under a strict policy.
+        "script_nonce": site_csp_nonce(context.get("request")) if challenge else None,
         "csrf_token": context.get("csrf_token"),
     }
 
@@ -94,3 +99,14 @@ def leadgen_unsubscribe_url(lead, purpose=None) -> str:
     all marketing), from the configured site root: for a newsletter's visible
     link and its ``List-Unsubscribe`` header."""
     return unsubscribe_url(lead, purpose)
+
+
+@register.simple_tag
+def leadgen_public_url(page) -> str:
+    """The page's address as others open it (share links), from the same root
+    as the links in emails: ``SITE_URL``, else the root URL of its Wagtail
+    Site; never the request's Host header. "" for a page with no URL."""
+    parts = page.get_url_parts()
+    if parts is None:
+        return ""
+    return mailer.site_root_url(page) + parts[2]
