@@ -537,6 +537,15 @@ def test_the_editor_checks_panel_carries_the_lead_generation_rules(admin_client)
     assert "wagtail_leadgen/hints.js" in html
 
 
+@pytest.mark.django_db
+def test_the_panel_says_why_its_word_count_differs_from_wagtails(admin_client):
+    page = make_landing_page()
+    html = admin_client.get(f"/admin/pages/{page.pk}/edit/").content.decode()
+    note = html.split('class="leadgen-hints__note">', 1)[1].split("</p>", 1)[0]
+    assert "page's own text" in note
+    assert "Wagtail's Checks panel counts every word" in note
+
+
 # -- Offline ----------------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_hints_work_with_the_network_disabled(monkeypatch):
