@@ -31,48 +31,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from throwaway_db import setup_django, teardown_django
+
 TARGET_MS = 200
-
-
-def setup_django(database_url: str | None, folder: str) -> None:
-    """The test suite's settings on a database created for this run only."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    sqlite_file = Path(folder) / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{sqlite_file}"
-    sys.path.insert(0, str(REPO))
-    import django
-    from django.conf import settings
-
-    django.setup()
-    database = settings.DATABASES["default"]
-    # A name of its own, so that a test suite running meanwhile keeps its database.
-    database.setdefault("TEST", {})["NAME"] = (
-        str(sqlite_file)
-        if database["ENGINE"].endswith("sqlite3")
-        else f"leadgen_bench_{os.getpid()}"
-    )
-    from django.db import connection
-
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-
-
-def teardown_django() -> None:
-    from django.conf import settings
-    from django.db import connection
-
-    connection.creation.destroy_test_db(
-        settings.DATABASES["default"]["NAME"], verbosity=0
-    )
 
 
 @contextmanager

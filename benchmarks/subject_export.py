@@ -17,43 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from throwaway_db import setup_django, teardown_django
+
 TARGET_SECONDS = 1.0
-
-
-def setup_django(database_url: str | None, folder: str) -> None:
-    """The test suite's settings on a database created for this run only."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    sqlite_file = Path(folder) / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{sqlite_file}"
-    sys.path.insert(0, str(REPO))
-    import django
-    from django.conf import settings
-
-    django.setup()
-    database = settings.DATABASES["default"]
-    database.setdefault("TEST", {})["NAME"] = (
-        str(sqlite_file)
-        if database["ENGINE"].endswith("sqlite3")
-        else f"leadgen_bench_subject_{os.getpid()}"
-    )
-    from django.db import connection
-
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-
-
-def teardown_django() -> None:
-    from django.conf import settings
-    from django.db import connection
-
-    connection.creation.destroy_test_db(
-        settings.DATABASES["default"]["NAME"], verbosity=0
-    )
 
 
 def populate(submissions: int):
@@ -130,7 +99,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        setup_django(os.environ.get("DATABASE_URL"), folder)
+        setup_django(
+            os.environ.get("DATABASE_URL"), folder, name="leadgen_bench_subject"
+        )
         try:
             run(options.submissions, options.runs)
         finally:
