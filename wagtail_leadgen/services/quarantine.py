@@ -126,7 +126,9 @@ def release(submission_pk: int) -> tuple[CaptureResult, Submission]:
 
     Raises a ``ReleaseProblem``; nothing is stored then."""
     spam = (
-        Submission.objects.select_for_update()
+        # Lock the submission row only: PostgreSQL refuses FOR UPDATE on the
+        # nullable side of the outer join to its page.
+        Submission.objects.select_for_update(of=("self",))
         .filter(pk=submission_pk, is_spam=True)
         .select_related("page")
         .first()
