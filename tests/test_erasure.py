@@ -1,5 +1,7 @@
 """Erasure (R15): the person leaves every table; the CRMs that had them are asked once."""
 
+from unittest import mock
+
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
@@ -252,6 +254,8 @@ def test_a_lead_delivery_in_flight_is_not_resurrected_and_is_erased_there():
     assert [lead.email for _alias, lead in locmem.outbox] == [EMAIL]
     assert not Delivery.objects.filter(kind=DeliveryKind.LEAD).exists()
     assert result.kind == DeliveryKind.ERASURE and result.status == "pending"
+    # A key of its own: a CRM de-duplicating on the lead's would drop it.
+    assert result.idempotency_key != in_flight.idempotency_key
     deliver_all()
     assert erased_at("sales") == [EMAIL]
     erasure = Erasure.objects.get()
@@ -319,6 +323,19 @@ def test_the_queue_rows_of_the_erased_deliveries_and_emails_go_too(
     assert erasure.removed["django_tasks_database.dbtaskresult"] == 2
     (left,) = ours.all()
     assert left.args_kwargs["args"] == [other.deliveries.get().pk]
+
+
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
+def test_every_attempt_of_an_erasure_carries_its_delivery_s_key():
+    capture("sales")
+    deliver_all()
+    erase_address(EMAIL, reason=Erasure.Reason.STAFF)
+    row = Delivery.objects.get(kind=DeliveryKind.ERASURE)
+
+    with mock.patch.object(locmem.LocmemBackend, "erase") as erase:
+        deliver_all()
+
+    erase.assert_called_once_with(EMAIL, idempotency_key=str(row.idempotency_key))
 
 
 def test_a_sealed_address_opens_only_untouched_and_with_a_known_key(settings):

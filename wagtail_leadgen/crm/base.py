@@ -380,15 +380,18 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
             return self._converse(self.build_correction(lead)) or DeliveryResult()
 
     @final
-    def erase(self, email: str) -> None:
+    def erase(self, email: str, *, idempotency_key: str = "") -> None:
         """Erase a person at the CRM (R15): send each request ``build_erasure``
         yields, handing it the response. Override the steps, not this.
+
+        ``idempotency_key`` is the erasure delivery's: the same on every retry,
+        so a CRM can recognise a repeat.
 
         Raises ``UnsupportedFeature`` unless ``supports_erasure``.
         """
         self.require_feature("erasure")
         with self._errors_tagged():
-            self._converse(self.build_erasure(email))
+            self._converse(self.build_erasure(email, idempotency_key=idempotency_key))
 
     def require_feature(self, feature: str) -> None:
         """Raise ``UnsupportedFeature`` unless ``supports_<feature>`` is true."""
@@ -489,8 +492,11 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
             "build_correction()."
         )
 
-    def build_erasure(self, email: str) -> Steps[RequestT, ResponseT]:
-        """Yield each request that erases this person (with ``supports_erasure``).
+    def build_erasure(
+        self, email: str, *, idempotency_key: str
+    ) -> Steps[RequestT, ResponseT]:
+        """Yield each request that erases this person (with ``supports_erasure``);
+        ``idempotency_key`` is the same on every retry of this erasure.
 
         The ``yield`` gives the request's response, or raises its ``CRMError``.
         """

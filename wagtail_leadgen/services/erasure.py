@@ -18,6 +18,7 @@ cleared by the worker as soon as that delivery ends.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from datetime import datetime
 from functools import partial
@@ -152,6 +153,8 @@ def _take_over(delivery: Delivery, erasure: Erasure, email: str) -> Delivery:
         submission=None,
         consent_record=None,
         sealed_address=seal(email),
+        # Its own key: a CRM de-duplicating on the lead's would drop the erasure.
+        idempotency_key=uuid.uuid4(),
         attempts=0,
         last_error="",
         last_status_code=None,
