@@ -19,7 +19,7 @@ deleted deliveries and emails, and the per-address email throttle go too.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import cast
@@ -95,11 +95,13 @@ def delete_leads(emails: Mapping[int, str]) -> Removed:
     went, per lead. Call it inside a transaction."""
     lead_ids = list(emails)
     removed: Removed = {pk: Counter({Lead._meta.label_lower: 1}) for pk in lead_ids}
-    queue_rows = _queue_rows(lead_ids)
+    # A subquery: Django checks each id of a list once per filter using it.
+    leads = Lead._base_manager.filter(pk__in=lead_ids).values("pk")
+    queue_rows = _queue_rows(leads)
     for table in erasable_tables():
         label = table.model._meta.label_lower
         for path in table.paths:
-            rows = table.model._base_manager.filter(**{f"{path}__in": lead_ids})
+            rows = table.model._base_manager.filter(**{f"{path}__in": leads})
             counted = rows.values_list(path).annotate(n=Count("pk")).order_by()
             for lead_id, count in counted:
                 removed[lead_id][label] += count
@@ -136,15 +138,15 @@ def _delete(rows: QuerySet) -> None:
 
 
 # -- The task queue ------------------------------------------------------------------
-def _queue_rows(lead_ids: Sequence[int]) -> dict[object, int]:
+def _queue_rows(leads: QuerySet) -> dict[object, int]:
     """The database queue's rows for these leads' deliveries and confirmation
     emails (row id → lead id): their arguments are ids, but a failed task's
     traceback may quote a backend."""
     if not apps.is_installed("django_tasks_db"):
         return {}
     owner_of = {
-        deliver_lead.module_path: _owners(Delivery, lead_ids),
-        send_confirmation_email.module_path: _owners(ConfirmationRequest, lead_ids),
+        deliver_lead.module_path: _owners(Delivery, leads),
+        send_confirmation_email.module_path: _owners(ConfirmationRequest, leads),
     }
     wanted = Q(pk__in=[])
     for task_path, owners in owner_of.items():
@@ -157,12 +159,12 @@ def _queue_rows(lead_ids: Sequence[int]) -> dict[object, int]:
     return rows
 
 
-def _owners(model: type[Model], lead_ids: Sequence[int]) -> dict[int, int]:
+def _owners(model: type[Model], leads: QuerySet) -> dict[int, int]:
     """The model's rows about these leads: row id → lead id."""
     (table,) = [table for table in erasable_tables() if table.model is model]
     rows: dict[int, int] = {}
     for path in table.paths:
-        found = model._base_manager.filter(**{f"{path}__in": lead_ids})
+        found = model._base_manager.filter(**{f"{path}__in": leads})
         for pk, lead_id in found.values_list("pk", path):
             rows.setdefault(pk, lead_id)
     return rows
