@@ -3,7 +3,9 @@
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db.models.signals import pre_delete
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
@@ -13,17 +15,24 @@ from wagtail_leadgen.crm import locmem
 from wagtail_leadgen.crm.base import PermanentCRMError
 from wagtail_leadgen.erasure_worker import NOTHING_TO_ERASE
 from wagtail_leadgen.models import (
+    AccessRequest,
+    ConfirmationRequest,
+    ConsentRecord,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    DownloadGrant,
     Erasure,
     Lead,
+    Rectification,
+    RenewalRequest,
     Submission,
     Suppression,
 )
 from wagtail_leadgen.sealing import BrokenSeal, seal, unseal
 from wagtail_leadgen.services.capture import SubmissionContext, quarantine_spam
 from wagtail_leadgen.services.consent import withdraw_consent
+from wagtail_leadgen.services.erased_rows import erasable_tables
 from wagtail_leadgen.services.erasure import AlreadyErased, erase_address, erase_lead
 from wagtail_leadgen.services.outbox import propagate_consent_change, retry_now
 from wagtail_leadgen.services.suppression import suppress
@@ -336,6 +345,33 @@ def test_every_attempt_of_an_erasure_carries_its_delivery_s_key():
         deliver_all()
 
     erase.assert_called_once_with(EMAIL, idempotency_key=str(row.idempotency_key))
+
+
+def test_erasure_deletes_from_every_table_hanging_off_a_lead():
+    assert {table.model for table in erasable_tables()} == {
+        AccessRequest,
+        ConfirmationRequest,
+        ConsentRecord,
+        Delivery,
+        DownloadGrant,
+        Rectification,
+        RenewalRequest,
+        Submission,
+    }
+
+
+def test_a_delete_listener_on_a_lead_s_rows_is_refused_not_skipped():
+    def listener(**kwargs):
+        """An extension that would miss the plain deletes."""
+
+    pre_delete.connect(listener, sender=Submission)
+    erasable_tables.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured, match="Submission.lead"):
+            erasable_tables()
+    finally:
+        pre_delete.disconnect(listener, sender=Submission)
+        erasable_tables.cache_clear()
 
 
 def test_a_sealed_address_opens_only_untouched_and_with_a_known_key(settings):
