@@ -19,7 +19,7 @@ deleted deliveries and emails, and the per-address email throttle go too.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import cast
@@ -27,8 +27,10 @@ from typing import cast
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import CASCADE, CharField, Count, Model, Q, QuerySet
 from django.db.models.deletion import get_candidate_relations_to_delete
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.db.models.functions import Cast
 from django.db.models.signals import post_delete, pre_delete
@@ -95,8 +97,7 @@ def delete_leads(emails: Mapping[int, str]) -> Removed:
     went, per lead. Call it inside a transaction."""
     lead_ids = list(emails)
     removed: Removed = {pk: Counter({Lead._meta.label_lower: 1}) for pk in lead_ids}
-    # A subquery: Django checks each id of a list once per filter using it.
-    leads = Lead._base_manager.filter(pk__in=lead_ids).values("pk")
+    leads = _written_once(lead_ids)
     queue_rows = _queue_rows(leads)
     for table in erasable_tables():
         label = table.model._meta.label_lower
@@ -122,6 +123,16 @@ def delete_spam_carrying(address: str) -> Counter[str]:
     return counted
 
 
+def _written_once(lead_ids: Sequence[int]) -> RawSQL:
+    """These lead ids as a subquery written once: as a list, Django would
+    check and convert each id again for every statement (some 40 a batch)."""
+    pk = connection.ops.quote_name(Lead._meta.pk.attname)
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(lead_ids))
+    query = f"SELECT {pk} FROM {table} WHERE {pk} IN ({placeholders})"  # noqa: S608 -- the model's own names; ids are parameters
+    return RawSQL(query, [int(pk) for pk in lead_ids])  # noqa: S611 -- as above
+
+
 def _delete(rows: QuerySet) -> None:
     """One plain ``DELETE`` (``erasable_tables`` checked that nothing else
     hangs on these rows any more and no signal listens), and the rows' entries
@@ -138,7 +149,7 @@ def _delete(rows: QuerySet) -> None:
 
 
 # -- The task queue ------------------------------------------------------------------
-def _queue_rows(leads: QuerySet) -> dict[object, int]:
+def _queue_rows(leads: RawSQL) -> dict[object, int]:
     """The database queue's rows for these leads' deliveries and confirmation
     emails (row id → lead id): their arguments are ids, but a failed task's
     traceback may quote a backend."""
@@ -159,7 +170,7 @@ def _queue_rows(leads: QuerySet) -> dict[object, int]:
     return rows
 
 
-def _owners(model: type[Model], leads: QuerySet) -> dict[int, int]:
+def _owners(model: type[Model], leads: RawSQL) -> dict[int, int]:
     """The model's rows about these leads: row id → lead id."""
     (table,) = [table for table in erasable_tables() if table.model is model]
     rows: dict[int, int] = {}
