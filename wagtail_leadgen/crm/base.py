@@ -382,10 +382,8 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
     @final
     def erase(self, email: str, *, idempotency_key: str = "") -> None:
         """Erase a person at the CRM (R15): send each request ``build_erasure``
-        yields, handing it the response. Override the steps, not this.
-
-        ``idempotency_key`` is the erasure delivery's: the same on every retry,
-        so a CRM can recognise a repeat.
+        yields (with the erasure delivery's ``idempotency_key``, the same on
+        every retry), handing it the response. Override the steps, not this.
 
         Raises ``UnsupportedFeature`` unless ``supports_erasure``.
         """
@@ -495,11 +493,8 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
     def build_erasure(
         self, email: str, *, idempotency_key: str
     ) -> Steps[RequestT, ResponseT]:
-        """Yield each request that erases this person (with ``supports_erasure``);
-        ``idempotency_key`` is the same on every retry of this erasure.
-
-        The ``yield`` gives the request's response, or raises its ``CRMError``.
-        """
+        """Yield each request that erases this person (with ``supports_erasure``):
+        each ``yield`` gives the request's response, or raises its ``CRMError``."""
         raise NotImplementedError(
             f"{type(self).__name__} sets supports_erasure but has no build_erasure()."
         )
