@@ -389,7 +389,7 @@ class Conversation(Recorder):
             raise TransientCRMError("the CRM failed", status=503)
         return "a b" if request == "find" else "ok"
 
-    def build_erasure(self, email) -> Steps[str, str]:
+    def build_erasure(self, email, *, idempotency_key) -> Steps[str, str]:
         found = yield "find"
         for record in found.split():
             try:
@@ -446,7 +446,7 @@ def test_an_update_that_returns_nothing_succeeds_plainly():
 
 def test_an_error_the_steps_do_not_handle_propagates_tagged():
     class Unlucky(Conversation):
-        def build_erasure(self, email):
+        def build_erasure(self, email, *, idempotency_key):
             yield "delete c"
             self.steps.append("never reached")
 

@@ -431,6 +431,22 @@ def test_erase_calls_gdpr_delete_by_email(fake_http):
     assert fake_http.json() == {"idProperty": "email", "objectId": "ada@example.com"}
 
 
+def test_a_retried_erasure_finding_the_contact_gone_counts_as_erased(fake_http):
+    fake_http.answers.append(PermanentCRMError("HTTP 404", status=404))
+
+    assert make_backend(ACCESS_TOKEN=TOKEN).erase("ada@example.com") is None
+    assert fake_http.last["url"] == GDPR_URL
+
+
+def test_an_erasure_refused_otherwise_is_still_a_failure(fake_http):
+    fake_http.answers.append(PermanentCRMError("HTTP 403", status=403))
+
+    with pytest.raises(PermanentCRMError) as caught:
+        make_backend(ACCESS_TOKEN=TOKEN).erase("ada@example.com")
+
+    assert caught.value.status == 403
+
+
 def test_the_token_is_never_sent_with_a_form_submission(fake_http):
     make_backend(ACCESS_TOKEN=TOKEN).deliver(make_lead())
     assert TOKEN not in json.dumps(fake_http.last["headers"])

@@ -651,8 +651,21 @@ def test_erase_sends_a_signed_lead_erased_event(crm):
     assert event["id"] == one.webhook_id
     uuid.UUID(event["id"])
     assert datetime.fromisoformat(event["timestamp"]) >= started
-    # Each erasure request is its own event.
+    # Without a delivery's key, each erasure request is its own event.
     assert verify_standard_webhook(SECRET, two)["id"] != event["id"]
+
+
+def test_a_retried_erasure_is_the_same_event_with_the_delivery_s_key(crm):
+    backend = make_backend(crm.url)
+    key = str(uuid.uuid4())
+
+    backend.erase(EMAIL, idempotency_key=key)  # say the first answer came too late
+    backend.erase(EMAIL, idempotency_key=key)
+
+    one, two = crm.requests
+    assert one.webhook_id == two.webhook_id == key
+    assert verify_standard_webhook(SECRET, one)["id"] == key
+    assert crm.unique_ids == [key] and crm.duplicates == 1
 
 
 def test_erase_errors_propagate(crm):

@@ -1,7 +1,11 @@
 """Erasure (R15): the person leaves every table; the CRMs that had them are asked once."""
 
+from unittest import mock
+
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db.models.signals import pre_delete
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
@@ -11,17 +15,24 @@ from wagtail_leadgen.crm import locmem
 from wagtail_leadgen.crm.base import PermanentCRMError
 from wagtail_leadgen.erasure_worker import NOTHING_TO_ERASE
 from wagtail_leadgen.models import (
+    AccessRequest,
+    ConfirmationRequest,
+    ConsentRecord,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    DownloadGrant,
     Erasure,
     Lead,
+    Rectification,
+    RenewalRequest,
     Submission,
     Suppression,
 )
 from wagtail_leadgen.sealing import BrokenSeal, seal, unseal
 from wagtail_leadgen.services.capture import SubmissionContext, quarantine_spam
 from wagtail_leadgen.services.consent import withdraw_consent
+from wagtail_leadgen.services.erased_rows import erasable_tables
 from wagtail_leadgen.services.erasure import AlreadyErased, erase_address, erase_lead
 from wagtail_leadgen.services.outbox import propagate_consent_change, retry_now
 from wagtail_leadgen.services.suppression import suppress
@@ -252,6 +263,8 @@ def test_a_lead_delivery_in_flight_is_not_resurrected_and_is_erased_there():
     assert [lead.email for _alias, lead in locmem.outbox] == [EMAIL]
     assert not Delivery.objects.filter(kind=DeliveryKind.LEAD).exists()
     assert result.kind == DeliveryKind.ERASURE and result.status == "pending"
+    # A key of its own: a CRM de-duplicating on the lead's would drop it.
+    assert result.idempotency_key != in_flight.idempotency_key
     deliver_all()
     assert erased_at("sales") == [EMAIL]
     erasure = Erasure.objects.get()
@@ -319,6 +332,46 @@ def test_the_queue_rows_of_the_erased_deliveries_and_emails_go_too(
     assert erasure.removed["django_tasks_database.dbtaskresult"] == 2
     (left,) = ours.all()
     assert left.args_kwargs["args"] == [other.deliveries.get().pk]
+
+
+@override_settings(WAGTAIL_LEADGEN=locmem_destinations(sales=None))
+def test_every_attempt_of_an_erasure_carries_its_delivery_s_key():
+    capture("sales")
+    deliver_all()
+    erase_address(EMAIL, reason=Erasure.Reason.STAFF)
+    row = Delivery.objects.get(kind=DeliveryKind.ERASURE)
+
+    with mock.patch.object(locmem.LocmemBackend, "erase") as erase:
+        deliver_all()
+
+    erase.assert_called_once_with(EMAIL, idempotency_key=str(row.idempotency_key))
+
+
+def test_erasure_deletes_from_every_table_hanging_off_a_lead():
+    assert {table.model for table in erasable_tables()} == {
+        AccessRequest,
+        ConfirmationRequest,
+        ConsentRecord,
+        Delivery,
+        DownloadGrant,
+        Rectification,
+        RenewalRequest,
+        Submission,
+    }
+
+
+def test_a_delete_listener_on_a_lead_s_rows_is_refused_not_skipped():
+    def listener(**kwargs):
+        """An extension that would miss the plain deletes."""
+
+    pre_delete.connect(listener, sender=Submission)
+    erasable_tables.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured, match="Submission.lead"):
+            erasable_tables()
+    finally:
+        pre_delete.disconnect(listener, sender=Submission)
+        erasable_tables.cache_clear()
 
 
 def test_a_sealed_address_opens_only_untouched_and_with_a_known_key(settings):

@@ -18,8 +18,10 @@ from django.core.checks import run_checks
 from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.test import Client, override_settings
+from django_tasks_db.models import DBTaskResult
 
 from wagtail_leadgen import worker
+from wagtail_leadgen.crm import locmem
 from wagtail_leadgen.crm.base import TransientCRMError
 from wagtail_leadgen.models import (
     ConsentDecision,
@@ -35,10 +37,12 @@ from wagtail_leadgen.models import (
 )
 from wagtail_leadgen.services import optin
 from wagtail_leadgen.services import purge as purge_module
+from wagtail_leadgen.services.capture import SubmissionContext, quarantine_spam
 from wagtail_leadgen.services.consent import current_decision
 from wagtail_leadgen.services.preferences import withdraw
 from wagtail_leadgen.services.purge import purge, run_purge
 from wagtail_leadgen.services.retention import months_after, months_before
+from wagtail_leadgen.tasks import deliver_batch
 
 from .factories import make_landing_page, make_lead, make_purpose, republish
 from .helpers import form_data, locmem_destinations, ticked
@@ -157,6 +161,53 @@ def test_each_erased_lead_asks_only_the_crms_that_received_it(page):
     assert tombstone.removed["wagtail_leadgen.submission"] == 1
     (unasked,) = [e for e in Erasure.objects.all() if not e.destinations]
     assert unasked.completed_at is not None  # nothing to wait for
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_a_retention_tombstone_counts_what_erase_lead_counts(
+    page, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = capture(page)  # its delivery is a task row in the queue
+    spam = quarantine_spam(
+        context=SubmissionContext(page=page, language="en"),
+        answers={"email": EMAIL.upper()},
+        reason="honeypot",
+    )
+
+    purge_at(months_after(T0, 12) + timedelta(days=1))
+
+    assert not Lead.objects.filter(pk=lead.pk).exists()
+    assert not Submission.objects.filter(pk=spam.pk).exists()
+    removed = Erasure.objects.get().removed
+    assert removed["wagtail_leadgen.submission"] == 2  # the lead's and the spam
+    assert removed["wagtail_leadgen.delivery"] == 1
+    assert removed["django_tasks_database.dbtaskresult"] == 1
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_a_purge_queues_its_crm_erasures_a_few_to_a_task_each_sent_once(
+    page, django_capture_on_commit_callbacks
+):
+    for n in range(3):
+        capture(page, f"person{n}@example.com")
+    Delivery.objects.update(status=DeliveryStatus.DELIVERED)
+    when = months_after(T0, 12) + timedelta(days=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        purge_at(when)
+
+    planned = sorted(
+        Delivery.objects.filter(kind=DeliveryKind.ERASURE).values_list("pk", flat=True)
+    )
+    (task,) = DBTaskResult.objects.filter(task_path=deliver_batch.module_path)
+    assert sorted(task.args_kwargs["args"][0]) == planned
+    with time_machine.travel(when, tick=False):
+        assert deliver_batch.call(planned) == {DeliveryStatus.DELIVERED: 3}
+        assert deliver_batch.call(planned) == {"skipped": 3}  # a repeat sends nothing
+    assert sorted(email for _alias, email in locmem.erased) == [
+        f"person{n}@example.com" for n in range(3)
+    ]
 
 
 def test_a_shorter_purpose_lapses_alone_and_the_crms_are_told(page, newsletter):

@@ -58,7 +58,7 @@ def send_erasure(backend: BaseCRMBackend, delivery: Delivery) -> DeliveryResult:
             "fallback): erase the person by hand, using the CRM id of this row.",
             backend=backend.alias,
         ) from None
-    backend.erase(address)
+    backend.erase(address, idempotency_key=str(delivery.idempotency_key))
     return DeliveryResult(remote_id=delivery.remote_id, detail="erased")
 
 

@@ -7,7 +7,8 @@ personal data may ever be passed to or returned from a task.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -26,9 +27,36 @@ CONFIRMATION_RETRY_BASE = 60
 CONFIRMATION_RETRY_CAP = 60 * 60
 
 
+# The deliveries one ``deliver_batch`` task attempts: few enough that each is
+# attempted promptly (several workers share the batches), many enough that a
+# purge erasing 100,000 people writes 2,000 queue rows, not 100,000.
+DELIVERIES_PER_TASK = 50
+
+
 @task()
 def deliver_lead(delivery_id: int) -> str:
     """Attempt one delivery; schedule the next attempt where the queue can defer."""
+    return _deliver(delivery_id)
+
+
+@task()
+def deliver_batch(delivery_ids: list[int]) -> dict[str, int]:
+    """``deliver_lead`` for each of these deliveries in turn; how many ended
+    in each status. One failing unexpectedly does not stop the others (it
+    stays claimed until its lease ends, then ``leadgen_deliver`` has it)."""
+    outcomes: Counter[str] = Counter()
+    for delivery_id in delivery_ids:
+        try:
+            outcomes[_deliver(delivery_id)] += 1
+        except Exception as exc:  # no traceback: it may quote the CRM's answer
+            logger.error(
+                "Delivery %s failed unexpectedly (%s)", delivery_id, type(exc).__name__
+            )
+            outcomes["error"] += 1
+    return dict(outcomes)
+
+
+def _deliver(delivery_id: int) -> str:
     delivery = worker.claim(delivery_id)
     if delivery is None:  # not due, already taken, done, or its destination is paused
         return "skipped"
@@ -55,6 +83,22 @@ def enqueue_deliveries(ids: Iterable[int], *, run_after=None) -> None:
             logger.error(
                 "Could not enqueue delivery %s (%s); it stays pending",
                 delivery_id,
+                type(exc).__name__,
+            )
+
+
+def enqueue_delivery_batches(ids: Sequence[int]) -> None:
+    """Enqueue these deliveries, due now, ``DELIVERIES_PER_TASK`` to a task;
+    a queue outage leaves their rows for ``leadgen_deliver``."""
+    task = deliver_batch.using(backend=leadgen_settings.TASK_BACKEND)
+    for start in range(0, len(ids), DELIVERIES_PER_TASK):
+        batch = list(ids[start : start + DELIVERIES_PER_TASK])
+        try:
+            task.enqueue(batch)
+        except Exception as exc:  # the rows are the source of truth
+            logger.error(
+                "Could not enqueue %s deliveries (%s); they stay pending",
+                len(batch),
                 type(exc).__name__,
             )
 

@@ -380,15 +380,16 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
             return self._converse(self.build_correction(lead)) or DeliveryResult()
 
     @final
-    def erase(self, email: str) -> None:
+    def erase(self, email: str, *, idempotency_key: str = "") -> None:
         """Erase a person at the CRM (R15): send each request ``build_erasure``
-        yields, handing it the response. Override the steps, not this.
+        yields (with the erasure delivery's ``idempotency_key``, the same on
+        every retry), handing it the response. Override the steps, not this.
 
         Raises ``UnsupportedFeature`` unless ``supports_erasure``.
         """
         self.require_feature("erasure")
         with self._errors_tagged():
-            self._converse(self.build_erasure(email))
+            self._converse(self.build_erasure(email, idempotency_key=idempotency_key))
 
     def require_feature(self, feature: str) -> None:
         """Raise ``UnsupportedFeature`` unless ``supports_<feature>`` is true."""
@@ -489,11 +490,11 @@ class BaseCRMBackend(Generic[RequestT, ResponseT]):
             "build_correction()."
         )
 
-    def build_erasure(self, email: str) -> Steps[RequestT, ResponseT]:
-        """Yield each request that erases this person (with ``supports_erasure``).
-
-        The ``yield`` gives the request's response, or raises its ``CRMError``.
-        """
+    def build_erasure(
+        self, email: str, *, idempotency_key: str
+    ) -> Steps[RequestT, ResponseT]:
+        """Yield each request that erases this person (with ``supports_erasure``):
+        each ``yield`` gives the request's response, or raises its ``CRMError``."""
         raise NotImplementedError(
             f"{type(self).__name__} sets supports_erasure but has no build_erasure()."
         )

@@ -416,14 +416,22 @@ class HubSpotBackend(HttpCRMBackend):
             ) from None
         return DeliveryResult(detail="contact properties corrected in HubSpot")
 
-    def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
+    def build_erasure(
+        self, email: str, *, idempotency_key: str
+    ) -> Steps[HttpRequest, HttpResponse]:
         """GDPR-delete the contact with this address.
 
         Only for a lead that was delivered here: HubSpot adds an address it
-        does not know to a blocklist.
+        does not know to a blocklist. A 404 means the contact is gone already
+        (a retry after an answer that came too late, or staff deleted it): the
+        person is erased there, as Salesforce's backend counts it too.
         """
-        yield self.json_request(
-            f"{self.api_base}/crm/v3/objects/contacts/gdpr-delete",
-            {"idProperty": "email", "objectId": email},
-            {"Authorization": f"Bearer {self._token}"},
-        )
+        try:
+            yield self.json_request(
+                f"{self.api_base}/crm/v3/objects/contacts/gdpr-delete",
+                {"idProperty": "email", "objectId": email},
+                {"Authorization": f"Bearer {self._token}"},
+            )
+        except PermanentCRMError as error:
+            if error.status != 404:
+                raise

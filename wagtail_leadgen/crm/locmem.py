@@ -52,7 +52,7 @@ class LocmemBackend(BaseCRMBackend[Record, int]):
         position = yield Record(corrected, lead)
         return DeliveryResult(detail=f"correction {position} recorded")
 
-    def build_erasure(self, email: str) -> Steps[Record, int]:
+    def build_erasure(self, email: str, *, idempotency_key: str) -> Steps[Record, int]:
         yield Record(erased, email)
 
     def send(self, request: Record) -> int:

@@ -405,7 +405,9 @@ class SalesforceBackend(SalesforceRestMixin, HttpCRMBackend):
             return DeliveryResult(detail="no Lead with this address in Salesforce")
         return DeliveryResult(detail=f"{len(leads)} Lead(s) corrected")
 
-    def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
+    def build_erasure(
+        self, email: str, *, idempotency_key: str
+    ) -> Steps[HttpRequest, HttpResponse]:
         """Delete every Lead with this email (they go to Salesforce's Recycle Bin)."""
         for record_id in (yield from self.query_lead_ids(email)):
             try:

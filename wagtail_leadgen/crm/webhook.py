@@ -323,9 +323,14 @@ class WebhookBackend(HttpCRMBackend):
         response = yield self.event_request(lead.idempotency_key, event)
         return self.parse_delivery(response, lead)
 
-    def build_erasure(self, email: str) -> Steps[HttpRequest, HttpResponse]:
-        """One ``lead.erased`` event, with an id of its own."""
-        event_id = str(uuid.uuid4())
+    def build_erasure(
+        self, email: str, *, idempotency_key: str
+    ) -> Steps[HttpRequest, HttpResponse]:
+        """One ``lead.erased`` event whose id is the erasure delivery's
+        idempotency key, as for every other event: a retry after a timeout is
+        the same event, which the receiver de-duplicates on ``webhook-id``.
+        Without a key (a call outside a delivery), an id of its own."""
+        event_id = idempotency_key or str(uuid.uuid4())
         yield self.event_request(
             event_id,
             self.get_event(

@@ -1,64 +1,32 @@
 """Erasing many leads at once, for retention (R16): what ``erase_lead`` does
 for each, in a few queries per batch instead of a few dozen per lead.
 
-Each lead still gets its own tombstone (with what was removed and which
-CRMs were asked) and one erasure delivery per destination that received
-it; destinations that never had it are never asked. A lead with a delivery
-in flight (claimed by a worker right now) goes through ``erase_lead``,
-which takes that delivery over. Call it inside a transaction: the rows are
-written and deleted in it, and the erasure deliveries are enqueued once it
-commits.
+Each lead still gets its own tombstone, counting what was removed as
+``erase_lead`` counts it (``erased_rows`` deletes for both), and one erasure
+delivery per destination that received it; destinations that never had it
+are never asked. A lead with a delivery in flight (claimed by a worker right
+now) goes through ``erase_lead``, which takes that delivery over. Call it
+inside a transaction: the rows are written and deleted in it, and the
+erasure deliveries are enqueued once it commits, a few to a task.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
-from .. import mailer
-from ..models.consent import ConsentRecord
 from ..models.delivery import Delivery, DeliveryKind, DeliveryStatus
 from ..models.erasure import Erasure
-from ..models.leads import DownloadGrant, Lead, Submission
-from ..models.privacy import ConfirmationRequest
-from ..models.retention import RenewalRequest
-from ..tasks import enqueue_deliveries
-from .erasure import _carries, _delete_task_rows, _erasure_delivery, erase_lead
+from ..models.leads import Lead
+from ..tasks import enqueue_delivery_batches
+from .erased_rows import delete_leads
+from .erasure import erase_lead, erasure_delivery
 
 logger = logging.getLogger("wagtail_leadgen.privacy")
-
-# What is counted per lead in each tombstone, as ``erase_lead`` counts it
-# (model label, lower case) and how each model reaches the lead.
-_COUNTED = (
-    (Submission, "lead_id"),
-    (ConsentRecord, "lead_id"),
-    (DownloadGrant, "submission__lead_id"),
-    (ConfirmationRequest, "lead_id"),
-    (RenewalRequest, "lead_id"),
-)
-
-
-def _removed_per_lead(lead_ids: Sequence[int]) -> dict[int, Counter[str]]:
-    """How many rows of each kind each lead's erasure removes."""
-    removed: dict[int, Counter[str]] = defaultdict(Counter)
-    for pk in lead_ids:
-        removed[pk]["wagtail_leadgen.lead"] = 1
-    for model, path in _COUNTED:
-        label = model._meta.label_lower
-        rows = model.objects.filter(**{f"{path}__in": lead_ids}).values(path)
-        for row in rows.annotate(n=Count("pk")):
-            removed[row[path]][label] = row["n"]
-    deliveries = Delivery.objects.filter(
-        Q(lead_id__in=lead_ids) | Q(submission__lead_id__in=lead_ids)
-    ).values_list("lead_id", "submission__lead_id")
-    for lead_id, submission_lead_id in deliveries:
-        removed[lead_id or submission_lead_id]["wagtail_leadgen.delivery"] += 1
-    return removed
 
 
 def _destinations(
@@ -83,22 +51,11 @@ def _destinations(
     return delivered, in_flight
 
 
-def _spam_carrying(addresses: Sequence[str]) -> list[int]:
-    """Quarantined submissions holding one of these addresses."""
-    return [
-        pk
-        for pk, answers in Submission.objects.filter(lead__isnull=True)
-        .values_list("pk", "answers")
-        .iterator()
-        if any(_carries(answers, address) for address in addresses)
-    ]
-
-
 def _enqueue_together(delivery_ids: list[int]) -> None:
     """One transaction for the batch's tasks: a database queue then writes
     them in one commit instead of one commit (and one disk sync) each."""
     with transaction.atomic():
-        enqueue_deliveries(delivery_ids)
+        enqueue_delivery_batches(delivery_ids)
 
 
 def erase_leads(lead_ids: Sequence[int], *, reason: str, requested_by: str) -> int:
@@ -115,7 +72,7 @@ def erase_leads(lead_ids: Sequence[int], *, reason: str, requested_by: str) -> i
         del emails[lead.pk]
     if not emails:
         return len(in_flight)
-    removed = _removed_per_lead(list(emails))
+    removed = delete_leads(emails)
     erasures = Erasure.objects.bulk_create(
         [
             Erasure(
@@ -130,7 +87,7 @@ def erase_leads(lead_ids: Sequence[int], *, reason: str, requested_by: str) -> i
     erasure_of = dict(zip(emails, erasures, strict=True))
     planned = Delivery.objects.bulk_create(
         [
-            _erasure_delivery(erasure_of[pk], alias, emails[pk], remote_id)
+            erasure_delivery(erasure_of[pk], alias, emails[pk], remote_id)
             for pk in emails
             for alias, remote_id in delivered[pk].items()
         ]
@@ -139,21 +96,6 @@ def erase_leads(lead_ids: Sequence[int], *, reason: str, requested_by: str) -> i
     Erasure.objects.filter(
         pk__in=[e.pk for e in erasures if e.pk not in waiting]
     ).update(completed_at=timezone.now())
-    delivery_ids = list(
-        Delivery.objects.filter(
-            Q(lead_id__in=list(emails)) | Q(submission__lead_id__in=list(emails))
-        ).values_list("pk", flat=True)
-    )
-    confirmation_ids = list(
-        ConfirmationRequest.objects.filter(lead_id__in=list(emails)).values_list(
-            "pk", flat=True
-        )
-    )
-    Lead.objects.filter(pk__in=list(emails)).delete()
-    Submission.objects.filter(pk__in=_spam_carrying(list(emails.values()))).delete()
-    _delete_task_rows(delivery_ids, confirmation_ids)
-    for address in emails.values():
-        mailer.forget_address(address)
     pending = [d.pk for d in planned if d.status == DeliveryStatus.PENDING]
     transaction.on_commit(lambda: _enqueue_together(pending))
     logger.info(

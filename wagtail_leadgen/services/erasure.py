@@ -18,28 +18,25 @@ cleared by the worker as soon as that delivery ends.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import partial
 
-from django.apps import apps
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from .. import mailer
 from ..conf import leadgen_settings
 from ..crm import get_backend
 from ..crm.base import CRMConfigurationError
 from ..erasure_worker import close_if_done
 from ..models.delivery import Delivery, DeliveryKind, DeliveryStatus
 from ..models.erasure import Erasure
-from ..models.leads import Lead, Submission
-from ..models.privacy import ConfirmationRequest
+from ..models.leads import Lead
 from ..sealing import seal
-from ..tasks import deliver_lead, enqueue_deliveries, send_confirmation_email
+from ..tasks import enqueue_deliveries
 from ..validators import normalise_email
+from .erased_rows import delete_leads, delete_spam_carrying, spam_carrying
 
 logger = logging.getLogger("wagtail_leadgen.privacy")
 
@@ -63,7 +60,7 @@ def erase_lead(
             reason=reason, requested_by=requested_by, note=note
         )
         asked = _ask_destinations(erasure, current)
-        removed = _delete_person(current.email, lead_pk=current.pk)
+        removed = delete_leads({current.pk: current.email})[current.pk]
         return _finish(erasure, removed, asked)
 
 
@@ -80,14 +77,12 @@ def erase_address(
         except AlreadyErased:
             pass  # erased meanwhile: only spam may be left
     with transaction.atomic():
-        spam = _spam_carrying(address)
-        if not spam:
+        if not spam_carrying(address):
             return None
         erasure = Erasure.objects.create(
             reason=reason, requested_by=requested_by, note=note
         )
-        removed = _delete_person(address, lead_pk=None)
-        return _finish(erasure, removed, [])
+        return _finish(erasure, delete_spam_carrying(address), [])
 
 
 # -- The CRMs -------------------------------------------------------------------
@@ -127,7 +122,7 @@ def _ask_destinations(erasure: Erasure, lead: Lead) -> list[Delivery]:
         if delivery.status == DeliveryStatus.DELIVERED:
             delivered.setdefault(delivery.backend_alias, delivery)
     planned = Delivery.objects.bulk_create(
-        _erasure_delivery(
+        erasure_delivery(
             erasure,
             alias,
             lead.email,
@@ -158,6 +153,8 @@ def _take_over(delivery: Delivery, erasure: Erasure, email: str) -> Delivery:
         submission=None,
         consent_record=None,
         sealed_address=seal(email),
+        # Its own key: a CRM de-duplicating on the lead's would drop the erasure.
+        idempotency_key=uuid.uuid4(),
         attempts=0,
         last_error="",
         last_status_code=None,
@@ -167,7 +164,7 @@ def _take_over(delivery: Delivery, erasure: Erasure, email: str) -> Delivery:
     return delivery
 
 
-def _erasure_delivery(
+def erasure_delivery(
     erasure: Erasure,
     alias: str,
     email: str,
@@ -216,76 +213,6 @@ def _cannot_erase(alias: str) -> str:
             f"{alias} by hand, using the CRM id of this row."
         )
     return ""
-
-
-# -- The local data ----------------------------------------------------------------
-def _spam_carrying(address: str) -> list[int]:
-    """Quarantined submissions (no lead) whose raw answers hold the address,
-    as the quarantine stores them: cleaned, cut, never normalised."""
-    candidates = Submission.objects.filter(lead__isnull=True)
-    local_part = address.rpartition("@")[0]
-    if local_part.isascii():  # JSON text escapes other characters
-        candidates = candidates.filter(answers__icontains=local_part)
-    return [
-        pk
-        for pk, answers in candidates.values_list("pk", "answers").iterator()
-        if _carries(answers, address)
-    ]
-
-
-def _carries(answers: object, address: str) -> bool:
-    if not isinstance(answers, Mapping):
-        return False
-    return any(
-        address in str(value).lower() or address == normalise_email(str(value))
-        for value in answers.values()
-    )
-
-
-def _delete_person(email: str, *, lead_pk: int | None) -> Counter[str]:
-    """Delete every row about the person; how many of each model went."""
-    address = normalise_email(email)
-    removed: Counter[str] = Counter()
-    delivery_ids: list[int] = []
-    confirmation_ids: list[int] = []
-    if lead_pk is not None:
-        delivery_ids = list(
-            Delivery.objects.filter(
-                Q(lead_id=lead_pk) | Q(submission__lead_id=lead_pk)
-            ).values_list("pk", flat=True)
-        )
-        confirmation_ids = list(
-            ConfirmationRequest.objects.filter(lead_id=lead_pk).values_list(
-                "pk", flat=True
-            )
-        )
-        removed.update(Lead.objects.filter(pk=lead_pk).delete()[1])
-    removed.update(
-        Submission.objects.filter(pk__in=_spam_carrying(address)).delete()[1]
-    )
-    removed.update(_delete_task_rows(delivery_ids, confirmation_ids))
-    mailer.forget_address(address)
-    return Counter({label.lower(): count for label, count in removed.items() if count})
-
-
-def _delete_task_rows(
-    delivery_ids: Iterable[int], confirmation_ids: Iterable[int]
-) -> dict[str, int]:
-    """The database queue's rows for the deleted deliveries and emails: their
-    arguments are ids, but a failed task's traceback may quote a backend."""
-    if not apps.is_installed("django_tasks_db"):
-        return {}
-    task_results = apps.get_app_config("django_tasks_database").get_model(
-        "DBTaskResult"
-    )
-    rows = Q(pk__in=[])
-    for task, ids in (
-        (deliver_lead, list(delivery_ids)),
-        (send_confirmation_email, list(confirmation_ids)),
-    ):
-        if ids:
-            rows |= Q(task_path=task.module_path, args_kwargs__args__0__in=ids)
-    return task_results._default_manager.filter(rows).delete()[1]
 
 
 def _finish(erasure: Erasure, removed: Counter[str], asked: list[Delivery]) -> Erasure:

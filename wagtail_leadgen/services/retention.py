@@ -62,28 +62,25 @@ def shortest_period() -> int:
 
 @dataclass
 class LeadPeriods:
-    """One lead's periods: the consents holding data and the request's."""
+    """One lead's periods: the request's, and each consent holding data's
+    (record id → its purpose's retention, in months)."""
 
     lead_id: int
     last_contact_at: datetime
     request_months: int = 0
-    consents: list[ConsentRecord] = field(default_factory=list)
+    consents: dict[int, int] = field(default_factory=dict)
 
     def kept_until(self) -> datetime:
         """When the last of its periods ends: the lead goes then."""
-        longest = max(
-            [self.request_months]
-            + [record.purpose.retention_months for record in self.consents]
-        )
+        longest = max([self.request_months, *self.consents.values()])
         return months_after(self.last_contact_at, longest)
 
-    def lapsed(self, now: datetime) -> list[ConsentRecord]:
-        """The consents whose purpose's period is over."""
+    def lapsed(self, now: datetime) -> list[int]:
+        """The consent records whose purpose's period is over."""
         return [
-            record
-            for record in self.consents
-            if months_after(self.last_contact_at, record.purpose.retention_months)
-            <= now
+            pk
+            for pk, months in self.consents.items()
+            if months_after(self.last_contact_at, months) <= now
         ]
 
 
@@ -96,7 +93,8 @@ class DueBatch:
 
 
 def periods_of(lead_ids: list[int]) -> dict[int, LeadPeriods]:
-    """The periods of these leads, in three queries whatever their number."""
+    """The periods of these leads, in three queries whatever their number
+    (plain values: a purge reads thousands of them)."""
     periods = {
         pk: LeadPeriods(lead_id=pk, last_contact_at=last)
         for pk, last in Lead.objects.filter(pk__in=lead_ids).values_list(
@@ -112,8 +110,10 @@ def periods_of(lead_ids: list[int]) -> dict[int, LeadPeriods]:
         entry = periods[lead_id]
         entry.request_months = max(entry.request_months, months or default)
     holding = current_records(lead_id__in=lead_ids).filter(decision__in=HOLDING)
-    for record in holding.select_related("purpose", "lead"):
-        periods[record.lead_id].consents.append(record)
+    for pk, lead_id, months in holding.values_list(
+        "pk", "lead_id", "purpose__retention_months"
+    ):
+        periods[lead_id].consents[pk] = months
     return periods
 
 
@@ -121,13 +121,16 @@ def due_in(lead_ids: list[int], now: datetime) -> DueBatch:
     """Among these leads: those to erase (every period over) and, for the
     others, the consents that lapse."""
     erase: list[int] = []
-    lapse: list[ConsentRecord] = []
+    lapse: list[int] = []
     for entry in periods_of(lead_ids).values():
         if entry.kept_until() <= now:
             erase.append(entry.lead_id)
         else:
             lapse += entry.lapsed(now)
-    return DueBatch(erase=erase, lapse=lapse)
+    records = ConsentRecord.objects.filter(pk__in=lapse).select_related(
+        "purpose", "lead"
+    )
+    return DueBatch(erase=erase, lapse=list(records.order_by("pk")))
 
 
 def due_batches(now: datetime, batch_size: int) -> Iterator[DueBatch]:
