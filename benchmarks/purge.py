@@ -25,12 +25,11 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from throwaway_db import setup_django, teardown_django
+
 TARGET_SECONDS = 10
 CRM = {"crm": {"BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend"}}
 
@@ -41,42 +40,15 @@ QUEUES = {
 }
 
 
-def setup_django(database_url: str | None, folder: str, queue: str = "db") -> None:
-    """The test suite's settings on a database created for this run only."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    sqlite_file = Path(folder) / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{sqlite_file}"
-    sys.path.insert(0, str(REPO))
-    import django
-    from django.conf import settings
-
-    django.setup()
+def use_queue(queue: str) -> None:
+    """The demo's queue: each erasure delivery is a task row for a worker
+    (not sent inline, as the immediate backend of an unset TASKS would)."""
     from django.test import override_settings
 
-    # The demo's queue: each erasure delivery is a task row for a worker
-    # (not sent inline, as the immediate backend of an unset TASKS would).
     override_settings(
         WAGTAIL_LEADGEN={"CRM_BACKENDS": CRM},
         TASKS={"default": {"BACKEND": QUEUES[queue]}},
     ).enable()
-    database = settings.DATABASES["default"]
-    database.setdefault("TEST", {})["NAME"] = (
-        str(sqlite_file)
-        if database["ENGINE"].endswith("sqlite3")
-        else f"leadgen_bench_{os.getpid()}"
-    )
-    from django.db import connection
-
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-
-
-def teardown_django() -> None:
-    from django.conf import settings
-    from django.db import connection
-
-    connection.creation.destroy_test_db(
-        settings.DATABASES["default"]["NAME"], verbosity=0
-    )
 
 
 def populate(n: int) -> None:
@@ -193,7 +165,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        setup_django(args.database_url, folder, args.queue)
+        setup_django(args.database_url, folder, configure=lambda: use_queue(args.queue))
         try:
             from django.db import connection
 
