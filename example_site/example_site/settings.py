@@ -91,6 +91,10 @@ if os.environ.get("DATABASE_URL"):
     import dj_database_url
 
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+    # Django 6.1 checks that Wagtail's search index, which uses PostgreSQL-only
+    # fields there, has django.contrib.postgres installed (postgres.E005).
+    if "postgresql" in DATABASES["default"]["ENGINE"]:
+        INSTALLED_APPS.append("django.contrib.postgres")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
