@@ -30,14 +30,14 @@ import tempfile
 import time
 import tracemalloc
 
-from throwaway_db import setup_django, teardown_django
+from throwaway_db import bulk_grant, setup_django, teardown_django
 
 
 def populate(n: int) -> None:
     from django.db import transaction
 
     from tests.factories import make_landing_page, make_purpose
-    from wagtail_leadgen.models import ConsentRecord, Lead, Submission
+    from wagtail_leadgen.models import Lead, Submission
 
     purpose = make_purpose()
     page = make_landing_page(purposes=[purpose])
@@ -61,22 +61,7 @@ def populate(n: int) -> None:
             ],
             batch_size=5000,
         )
-        ConsentRecord.objects.bulk_create(
-            [
-                ConsentRecord(
-                    lead_id=submission.lead_id,
-                    purpose=purpose,
-                    submission=submission,
-                    decision="granted",
-                    wording="w",
-                    wording_sha256="0" * 64,
-                    language="en",
-                    channel="web",
-                )
-                for submission in submissions
-            ],
-            batch_size=5000,
-        )
+        bulk_grant(submissions, purpose)
 
 
 def peak_rss_mb() -> float:

@@ -28,7 +28,7 @@ import os
 import tempfile
 import time
 
-from throwaway_db import setup_django, teardown_django
+from throwaway_db import bulk_grant, setup_django, teardown_django
 
 TARGET_SECONDS = 10
 CRM = {"crm": {"BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend"}}
@@ -56,7 +56,7 @@ def populate(n: int) -> None:
     from django.utils import timezone
 
     from tests.factories import make_landing_page, make_purpose
-    from wagtail_leadgen.models import ConsentRecord, Delivery, Lead, Submission
+    from wagtail_leadgen.models import Delivery, Lead, Submission
 
     purpose = make_purpose(retention_months=36)
     page = make_landing_page(purposes=[purpose])
@@ -85,22 +85,7 @@ def populate(n: int) -> None:
             ],
             batch_size=5000,
         )
-        ConsentRecord.objects.bulk_create(
-            [
-                ConsentRecord(
-                    lead_id=submission.lead_id,
-                    purpose=purpose,
-                    submission=submission,
-                    decision="granted",
-                    wording="w",
-                    wording_sha256="0" * 64,
-                    language="en",
-                    channel="web",
-                )
-                for submission in submissions
-            ],
-            batch_size=5000,
-        )
+        bulk_grant(submissions, purpose)
         Delivery.objects.bulk_create(
             [
                 Delivery(

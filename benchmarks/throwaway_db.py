@@ -59,3 +59,26 @@ def teardown_django() -> None:
     connection.creation.destroy_test_db(
         settings.DATABASES["default"]["NAME"], verbosity=0
     )
+
+
+def bulk_grant(submissions, purpose) -> None:
+    """A granted consent to ``purpose`` for each submission, in bulk (the
+    benchmarks' stand-in for visitors ticking a box)."""
+    from wagtail_leadgen.models import ConsentRecord
+
+    ConsentRecord.objects.bulk_create(
+        [
+            ConsentRecord(
+                lead_id=submission.lead_id,
+                purpose=purpose,
+                submission=submission,
+                decision="granted",
+                wording="w",
+                wording_sha256="0" * 64,
+                language="en",
+                channel="web",
+            )
+            for submission in submissions
+        ],
+        batch_size=5000,
+    )
