@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "ninja",  # the API docs page serves its bundled assets, never a CDN's
     "django_tasks",
     "django_tasks_db",
     "django.contrib.admin",

@@ -1,0 +1,5 @@
+"""API endpoints: my data (filled in by the issue-12 branches)."""
+
+from ninja import Router
+
+router = Router(tags=["my-data"])
