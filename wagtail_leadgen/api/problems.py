@@ -100,6 +100,10 @@ def _on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Ninja wraps whatever the body parser raises in a 400 "Cannot parse
+    # request body": answer with the parser's own problem (415, duplicate key).
+    if isinstance(exc.__cause__, ApiProblem):
+        return problem_response(exc.__cause__)
     return problem_response(ApiProblem(exc.status_code, "http-error", str(exc)))
 
 
@@ -113,11 +117,16 @@ def _on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def register_problem_handlers(api: NinjaAPI) -> None:
     """Answer every expected error of ``api`` with a problem document."""
-    api.add_exception_handler(ApiProblem, _on_problem)
-    api.add_exception_handler(ValidationError, _on_validation)
-    api.add_exception_handler(Http404, _on_not_found)
-    api.add_exception_handler(HttpError, _on_http_error)
-    api.add_exception_handler(RequestDataTooBig, _on_too_big)
+    # Ninja's hint wants each handler to take the class too; ours take instances.
+    handlers: list[tuple[type[Exception], Any]] = [
+        (ApiProblem, _on_problem),
+        (ValidationError, _on_validation),
+        (Http404, _on_not_found),
+        (HttpError, _on_http_error),
+        (RequestDataTooBig, _on_too_big),
+    ]
+    for exception, handler in handlers:
+        api.add_exception_handler(exception, handler)
 
 
 __all__ = [
