@@ -236,6 +236,32 @@ def _merge_supervisory_authority(user: Any) -> dict[str, str]:
     return {key: merged[key].strip() for key in ("NAME", "URL")}
 
 
+def _merge_api(user: Any) -> dict[str, Any]:
+    """``API`` merged over its defaults: DOCS a boolean, the key age in seconds."""
+    defaults = DEFAULTS["API"]
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured(
+            f"{_setting('API')} must be a dict: "
+            '{"DOCS": ..., "IDEMPOTENCY_KEY_MAX_AGE": ...}.'
+        )
+    unknown = sorted(set(user) - set(defaults))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"Unknown key(s) in {_setting('API')}: {', '.join(unknown)}. "
+            f"Valid keys: {', '.join(sorted(defaults))}"
+        )
+    merged = {**defaults, **user}
+    if not isinstance(merged["DOCS"], bool):
+        raise ImproperlyConfigured(f"{_setting('API', 'DOCS')} must be True or False.")
+    age = merged["IDEMPOTENCY_KEY_MAX_AGE"]
+    if isinstance(age, bool) or not isinstance(age, int) or age < 1:
+        raise ImproperlyConfigured(
+            f"{_setting('API', 'IDEMPOTENCY_KEY_MAX_AGE')} must be a positive "
+            "whole number of seconds."
+        )
+    return merged
+
+
 # Nested sections: each is read through its own function, which merges the
 # site's value over the defaults and validates it, once per settings change.
 _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -250,6 +276,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
         "SUPERVISORY_AUTHORITY",
         _merge_supervisory_authority,
     ),
+    "api": ("API", _merge_api),
 }
 
 

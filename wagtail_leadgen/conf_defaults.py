@@ -211,6 +211,10 @@ DEFAULTS: dict[str, Any] = {
     # None: off. A dict turns it on; keys left out keep these defaults:
     # {"MAX_NUMBER": 100_000, "NO_JS_MIN_FILL_SECONDS": 8}.
     "PROOF_OF_WORK": None,
+    # The JSON API (wagtail_leadgen.api): interactive docs and the OpenAPI
+    # document, and how long an answered Idempotency-Key is remembered
+    # (seconds). Keys left out keep these defaults; see docs/reference.md.
+    "API": {"DOCS": True, "IDEMPOTENCY_KEY_MAX_AGE": 24 * 60 * 60},
 }
 
 PROOF_OF_WORK_DEFAULTS: dict[str, Any] = {

@@ -229,3 +229,24 @@ def check_links_have_a_public_root(
         )
         for site in sites
     ]
+
+
+@register(Tags.security, deploy=True)
+def check_api_docs(app_configs, **kwargs) -> list[CheckMessage]:
+    """The JSON API's interactive docs and OpenAPI document map every
+    endpoint: fine while developing, a decision to make in production."""
+    try:
+        docs = leadgen_settings.api["DOCS"]
+    except ImproperlyConfigured:
+        return []  # reported by check_editorial_settings (E007)
+    if docs and not settings.DEBUG:
+        return [
+            Warning(
+                "The JSON API's docs (docs/ and openapi.json) are on while DEBUG "
+                "is off.",
+                hint=f'Set {SETTINGS_NAME}["API"] = {{"DOCS": False}} in production, '
+                "or keep them on knowingly.",
+                id="wagtail_leadgen.W040",
+            )
+        ]
+    return []

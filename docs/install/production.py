@@ -12,6 +12,8 @@ WAGTAIL_LEADGEN["SITE_URL"] = WAGTAILADMIN_BASE_URL
 WAGTAIL_LEADGEN["TRUSTED_PROXY_COUNT"] = int(
     os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "1")
 )
+# The JSON API's interactive docs and OpenAPI document stay off (W040).
+WAGTAIL_LEADGEN["API"] = {"DOCS": False}
 
 # The rate limit counts in the default cache: it must be shared by every
 # process (run `python manage.py createcachetable` once), or Redis/Memcached.

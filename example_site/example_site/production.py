@@ -16,7 +16,12 @@ DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 ALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",")
 WAGTAILADMIN_BASE_URL = os.environ["WAGTAILADMIN_BASE_URL"]
-WAGTAIL_LEADGEN = {**WAGTAIL_LEADGEN, "SITE_URL": WAGTAILADMIN_BASE_URL}  # noqa: F405
+WAGTAIL_LEADGEN = {
+    **WAGTAIL_LEADGEN,  # noqa: F405
+    "SITE_URL": WAGTAILADMIN_BASE_URL,
+    # No interactive API docs or OpenAPI document in production (W040).
+    "API": {"DOCS": False},
+}
 
 # Emails to visitors go out through an SMTP server, never to files. Django 6.1
 # refuses the old EMAIL_HOST-style settings next to MAILERS, so the values are

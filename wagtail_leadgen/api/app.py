@@ -5,11 +5,31 @@ that its contract stays stable whatever v3 does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from ..conf import leadgen_settings
 from . import consent, forms, my_data
 from .parser import StrictJSONParser
-from .problems import register_problem_handlers
+from .problems import ApiProblem, problem_response, register_problem_handlers
+
+
+def docs_switch(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve the interactive docs and the OpenAPI document only while
+    ``API["DOCS"]`` is on (read per request, so the setting can change)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not leadgen_settings.api["DOCS"]:
+            return problem_response(ApiProblem(404, "not-found", "No such resource."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
 
 api = NinjaAPI(
     title="wagtail-leadgen API",
@@ -19,6 +39,7 @@ api = NinjaAPI(
     parser=StrictJSONParser(),
     openapi_url="/openapi.json",
     docs_url="/docs/",
+    docs_decorator=docs_switch,
 )
 register_problem_handlers(api)
 api.add_router("/forms/", forms.router)
