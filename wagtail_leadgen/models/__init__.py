@@ -1,4 +1,5 @@
 from .access import AccessRequest
+from .api import IdempotencyKey
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from .erasure import Erasure
@@ -31,6 +32,7 @@ __all__ = [
     "EbookPage",
     "Erasure",
     "GatedDocumentMixin",
+    "IdempotencyKey",
     "LandingPage",
     "Lead",
     "LeadCaptureMixin",

@@ -16,7 +16,9 @@ untouched, and running it again finishes the job:
 4. people with a consent lapsing within ``RENEWAL_NOTICE_DAYS`` get the
    re-permission email, once per cycle (``services.renewal``);
 5. quarantined spam older than ``SPAM_RETENTION_DAYS`` is deleted, a
-   tombstone per batch.
+   tombstone per batch;
+6. the API's answered ``Idempotency-Key`` rows older than
+   ``API["IDEMPOTENCY_KEY_MAX_AGE"]`` are deleted (hashes and ids only).
 
 A second run finds nothing more to do. A dry run counts and changes nothing.
 The report holds counts only, never an address. Run it from cron or as the
@@ -37,6 +39,7 @@ from ..models.consent import ConsentDecision, ConsentRecord
 from ..models.erasure import Erasure
 from ..models.leads import Submission
 from .bulk_erasure import erase_leads
+from .idempotency import delete_expired as delete_expired_idempotency_keys
 from .optin import expire_confirmations
 from .outbox import propagate_consent_change
 from .renewal import due_renewals, send_renewal
@@ -56,6 +59,7 @@ class PurgeReport:
     renewal_emails: int = 0
     renewal_emails_failed: int = 0
     spam_deleted: int = 0
+    idempotency_keys_deleted: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -132,6 +136,9 @@ def purge(*, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
         else:
             report.renewal_emails_failed += 1
     report.spam_deleted = delete_old_spam(now, dry_run=dry_run, batch_size=batch_size)
+    report.idempotency_keys_deleted = delete_expired_idempotency_keys(
+        now, dry_run=dry_run
+    )
     return report
 
 

@@ -24,6 +24,7 @@ LINES = (
     ("renewal_emails", "Renewal emails sent"),
     ("renewal_emails_failed", "Renewal emails that failed (tried again next run)"),
     ("spam_deleted", "Quarantined spam deleted"),
+    ("idempotency_keys_deleted", "API idempotency keys deleted"),
 )
 
 
