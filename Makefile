@@ -18,7 +18,7 @@ DJANGO ?=
 CONSTRAINTS ?=
 PORT ?= 8000
 
-.PHONY: demo test test-custom-page lint dist-check chromium
+.PHONY: demo test test-custom-page lint dist-check chromium openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,3 +89,8 @@ CUSTOM_PAGE_SETTINGS := DJANGO_SETTINGS_MODULE=tests.settings_custom_page
 test-custom-page: $(VENV)/.test-installed chromium
 	$(CUSTOM_PAGE_SETTINGS) PYTHONPATH=. $(BIN)/django-admin makemigrations --check --dry-run
 	$(CUSTOM_PAGE_SETTINGS) $(BIN)/pytest
+
+# Regenerate tests/openapi.json, the API contract's snapshot, after a reviewed
+# change to the API (tests/test_api_openapi.py compares the live document to it).
+openapi: $(VENV)/.test-installed
+	PYTHONPATH=. $(BIN)/python -m tests.openapi_snapshot
