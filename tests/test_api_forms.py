@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import threading
 import time
 
 import pytest
 import time_machine
 from django.conf import settings
-from django.test import override_settings
+from django.db import connection
+from django.test import Client, override_settings
 from django.utils import timezone, translation
 from wagtail.models import PageViewRestriction
 
+from wagtail_leadgen.api import forms as api_forms
 from wagtail_leadgen.deploy_checks import check_api_docs
 from wagtail_leadgen.models import (
     ConsentRecord,
@@ -418,3 +421,40 @@ def test_docs_on_in_production_are_warned_about(debug, docs, warned):
     with override_settings(DEBUG=debug), leadgen(API={"DOCS": docs}):
         ids = [message.id for message in check_api_docs(None)]
     assert ids == (["wagtail_leadgen.W040"] if warned else [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_concurrent_duplicate_is_refused_while_the_first_runs(
+    wagtail_tree, monkeypatch
+):
+    """Two clients, one key, at once: the second is told to retry while the
+    first is inside the intake, and only one lead is stored."""
+    page = make_landing_page(form_fields=[("first_name", BLANK)])
+    body = body_for(Client(), page, {"email": "a@example.com"})
+    inside, go_on = threading.Event(), threading.Event()
+    real = api_forms.process_submission
+
+    def slow(*args, **kwargs):
+        inside.set()
+        assert go_on.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api_forms, "process_submission", slow)
+    answers = {}
+
+    def first():
+        answers["first"] = submit(Client(), page, body, **{"Idempotency-Key": "k-5"})
+        connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert inside.wait(30)
+    monkeypatch.setattr(api_forms, "process_submission", real)
+    second = submit(Client(), page, body, **{"Idempotency-Key": "k-5"})
+    go_on.set()
+    thread.join(30)
+    assert problem(second, 409)["type"].endswith("#idempotency-key-in-progress")
+    assert answers["first"].status_code == 201
+    third = submit(Client(), page, body, **{"Idempotency-Key": "k-5"})
+    assert third.json() == answers["first"].json()
+    assert Submission.objects.count() == 1
