@@ -30,7 +30,15 @@ from ..models.leads import Lead
 from ..models.privacy import SuppressionSource
 from ..services import optin, preferences
 from ..services.preferences import LinkHolder, NotOffered, PreferenceRow, UnknownLink
-from .guards import TOKEN_MAX_LENGTH, BearerToken, bad_token, private
+from .guards import (
+    BEARER_ERRORS,
+    TOKEN_ERRORS,
+    TOKEN_MAX_LENGTH,
+    BearerToken,
+    ProblemOut,
+    bad_token,
+    private,
+)
 from .guards import refuse_if_throttled as _throttle
 from .problems import ApiProblem, field_error
 
@@ -141,7 +149,7 @@ _NOTHING = (
 
 @router.post(
     "/confirm",
-    response={200: ConfirmedOut},
+    response={200: ConfirmedOut, TOKEN_ERRORS: ProblemOut},
     summary="Confirm a double opt-in",
     operation_id="consent_confirm",
 )
@@ -218,7 +226,7 @@ def _preferences(lead: Lead) -> PreferencesOut:
 
 @router.get(
     "/preferences",
-    response={200: PreferencesOut},
+    response={200: PreferencesOut, BEARER_ERRORS | {404}: ProblemOut},
     auth=PreferencesToken(),
     summary="The person's consents",
     operation_id="consent_preferences",
@@ -268,7 +276,7 @@ def _planned(lead: Lead, changes: list[ChangeIn]) -> list[tuple[str, PreferenceR
 
 @router.post(
     "/preferences",
-    response={200: PreferencesOut},
+    response={200: PreferencesOut, TOKEN_ERRORS: ProblemOut},
     summary="Change the person's consents",
     operation_id="consent_change",
 )
@@ -321,7 +329,7 @@ def _apply(lead: Lead, action: str, purpose: ConsentPurpose) -> None:
 # -- One-click unsubscribe ----------------------------------------------------------
 @router.post(
     "/unsubscribe",
-    response={200: UnsubscribedOut},
+    response={200: UnsubscribedOut, TOKEN_ERRORS: ProblemOut},
     summary="Unsubscribe with one click",
     operation_id="consent_unsubscribe",
 )

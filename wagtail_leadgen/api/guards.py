@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from ninja import Schema
 from ninja.security import HttpBearer
 
 from ..conf import leadgen_settings
@@ -32,6 +33,29 @@ logger = logging.getLogger("wagtail_leadgen.security")
 TOKEN_SCOPE = "api-bad-token"  # noqa: S105 -- a cache scope, not a secret
 #: Longest token accepted in a body or header (ours are far shorter).
 TOKEN_MAX_LENGTH = 512
+
+
+class FieldErrorOut(Schema):
+    field: str | None
+    code: str
+    message: str
+
+
+class ProblemOut(Schema):
+    """An ``application/problem+json`` document (RFC 9457), see problems.py."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldErrorOut] | None = None
+
+
+#: The error statuses the endpoints may answer, for the OpenAPI document: a
+#: JSON body, a link token in it, a bearer token.
+BODY_ERRORS = frozenset({400, 413, 415, 422, 429})
+TOKEN_ERRORS = BODY_ERRORS | {404, 409, 410}
+BEARER_ERRORS = frozenset({400, 401, 429})
 
 
 def refuse_if_throttled(request: HttpRequest) -> None:

@@ -34,7 +34,16 @@ from ..services.ratelimit import client_ip
 from ..services.rectification import InvalidCorrection, rectify
 from ..services.subject import subject_file
 from ..validators import EMAIL_MAX_LENGTH, validate_lead_email
-from .guards import TOKEN_MAX_LENGTH, MyDataAccess, bad_token, private
+from .guards import (
+    BEARER_ERRORS,
+    BODY_ERRORS,
+    TOKEN_ERRORS,
+    TOKEN_MAX_LENGTH,
+    MyDataAccess,
+    ProblemOut,
+    bad_token,
+    private,
+)
 from .guards import refuse_if_throttled as _throttle
 from .problems import ApiProblem, field_error
 
@@ -108,7 +117,7 @@ def _access(request: HttpRequest) -> AccessRequest:
 # -- Step 1 -----------------------------------------------------------------------
 @router.post(
     "/requests",
-    response={202: LinkRequestedOut},
+    response={202: LinkRequestedOut, BODY_ERRORS: ProblemOut},
     summary="Ask for a link to the person's data",
     operation_id="my_data_request",
 )
@@ -165,7 +174,7 @@ _LINK_PROBLEMS: dict[type[my_data.LinkProblem], tuple[int, str, str]] = {
 
 @router.post(
     "/verify",
-    response={200: AccessOut},
+    response={200: AccessOut, TOKEN_ERRORS: ProblemOut},
     summary="Use the emailed link; get an access token",
     operation_id="my_data_verify",
 )
@@ -193,7 +202,7 @@ def verify(request: HttpRequest, payload: VerifyIn, response: HttpResponse):
 @router.get(
     "/",
     auth=MY_DATA_AUTH,
-    response={200: dict},
+    response={200: dict, BEARER_ERRORS: ProblemOut},
     summary="Everything stored about the person",
     operation_id="my_data_export",
 )
@@ -211,7 +220,7 @@ def export(request: HttpRequest) -> HttpResponseBase:
 @router.post(
     "/corrections",
     auth=MY_DATA_AUTH,
-    response={200: CorrectedOut},
+    response={200: CorrectedOut, BEARER_ERRORS | BODY_ERRORS: ProblemOut},
     summary="Correct the person's details",
     operation_id="my_data_correct",
 )
@@ -242,7 +251,7 @@ def correct(request: HttpRequest, payload: CorrectionIn, response: HttpResponse)
 @router.post(
     "/erasure",
     auth=MY_DATA_AUTH,
-    response={200: ErasedOut},
+    response={200: ErasedOut, BEARER_ERRORS | BODY_ERRORS: ProblemOut},
     summary="Erase everything about the person",
     operation_id="my_data_erase",
 )
@@ -263,7 +272,7 @@ def erase(request: HttpRequest, payload: ErasureIn, response: HttpResponse):
 @router.post(
     "/leave",
     auth=MY_DATA_AUTH,
-    response={204: None},
+    response={204: None, BEARER_ERRORS: ProblemOut},
     summary="End the access",
     operation_id="my_data_leave",
 )
