@@ -19,7 +19,12 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from .conf_defaults import DEFAULTS, PROOF_OF_WORK_DEFAULTS, SETTINGS_NAME
+from .conf_defaults import (
+    DEFAULTS,
+    HEADLESS_LINK_KEYS,
+    PROOF_OF_WORK_DEFAULTS,
+    SETTINGS_NAME,
+)
 
 __all__ = ["DEFAULTS", "SETTINGS_NAME", "LeadgenSettings", "leadgen_settings"]
 
@@ -185,6 +190,60 @@ def _check_site_url(value: Any) -> str | None:
     return value.rstrip("/")
 
 
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+TOKEN_PLACEHOLDER = "{token}"  # noqa: S105 -- a placeholder, not a secret
+
+
+def _check_link_template(key: str, value: Any) -> str:
+    """One ``HEADLESS_LINKS`` template: an absolute https URL (http on
+    localhost) holding ``{token}`` exactly once and no other braces."""
+    problem = None
+    if not isinstance(value, str):
+        problem = "must be a text"
+    elif value.count(TOKEN_PLACEHOLDER) != 1 or value.replace(
+        TOKEN_PLACEHOLDER, ""
+    ).count("{") + value.replace(TOKEN_PLACEHOLDER, "").count("}"):
+        problem = "must hold {token} once, and no other braces"
+    elif any(char.isspace() or ord(char) < 32 for char in value):
+        problem = "must not hold spaces or control characters"
+    else:
+        parts = urlsplit(value.replace(TOKEN_PLACEHOLDER, "t"))
+        if not parts.hostname or parts.username is not None:
+            problem = "must be an absolute URL with a host"
+        elif parts.scheme != "https" and not (
+            parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS
+        ):
+            problem = "must be https (http only on localhost)"
+    if problem:
+        raise ImproperlyConfigured(
+            f"{_setting('HEADLESS_LINKS', key)} {problem}, e.g. "
+            "'https://app.example.com/confirm?token={token}'."
+        )
+    return value
+
+
+def _check_headless_links(value: Any) -> dict[str, str]:
+    """``HEADLESS_LINKS``: None, or a dict of ``HEADLESS_LINK_KEYS`` to URL
+    templates (None: the plugin's own page for that link)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(
+            f"{_setting('HEADLESS_LINKS')} must be None or a dict of link templates."
+        )
+    unknown = sorted(str(key) for key in set(value) - set(HEADLESS_LINK_KEYS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"Unknown key(s) in {_setting('HEADLESS_LINKS')}: {', '.join(unknown)}. "
+            f"Valid keys: {', '.join(HEADLESS_LINK_KEYS)}"
+        )
+    return {
+        key: _check_link_template(key, template)
+        for key, template in value.items()
+        if template is not None
+    }
+
+
 # One plain address for a mailto: link inside a mail header: no quoting, no
 # display name, nothing that could end the <...> or the header.
 _MAILTO_ADDRESS = re.compile(
@@ -272,6 +331,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "proof_of_work": ("PROOF_OF_WORK", _merge_proof_of_work),
     "site_url": ("SITE_URL", _check_site_url),
     "unsubscribe_mailto": ("UNSUBSCRIBE_MAILTO", _check_unsubscribe_mailto),
+    "headless_links": ("HEADLESS_LINKS", _check_headless_links),
     "supervisory_authority": (
         "SUPERVISORY_AUTHORITY",
         _merge_supervisory_authority,

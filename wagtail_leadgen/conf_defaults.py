@@ -10,6 +10,9 @@ from typing import Any
 
 SETTINGS_NAME = "WAGTAIL_LEADGEN"
 
+#: The links of HEADLESS_LINKS a front end can take over.
+HEADLESS_LINK_KEYS = ("confirm", "preferences", "unsubscribe", "my_data_verify")
+
 DEFAULTS: dict[str, Any] = {
     # Gated downloads: how long a download link works, and how many times.
     "DOWNLOAD_LINK_MAX_AGE": 24 * 60 * 60,
@@ -66,6 +69,14 @@ DEFAULTS: dict[str, Any] = {
     "MY_DATA_REQUESTS_PER_ADDRESS": 3,
     "MY_DATA_REQUESTS_PER_IP": 10,
     "MY_DATA_REQUESTS_WINDOW": 60 * 60,
+    # Links in the plugin's emails that open a decoupled front end's pages
+    # instead of the plugin's own (docs/headless-rights.md): a dict of
+    # HEADLESS_LINK_KEYS -> absolute https URL template holding "{token}"
+    # (http only on localhost), e.g. {"confirm":
+    # "https://app.example.com/confirm?token={token}"}. None, or a key left
+    # out: the plugin's page. List-Unsubscribe always names the plugin's own
+    # one-click address.
+    "HEADLESS_LINKS": None,
     # The supervisory authority named in the notice (the right to complain):
     # the one of the controller's main establishment. Keys left out keep these.
     "SUPERVISORY_AUTHORITY": {"NAME": "CNIL", "URL": "https://www.cnil.fr"},

@@ -8,7 +8,9 @@ leadgen_send_confirmations`` run it without reaching the services, and it
 never enqueues anything itself.
 
 - Links are built from ``SITE_URL``, else the root URL of the page's Wagtail
-  Site; never from a request's Host header.
+  Site; never from a request's Host header. A link that ``HEADLESS_LINKS``
+  hands to a decoupled front end is that template with the token in it;
+  ``List-Unsubscribe`` always names the plugin's own one-click address.
 - Every email carries ``List-Unsubscribe`` (https, plus mailto: when an
   address is known), ``List-Unsubscribe-Post`` (RFC 8058), a ``Message-ID``
   and a visible link to the preferences page. Nothing a visitor typed goes
@@ -38,7 +40,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -54,7 +56,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from wagtail.models import Site
 
-from .conf import is_plain_address, leadgen_settings
+from .conf import TOKEN_PLACEHOLDER, is_plain_address, leadgen_settings
 from .models.access import AccessRequest
 from .models.consent import STATE_DECISIONS, ConsentDecision, ConsentRecord
 from .models.leads import Lead
@@ -120,13 +122,26 @@ def absolute_url(path: str, page: Any = None) -> str:
     return site_root_url(page) + path
 
 
+def headless_link(key: str, token: str) -> str | None:
+    """The front end's page for link ``key`` of ``HEADLESS_LINKS`` with
+    ``token`` in it (URL-encoded), or None: the plugin's own page."""
+    template = leadgen_settings.headless_links.get(key)
+    if template is None:
+        return None
+    return template.replace(TOKEN_PLACEHOLDER, quote(token, safe=""))
+
+
 def confirmation_url(token: str, page: Any = None) -> str:
-    return absolute_url(reverse("wagtail_leadgen:confirm", args=[token]), page)
+    return headless_link("confirm", token) or absolute_url(
+        reverse("wagtail_leadgen:confirm", args=[token]), page
+    )
 
 
 def preferences_url(lead: Lead, page: Any = None) -> str:
     token = make_preferences_token(lead.pk, lead.preferences_nonce)
-    return absolute_url(reverse("wagtail_leadgen:preferences", args=[token]), page)
+    return headless_link("preferences", token) or absolute_url(
+        reverse("wagtail_leadgen:preferences", args=[token]), page
+    )
 
 
 def my_data_url(page: Any = None) -> str:
@@ -135,16 +150,31 @@ def my_data_url(page: Any = None) -> str:
 
 
 def my_data_verify_url(token: str, page: Any = None) -> str:
-    return absolute_url(reverse("wagtail_leadgen:my_data_verify", args=[token]), page)
+    return headless_link("my_data_verify", token) or absolute_url(
+        reverse("wagtail_leadgen:my_data_verify", args=[token]), page
+    )
+
+
+def _unsubscribe_token(lead: Lead, purpose: Any) -> str:
+    return make_preferences_token(
+        lead.pk, lead.preferences_nonce, None if purpose is None else purpose.pk
+    )
 
 
 def unsubscribe_url(lead: Lead, purpose: Any = None, page: Any = None) -> str:
     """The one-click link: withdraws ``purpose``, or every marketing consent
-    (and objects to all marketing) when None."""
-    token = make_preferences_token(
-        lead.pk, lead.preferences_nonce, None if purpose is None else purpose.pk
-    )
+    (and objects to all marketing) when None. Always the plugin's own
+    address, whatever ``HEADLESS_LINKS`` says: a mail program POSTs to it."""
+    token = _unsubscribe_token(lead, purpose)
     return absolute_url(reverse("wagtail_leadgen:unsubscribe", args=[token]), page)
+
+
+def unsubscribe_page_url(lead: Lead, purpose: Any = None, page: Any = None) -> str:
+    """The unsubscribe link for a person to open: the front end's page when
+    ``HEADLESS_LINKS["unsubscribe"]`` is set, else ``unsubscribe_url``."""
+    return headless_link(
+        "unsubscribe", _unsubscribe_token(lead, purpose)
+    ) or unsubscribe_url(lead, purpose, page)
 
 
 def unsubscribe_mailto(site: Site | None) -> str | None:

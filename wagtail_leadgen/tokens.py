@@ -17,6 +17,7 @@ from .conf import leadgen_settings
 FORM_SALT = "wagtail_leadgen.form-time"
 DOWNLOAD_SALT = "wagtail_leadgen.download"
 PREFERENCES_SALT = "wagtail_leadgen.preferences"
+MY_DATA_ACCESS_SALT = "wagtail_leadgen.my-data-api-access"
 
 
 class InvalidToken(Exception):
@@ -146,4 +147,42 @@ def read_preferences_token(token: str) -> PreferencesToken:
         ValueError,
         AttributeError,
     ) as exc:
+        raise InvalidToken from exc
+
+
+@dataclass(frozen=True)
+class MyDataAccessToken:
+    """Whose data an API bearer token opens, through which verified link."""
+
+    access_request_id: int
+    lead_id: int
+
+
+def make_my_data_access_token(access_request_id: int, lead_id: int) -> str:
+    """The bearer token of the "my data" API, issued when an emailed link is
+    verified: ids only, valid for ``MY_DATA_SESSION_AGE``, and only while its
+    ``AccessRequest`` stands (ending the access or erasing revokes it)."""
+    return signing.dumps(
+        {"a": access_request_id, "l": lead_id}, salt=MY_DATA_ACCESS_SALT
+    )
+
+
+def read_my_data_access_token(token: str) -> MyDataAccessToken:
+    """Check a "my data" bearer token; raise ``ExpiredToken`` or ``InvalidToken``.
+    The caller checks that its ``AccessRequest`` still stands."""
+    try:
+        payload = signing.loads(
+            token,
+            salt=MY_DATA_ACCESS_SALT,
+            max_age=leadgen_settings.MY_DATA_SESSION_AGE,
+        )
+    except signing.SignatureExpired as exc:
+        raise ExpiredToken from exc
+    except signing.BadSignature as exc:
+        raise InvalidToken from exc
+    try:
+        return MyDataAccessToken(
+            access_request_id=int(payload["a"]), lead_id=int(payload["l"])
+        )
+    except (KeyError, TypeError, ValueError) as exc:
         raise InvalidToken from exc

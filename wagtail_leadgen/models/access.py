@@ -11,8 +11,10 @@ class AccessRequest(models.Model):
 
     Only the SHA-256 of the link's token is stored, so neither the database
     nor the task queue holds a usable link; the token is made when the email
-    is sent. Single use: verifying sets ``used_at``. Erasing the lead deletes
-    its requests.
+    is sent. Single use: verifying sets ``used_at``. Through the API, the
+    verified link's bearer token works until ``ended_at`` (the person left)
+    or ``MY_DATA_SESSION_AGE`` has passed. Erasing the lead deletes its
+    requests.
     """
 
     lead = models.ForeignKey(
@@ -27,6 +29,8 @@ class AccessRequest(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # The API's bearer token, issued on verification, works until then.
+    ended_at = models.DateTimeField(_("access ended at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("data access request")

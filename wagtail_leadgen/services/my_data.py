@@ -11,6 +11,9 @@
 3. Verified: a short session (``MY_DATA_SESSION_AGE``) holding the lead's id,
    signed with a salt of its own, in a new session key. Verifying counts as a
    contact from the person (retention runs from it) and is audit-logged.
+   The JSON API has no session: verifying there gives a bearer token of the
+   same lifetime (``api_access_token``), bound to the link's request, so that
+   ending the access (``end_api_access``) or erasing the person revokes it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ from ..conf import leadgen_settings
 from ..models.access import AccessRequest
 from ..models.leads import Lead
 from ..tasks import enqueue_my_data_link
+from ..tokens import (
+    InvalidToken,
+    make_my_data_access_token,
+    read_my_data_access_token,
+)
 from ..validators import normalise_email
 from .preferences import note_contact
 from .ratelimit import allow_attempt
@@ -59,10 +67,10 @@ class ExpiredLink(LinkProblem):
 
 
 # -- Step 1: the request ------------------------------------------------------
-def request_link(email: str, *, client_ip: str) -> None:
-    """Ask for a link to ``email`` (a valid address). Returns nothing and does
-    the same work whether the address is known or not; a throttled request
-    sends nothing."""
+def request_link(email: str, *, client_ip: str) -> bool:
+    """Ask for a link to ``email`` (a valid address). Does the same work
+    whether the address is known or not; a throttled request sends nothing
+    and returns False (the same whether the address is known or not)."""
     address = normalise_email(email)
     window = leadgen_settings.MY_DATA_REQUESTS_WINDOW
     ip_allowed = allow_attempt(
@@ -79,9 +87,10 @@ def request_link(email: str, *, client_ip: str) -> None:
     )
     if not (ip_allowed and address_allowed):
         logger.warning("Data access link not sent: too many requests")
-        return
+        return False
     lead_id = Lead.objects.filter(email=address).values_list("pk", flat=True).first()
     enqueue_my_data_link(lead_id)
+    return True
 
 
 # -- Step 2: the link ---------------------------------------------------------
@@ -154,3 +163,44 @@ def end_session(session: SessionBase) -> None:
     """Close the person's session; the rest of the browser's session stays."""
     if session.pop(SESSION_KEY, None) is not None:
         session.cycle_key()
+
+
+# -- Step 3 through the API: a bearer token -----------------------------------
+class AccessEnded(Exception):
+    """A bearer token that opens nothing: unknown, expired, ended or erased."""
+
+
+def api_access_token(access: AccessRequest) -> str:
+    """The bearer token of a verified link (``verify`` first): the API's
+    session, valid for ``MY_DATA_SESSION_AGE`` while the request stands."""
+    return make_my_data_access_token(access.pk, access.lead_id)
+
+
+def access_for_api_token(token: str) -> AccessRequest:
+    """The verified request a bearer token stands for, with its lead; raise
+    ``AccessEnded`` when the token is not ours, too old, ended, or its person
+    was erased (which deletes the request)."""
+    try:
+        data = read_my_data_access_token(token)
+    except InvalidToken as error:
+        raise AccessEnded from error
+    access = (
+        AccessRequest.objects.select_related("lead")
+        .filter(
+            pk=data.access_request_id,
+            lead_id=data.lead_id,
+            used_at__isnull=False,
+            ended_at__isnull=True,
+        )
+        .first()
+    )
+    if access is None:
+        raise AccessEnded
+    return access
+
+
+def end_api_access(access: AccessRequest) -> None:
+    """Revoke the bearer token of this request, at once."""
+    AccessRequest.objects.filter(pk=access.pk, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )

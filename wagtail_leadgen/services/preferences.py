@@ -87,9 +87,21 @@ def unsubscribe_url(lead: Lead, purpose: ConsentPurpose | None = None) -> str:
 
     Put it in your own newsletters, visibly and in a ``List-Unsubscribe``
     header; a POST of ``List-Unsubscribe=One-Click`` to it withdraws at once,
-    and opening it shows the preferences page."""
+    and opening it shows the preferences page. It is always the plugin's own
+    address (with a decoupled front end, show ``unsubscribe_page_url``)."""
     submission = latest_submission(lead)
     return mailer.unsubscribe_url(
+        lead, purpose, submission.page if submission else None
+    )
+
+
+def unsubscribe_page_url(lead: Lead, purpose: ConsentPurpose | None = None) -> str:
+    """The unsubscribe link to show in a message's text: the decoupled front
+    end's page when ``HEADLESS_LINKS["unsubscribe"]`` is set, else the same
+    as ``unsubscribe_url``. Never put it in ``List-Unsubscribe``: a mail
+    program POSTs there, and only ``unsubscribe_url`` takes that POST."""
+    submission = latest_submission(lead)
+    return mailer.unsubscribe_page_url(
         lead, purpose, submission.page if submission else None
     )
 
@@ -100,7 +112,8 @@ def preferences_token(lead: Lead) -> str:
 
 
 def preferences_url(lead: Lead) -> str:
-    """The preferences page of ``lead``, absolute, from the configured site root."""
+    """The preferences page of ``lead``, absolute, from the configured site
+    root; the front end's page when ``HEADLESS_LINKS["preferences"]`` is set."""
     submission = latest_submission(lead)
     return mailer.preferences_url(lead, submission.page if submission else None)
 
@@ -214,12 +227,14 @@ def withdraw(
     return records
 
 
-def one_click_unsubscribe(holder: LinkHolder) -> list[ConsentRecord]:
+def one_click_unsubscribe(
+    holder: LinkHolder, *, channel: str = "unsubscribe"
+) -> list[ConsentRecord]:
     """RFC 8058: the purpose in the link, or all marketing when it names none."""
     return withdraw(
         holder.lead,
         None if holder.purpose is None else [holder.purpose],
-        channel="unsubscribe",
+        channel=channel,
         source=SuppressionSource.UNSUBSCRIBE,
     )
 
@@ -233,13 +248,15 @@ def row_for(lead: Lead, purpose_id: object) -> PreferenceRow:
 
 
 @transaction.atomic
-def grant_again(lead: Lead, purpose: ConsentPurpose) -> ConsentRecord:
+def grant_again(
+    lead: Lead, purpose: ConsentPurpose, *, channel: str = "preferences"
+) -> ConsentRecord:
     """A tick on the preferences page: granted at once (the link came to the
     person's own address), and the objection lifted for that purpose only."""
     if not row_for(lead, purpose.pk).can_grant:
         raise NotOffered
     record = grant_consent(
-        lead, purpose, language=get_language() or "", channel="preferences"
+        lead, purpose, language=get_language() or "", channel=channel
     )
     after_change(lead, [record])
     return record

@@ -83,3 +83,9 @@ def allow_attempt(scope: str, identifier: str, *, limit: int, window: int) -> bo
     at ``scope`` (e.g. ``"my-data-ip"``); False once it made more than
     ``limit`` in ``window`` seconds."""
     return _count(attempt_key(scope, identifier), window) <= limit
+
+
+def attempts_exceeded(scope: str, identifier: str, *, limit: int) -> bool:
+    """Whether ``identifier`` already made ``limit`` attempts at ``scope`` in
+    the current window, without counting one (count with ``allow_attempt``)."""
+    return (cache.get(attempt_key(scope, identifier)) or 0) >= limit
