@@ -149,11 +149,6 @@ def test_confirm_refuses_a_bad_body_with_field_errors(client, pending, body):
     assert ConsentRecord.objects.filter(channel="confirmation").count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scaffold: ninja wraps the parser's 415 problem into a 400 "
-    "'Cannot parse request body' (api/parser.py, owned by api-forms)",
-)
 def test_confirm_takes_json_only(client, pending):
     response = client.post(API + "/consent/confirm", {"token": pending})
     assert response.status_code == 415
