@@ -91,12 +91,12 @@ def test_purposes_show_their_current_published_wording(client):
 
     purposes = detail(client, page)["purposes"]
 
+    assert "Newsletter" not in str(purposes)  # the editors' name stays in the admin
     assert purposes == [
         {
             "id": purpose.pk,
             "version": purpose.live_revision_id,
-            "name": "Newsletter",
-            "label": "Send me the monthly newsletter",
+            "name": "Send me the monthly newsletter",
             "text": purpose.purpose_html,
             "requires_confirmation": False,
         }

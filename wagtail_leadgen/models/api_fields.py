@@ -33,13 +33,15 @@ def form_schema_path(page_id: int) -> str | None:
 
 
 def describe_purposes(purposes: Any) -> list[dict[str, Any]]:
-    """Each consent purpose with its current published wording and version."""
+    """Each consent purpose with its current published wording and version,
+    as the plugin's form schema gives its consents: ``name`` is what the
+    visitor ticks, ``text`` the purpose (sanitised HTML). A purpose's own
+    ``name`` is for editors only and is not shown."""
     return [
         {
             "id": purpose.pk,
             "version": purpose.live_revision_id,
-            "name": purpose.name,
-            "label": purpose.checkbox_label,
+            "name": purpose.checkbox_label,
             "text": purpose.purpose_html,
             "requires_confirmation": purpose.requires_confirmation,
         }
