@@ -16,6 +16,7 @@ from wagtail.api.v3.errors import register_exception_handlers
 
 from wagtail_leadgen import api_v3
 from wagtail_leadgen.api import forms as plugin_forms
+from wagtail_leadgen.models import PageViewDay
 
 from .factories import make_landing_page, make_thank_you_page
 from .urls import urlpatterns as site_urlpatterns
@@ -55,12 +56,17 @@ def test_the_v3_route_delegates_to_the_plugin_schema(client, v3_urls, monkeypatc
 
     monkeypatch.setattr(plugin_forms, "form_schema", schema, raising=False)
 
-    response = client.get(f"/v3/leadgen/forms/{page.pk}/")
+    response = client.get(
+        f"/v3/leadgen/forms/{page.pk}/",
+        headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"},
+    )
 
     assert response.status_code == 200
     assert response.json() == {"page": {"id": page.pk}}
     assert response.headers["Cache-Control"] == "no-store"
     assert calls == [page] and type(calls[0]) is type(page)
+    # A form shown is a view of its page, as on the HTML page.
+    assert PageViewDay.objects.get(page=page).views == 1
 
 
 @pytest.mark.django_db

@@ -4,8 +4,9 @@ Wagtail's own contrib apps add their routers to ``wagtail.api.v3.api.api``
 from ``AppConfig.ready()``; so does the plugin (``register_v3_routes``), and
 only when the site installs ``wagtail.api.v3``. Under ``/leadgen/`` of the
 v3 mount, ``forms/{page_id}/`` answers with the same form schema as the
-plugin's own API (``wagtail_leadgen.api.forms.form_schema``), which stays the
-stable mount: v3 may change, that contract does not.
+plugin's own API (``wagtail_leadgen.api.forms.form_schema``) and counts a view
+of the page as it does; the plugin's own mount stays the stable one: v3 may
+change, that contract does not.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ninja import Router
 
 from .api import forms as plugin_forms
 from .models.mixins import LeadCaptureMixin
+from .services.tracking import count_page_view
 
 #: Where the routes sit under the site's v3 mount (e.g. ``/api/v3/leadgen/``).
 V3_PREFIX = "/leadgen/"
@@ -47,8 +49,10 @@ def live_form_page(page_id: int) -> Any:
 def form_schema(request: HttpRequest, page_id: int, response: HttpResponse) -> Any:
     page = live_form_page(page_id)
     response["Cache-Control"] = "no-store"  # it carries a fresh time-trap token
-    # The plugin API's own schema function (the api-forms branch provides it).
-    return plugin_forms.form_schema(request, page)  # type: ignore[attr-defined]
+    count_page_view(request, page)  # a form shown is a view, as on the HTML page
+    # The plugin API's own schema function (from the api-forms branch of issue
+    # 12; the ignore is for this branch alone, where it does not exist yet).
+    return plugin_forms.form_schema(request, page)  # type: ignore[attr-defined, unused-ignore]
 
 
 def register_v3_routes() -> bool:
