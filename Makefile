@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   install, migrate, seed demo content and serve on http://127.0.0.1:8000/
-#               (another port: make demo PORT=8010), with a task worker beside it;
+#               (another port: make demo PORT=8010), with a task worker beside it
+#               and the decoupled front end (example_site/frontend/) on PORT+1;
 #               on PostgreSQL when DATABASE_URL is set
 #   make test   install what the tests need (incl. Debian's chromium) and run the whole suite
 # The suite runs on SQLite, or on PostgreSQL when DATABASE_URL is set.
@@ -33,16 +34,21 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 # The web server and, in the background, the task worker that delivers leads
-# to the CRM destinations. The worker stops with the server (Ctrl-C, or the
-# server failing to start), so running `make demo` again starts afresh.
+# to the CRM destinations and the decoupled front end (example_site/frontend/,
+# static files on the next port: another origin, allowed by the demo's CORS
+# settings). Both stop with the server (Ctrl-C, or the server failing to
+# start), so running `make demo` again starts afresh.
+FRONTEND_PORT = $(shell expr $(PORT) + 1)
 demo: export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 demo: $(VENV)/.demo-installed
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	@$(MANAGE) db_worker --no-reload --interval 1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	$(BIN)/python -m http.server $(FRONTEND_PORT) --bind 127.0.0.1 --directory example_site/frontend >/dev/null 2>&1 & frontend=$$!; \
+	trap 'kill $$worker $$frontend 2>/dev/null; wait $$worker $$frontend 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
 	echo "Task worker started (pid $$worker); it stops with the server."; \
+	echo "Decoupled front end: http://127.0.0.1:$(FRONTEND_PORT)/$(if $(filter-out 8000,$(PORT)),?api=http://127.0.0.1:$(PORT))"; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Debian's chromium for the browser journeys; never a downloaded browser build.

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -26,6 +27,12 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "ninja",  # the API docs page serves its bundled assets, never a CDN's
+    # Wagtail's page API v2 (/api/v2/: pages and images, never documents) and
+    # the REST framework it is built on.
+    "wagtail.api.v2",
+    "rest_framework",
+    # CORS on the JSON APIs, for decoupled front ends on other origins.
+    "corsheaders",
     "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -37,6 +44,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that may answer (CommonMiddleware's redirects included).
+    "corsheaders.middleware.CorsMiddleware",
     "wagtail_leadgen.middleware.HostileCookieMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -102,3 +111,11 @@ WAGTAIL_LEADGEN = {
     "FORM_MIN_FILL_SECONDS": 0,
     "CRM_BACKENDS": {"locmem": {"BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend"}},
 }
+
+# CORS headers on the JSON APIs only; no origin is allowed unless a test says so.
+CORS_URLS_REGEX = r"^/api/"
+# A front end may send an Idempotency-Key with a submission, and must read
+# Retry-After on a 429 (browsers hide other response headers cross-origin).
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_ALLOWED_ORIGINS: list[str] = []

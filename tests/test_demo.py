@@ -111,3 +111,26 @@ def test_the_demo_s_media_route_serves_images_and_cannot_be_walked_out_of(
     refused, image = manage("shell", "-v0", "-c", statuses, env=env).splitlines()
     assert set(refused.split()) == {"404"}
     assert image == "200"
+
+
+def test_the_seeded_demo_opens_its_apis_to_the_decoupled_front_end(demo_db):
+    # `make demo PORT=8010` serves the front end on 8011: that origin may call
+    # the APIs, and the page API lists the seeded landing page to it.
+    env = {
+        **demo_db,
+        "WAGTAILADMIN_BASE_URL": "http://127.0.0.1:8010",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+    }
+    manage("migrate", "--noinput", "-v0", env=env)
+    manage("seed_demo", env=env)
+    probe = (
+        "from django.test import Client; client = Client(); "
+        "front = {'Origin': 'http://127.0.0.1:8011'}; "
+        "listing = client.get('/api/v2/pages/?type=wagtail_leadgen.LandingPage', "
+        "headers=front); "
+        "print(listing.status_code, listing.headers.get('Access-Control-Allow-Origin'), "
+        "listing.json()['meta']['total_count'], "
+        "client.get('/api/v2/documents/').status_code)"
+    )
+    output = manage("shell", "-v0", "-c", probe, env=env).split()
+    assert output == ["200", "http://127.0.0.1:8011", "1", "404"]

@@ -11,9 +11,11 @@ class WagtailLeadgenConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django imports this module before the
         # models are loaded, and these modules import models.
-        from . import checks, deploy_checks  # noqa: F401 - register the system checks
+        from . import checks, deploy_checks, headless_checks  # noqa: F401 - the system checks
+        from .api_v3 import register_v3_routes
         from .panels import adopt_panel_content_fields
         from .services.hints.summaries import connect_receivers
 
         adopt_panel_content_fields()
         connect_receivers()
+        register_v3_routes()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.images.blocks import ImageBlock
@@ -19,6 +22,31 @@ class CTABlock(blocks.StructBlock):
         icon = "pick"
         label = _("Call to action")
         template = "wagtail_leadgen/blocks/cta.html"
+
+    def get_api_representation(self, value: Any, context: Any = None) -> Any:
+        """The call to action itself, not just its snippet id: what a decoupled
+        front end needs to draw it as the page does. ``href`` is where it leads;
+        ``click_url`` goes there counting the click (as the HTML link does), or
+        for click-to-call, ``ping_url`` is the link's ``ping``. None when it
+        leads nowhere (its target page is gone or unpublished)."""
+        cta = value.get("cta") if value else None
+        if cta is None or not cta.href:
+            return None
+        name = "cta_ping" if cta.is_click_to_call else "cta_click"
+        try:
+            counter = reverse(f"wagtail_leadgen:{name}", args=[cta.pk])
+        except NoReverseMatch:  # the site does not mount the plugin's URLs
+            counter = None
+        return {
+            "id": cta.pk,
+            "label": cta.label,
+            "description": cta.description,
+            "style": cta.style,
+            "href": cta.href,
+            "click_to_call": cta.is_click_to_call,
+            "click_url": None if cta.is_click_to_call else counter,
+            "ping_url": counter if cta.is_click_to_call else None,
+        }
 
 
 class BodyBlock(blocks.StreamBlock):

@@ -190,6 +190,33 @@ class LeadForm(forms.Form):
             for purpose in self.purposes
         }
 
+    @classmethod
+    def describe_answer_fields(cls) -> list[dict[str, Any]]:
+        """The visitor's answer fields as plain data, email first: what a
+        decoupled front end renders (name, kind, label, help text, required,
+        maximum length, choices), read from the very fields the HTML form shows."""
+        described = []
+        for name in ("email", *cls.extra_field_kinds):
+            field = cls.base_fields[name]
+            choices = getattr(field, "choices", None)
+            described.append(
+                {
+                    "name": name,
+                    "kind": name,
+                    "label": str(field.label or ""),
+                    "help_text": str(field.help_text or ""),
+                    "required": bool(field.required),
+                    "max_length": getattr(field, "max_length", None),
+                    "choices": [
+                        {"value": str(value), "label": str(label)}
+                        for value, label in choices
+                    ]
+                    if choices is not None
+                    else None,
+                }
+            )
+        return described
+
     def answers(self) -> dict[str, str]:
         """The extra answers, keyed by field kind; empty ones are left out."""
         return {

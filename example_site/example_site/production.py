@@ -65,3 +65,11 @@ CACHES = {
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     }
 }
+
+# The origins of the site's decoupled front ends, and nothing else: no default
+# (an allow-list nobody wrote allows nobody), never a wildcard.
+CORS_ALLOWED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("LEADGEN_CORS_ALLOWED_ORIGINS", "").split(",")
+    if origin.strip()
+]

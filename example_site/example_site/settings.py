@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import django
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,6 +32,12 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "ninja",  # the API docs page serves its bundled assets, never a CDN's
+    # Wagtail's page API v2 (/api/v2/: pages and images, never documents) and
+    # the REST framework it is built on.
+    "wagtail.api.v2",
+    "rest_framework",
+    # CORS on the JSON APIs, for decoupled front ends on other origins.
+    "corsheaders",
     "django_tasks",
     "django_tasks_db",
     "django.contrib.admin",
@@ -43,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that may answer (CommonMiddleware's redirects included).
+    "corsheaders.middleware.CorsMiddleware",
     "wagtail_leadgen.middleware.HostileCookieMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -188,3 +197,20 @@ WAGTAIL_LEADGEN = {
     # Links in emails point where the demo is served (`make demo PORT=…`).
     "SITE_URL": WAGTAILADMIN_BASE_URL,
 }
+
+# The decoupled front end (example_site/frontend/) that `make demo` serves on
+# the next port calls the JSON APIs from its own origin. Allow-list only, never
+# a wildcard: LEADGEN_CORS_ALLOWED_ORIGINS is a comma-separated list.
+_demo_port = int(urlsplit(WAGTAILADMIN_BASE_URL).port or 8000)
+CORS_ALLOWED_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get(
+        "LEADGEN_CORS_ALLOWED_ORIGINS", f"http://127.0.0.1:{_demo_port + 1}"
+    ).split(",")
+    if origin.strip()
+]
+CORS_URLS_REGEX = r"^/api/"
+# A front end may send an Idempotency-Key with a submission, and must read
+# Retry-After on a 429 (browsers hide other response headers cross-origin).
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Retry-After"]

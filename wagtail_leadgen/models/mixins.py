@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.admin.widgets import AdminPageChooser
+from wagtail.api import APIField
 from wagtail.documents import get_document_model_string
 from wagtail.fields import StreamField
 from wagtail.models import get_page_models
@@ -41,6 +42,12 @@ from ..responses import private, with_csp
 from ..services.intake import CHANGED_MESSAGE, Offer, Outcome, process_submission
 from ..services.tracking import count_page_view
 from ..tokens import InvalidToken, make_form_token, read_form_token
+from .api_fields import (
+    FormDefinitionField,
+    FormSchemaUrlField,
+    PurposesField,
+    ThankYouPageField,
+)
 from .consent import ConsentPurpose
 from .processing import RequestProcessing
 from .publishing import LeadPageForm
@@ -152,6 +159,18 @@ class LeadCaptureMixin(_MixedIntoPage):
             heading=_("Lead form"),
         )
     ]
+
+    # What Wagtail's page APIs show of the form: the fields and purposes the
+    # HTML form shows, the thank-you page, and where the plugin's API serves
+    # the form schema. A page type's own ``api_fields`` add these to theirs.
+    lead_form_api_fields = [
+        APIField("form_heading"),
+        APIField("form", serializer=FormDefinitionField()),
+        APIField("purposes", serializer=PurposesField()),
+        APIField("thank_you_page", serializer=ThankYouPageField()),
+        APIField("form_schema_url", serializer=FormSchemaUrlField()),
+    ]
+    api_fields = lead_form_api_fields
 
     # Publishing needs a complete notice (controller, request processing);
     # see ``publishing.LeadPageForm`` to combine it with a form of your own.

@@ -70,7 +70,11 @@ class LandingPage(OfferPage, LeadCaptureMixin, BasePage):
         index.SearchField("intro"),
         index.SearchField("body"),
     ]
-    api_fields = [APIField("intro"), APIField("body"), APIField("form_heading")]
+    api_fields = [
+        APIField("intro"),
+        APIField("body"),
+        *LeadCaptureMixin.lead_form_api_fields,
+    ]
     template = "wagtail_leadgen/pages/landing_page.html"
 
     class Meta:
@@ -107,11 +111,12 @@ class EbookPage(OfferPage, GatedDocumentMixin, BasePage):
         *LeadCaptureMixin.form_panels,
     ]
     search_fields = [*BasePage.search_fields, index.SearchField("summary")]
-    # The gated document is deliberately not exposed through the page API.
+    # The gated document is deliberately not exposed through the page APIs:
+    # its id, URL or file name would hand out what the form exchanges.
     api_fields = [
         APIField("summary"),
         APIField("cover_image"),
-        APIField("form_heading"),
+        *LeadCaptureMixin.lead_form_api_fields,
     ]
     template = "wagtail_leadgen/pages/ebook_page.html"
 
