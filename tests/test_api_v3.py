@@ -36,7 +36,6 @@ V3_URLS = type(
 )
 
 #: The real schema function comes with the api-forms branch of issue 12.
-HAS_FORM_SCHEMA = hasattr(plugin_forms, "form_schema")
 
 
 @pytest.fixture
@@ -54,7 +53,7 @@ def test_the_v3_route_delegates_to_the_plugin_schema(client, v3_urls, monkeypatc
         calls.append(page)
         return {"page": {"id": page.pk}}
 
-    monkeypatch.setattr(plugin_forms, "form_schema", schema, raising=False)
+    monkeypatch.setattr(plugin_forms, "form_schema", schema)
 
     response = client.get(
         f"/v3/leadgen/forms/{page.pk}/",
@@ -70,10 +69,6 @@ def test_the_v3_route_delegates_to_the_plugin_schema(client, v3_urls, monkeypatc
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(
-    not HAS_FORM_SCHEMA,
-    reason="needs wagtail_leadgen.api.forms.form_schema (the api-forms branch)",
-)
 def test_the_v3_route_serves_the_same_schema_as_the_plugin_api(client, v3_urls):
     page = make_landing_page()
 
@@ -87,9 +82,7 @@ def test_the_v3_route_serves_the_same_schema_as_the_plugin_api(client, v3_urls):
 
 @pytest.mark.django_db
 def test_only_live_lead_pages_have_a_form_there(client, v3_urls, monkeypatch):
-    monkeypatch.setattr(
-        plugin_forms, "form_schema", lambda request, page: {}, raising=False
-    )
+    monkeypatch.setattr(plugin_forms, "form_schema", lambda request, page: {})
     unpublished = make_landing_page()
     unpublished.unpublish()
     thanks = make_thank_you_page()

@@ -1,10 +1,8 @@
 """The decoupled demo front end (example_site/frontend/) in Debian's chromium,
 served from a second origin and calling the site through its APIs with CORS.
 
-The listing reads Wagtail's page API v2 only. The form journey also needs the
-plugin's form endpoints (GET forms/{id}, POST forms/{id}/submissions, built
-by the api-forms branch of issue 12): until they are installed, those tests
-are expected to fail (strict xfail, reported in every run, never skipped).
+The listing reads Wagtail's page API v2; the form journey the plugin's form
+endpoints (GET forms/{id}, POST forms/{id}/submissions).
 """
 
 import functools
@@ -15,7 +13,6 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from wagtail_leadgen.api import forms as plugin_forms
 from wagtail_leadgen.models import ConsentRecord, Lead
 
 from .factories import PDF_BYTES, make_ebook_page, make_landing_page, make_purpose
@@ -28,12 +25,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("wagtail_tree"),
 ]
-
-needs_form_endpoints = pytest.mark.xfail(
-    not hasattr(plugin_forms, "form_schema"),
-    reason="needs the plugin's form endpoints (the api-forms branch of issue 12)",
-    strict=True,
-)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -94,7 +85,6 @@ def test_an_origin_the_site_does_not_allow_cannot_read_it(
         context.close()
 
 
-@needs_form_endpoints
 def test_a_visitor_gets_the_ebook_through_the_apis(browser, front_end, live_server):  # noqa: F811
     newsletter = make_purpose(checkbox_label="Send me the newsletter")
     partners = make_purpose(checkbox_label="Share my details with partners")
@@ -139,7 +129,6 @@ def test_a_visitor_gets_the_ebook_through_the_apis(browser, front_end, live_serv
     assert {r.channel for r in records} == {"api"}
 
 
-@needs_form_endpoints
 def test_field_errors_are_announced_and_focused(browser, front_end, live_server):  # noqa: F811
     landing = make_landing_page(title="Free audit")
 

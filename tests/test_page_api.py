@@ -75,6 +75,8 @@ def test_a_landing_page_gives_its_form_as_the_html_form_shows_it(client, setting
         "required": True,
         "max_length": 254,
         "choices": None,
+        "input_type": "email",
+        "autocomplete": "email",
     }
     assert fields[1]["label"] == "Your company" and fields[1]["required"] is True
     assert fields[2]["label"] == "Your question"

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import swapper
 from django.apps import apps
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router
 
 from .api import forms as plugin_forms
-from .models.mixins import LeadCaptureMixin
+from .api.problems import ApiProblem
 from .services.tracking import count_page_view
 
 #: Where the routes sit under the site's v3 mount (e.g. ``/api/v3/leadgen/``).
@@ -30,14 +29,11 @@ _registered_on: list[Any] = []
 
 
 def live_form_page(page_id: int) -> Any:
-    """The live, public lead page ``page_id`` (specific), or 404: a page with a
-    view restriction is not served to anonymous clients, as in HTML."""
-    page_model = swapper.load_model("wagtailcore", "Page")
-    page = page_model.objects.live().public().filter(pk=page_id).first()
-    page = page.specific if page is not None else None
-    if not isinstance(page, LeadCaptureMixin):
-        raise Http404("No live, public lead form has this id.")
-    return page
+    """The plugin API's page lookup, with a 404 v3's error handlers know."""
+    try:
+        return plugin_forms.find_form_page(page_id)
+    except ApiProblem as problem:
+        raise Http404(problem.detail) from problem
 
 
 @router.get(
@@ -50,9 +46,7 @@ def form_schema(request: HttpRequest, page_id: int, response: HttpResponse) -> A
     page = live_form_page(page_id)
     response["Cache-Control"] = "no-store"  # it carries a fresh time-trap token
     count_page_view(request, page)  # a form shown is a view, as on the HTML page
-    # The plugin API's own schema function (from the api-forms branch of issue
-    # 12; the ignore is for this branch alone, where it does not exist yet).
-    return plugin_forms.form_schema(request, page)  # type: ignore[attr-defined, unused-ignore]
+    return plugin_forms.form_schema(request, page)
 
 
 def register_v3_routes() -> bool:

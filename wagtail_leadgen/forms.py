@@ -194,7 +194,8 @@ class LeadForm(forms.Form):
     def describe_answer_fields(cls) -> list[dict[str, Any]]:
         """The visitor's answer fields as plain data, email first: what a
         decoupled front end renders (name, kind, label, help text, required,
-        maximum length, choices), read from the very fields the HTML form shows."""
+        maximum length, choices, input type, autocomplete token), read from the
+        very fields the HTML form shows."""
         described = []
         for name in ("email", *cls.extra_field_kinds):
             field = cls.base_fields[name]
@@ -213,6 +214,8 @@ class LeadForm(forms.Form):
                     ]
                     if choices is not None
                     else None,
+                    "input_type": _input_type(field),
+                    "autocomplete": field.widget.attrs.get("autocomplete"),
                 }
             )
         return described
@@ -224,6 +227,14 @@ class LeadForm(forms.Form):
             for kind in self.extra_field_kinds
             if self.cleaned_data.get(kind)
         }
+
+
+def _input_type(field: forms.Field) -> str:
+    """The HTML input a front end should use: what the HTML form renders."""
+    widget = field.widget
+    if isinstance(widget, forms.Textarea):
+        return "textarea"
+    return str(widget.attrs.get("type") or getattr(widget, "input_type", "text"))
 
 
 class LeadFormBuilder:

@@ -18,14 +18,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import swapper
-from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.crypto import salted_hmac
-from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 from ninja import Router
 
@@ -38,6 +36,7 @@ from ..forms import (
     TOKEN_FIELD,
     LeadForm,
 )
+from ..models.api_fields import describe_purposes
 from ..models.leads import Submission
 from ..models.mixins import LeadCaptureMixin
 from ..models.privacy import ConfirmationRequest
@@ -80,32 +79,6 @@ def visitor_language(request: HttpRequest) -> Iterator[str]:
 
 
 # -- The schema ------------------------------------------------------------------------------
-def _input_type(field: forms.Field) -> str:
-    widget = field.widget
-    if isinstance(widget, forms.Textarea):
-        return "textarea"
-    return str(widget.attrs.get("type") or getattr(widget, "input_type", "text"))
-
-
-def _field_schema(name: str, field: forms.Field) -> dict[str, Any]:
-    choices = getattr(field, "choices", None)
-    return {
-        "name": name,
-        "kind": name,
-        "label": force_str(field.label),
-        "help_text": force_str(field.help_text or ""),
-        "required": bool(field.required),
-        "max_length": getattr(field, "max_length", None),
-        "choices": (
-            [{"value": str(v), "label": force_str(label)} for v, label in choices]
-            if choices is not None
-            else None
-        ),
-        "input_type": _input_type(field),
-        "autocomplete": field.widget.attrs.get("autocomplete"),
-    }
-
-
 def _consents_schema(page: Any, form: LeadForm) -> list[dict[str, Any]]:
     items = []
     processing = page.get_request_processing()
@@ -121,15 +94,8 @@ def _consents_schema(page: Any, form: LeadForm) -> list[dict[str, Any]]:
             }
         )
     items.extend(
-        {
-            "id": purpose.pk,
-            "version": purpose.live_revision_id,
-            "name": purpose.checkbox_label,
-            "text": purpose.purpose_html,
-            "is_request": False,
-            "requires_confirmation": purpose.requires_confirmation,
-        }
-        for purpose in form.purposes
+        {**described, "is_request": False}
+        for described in describe_purposes(form.purposes)
     )
     return items
 
@@ -174,9 +140,7 @@ def form_schema(request: HttpRequest, page: Any) -> dict[str, Any]:
         "language": translation.get_language() or "",
         "heading": page.form_heading or _("Get it now"),
         "submit_label": page.submit_label or _("Send"),
-        "fields": [
-            _field_schema(bound.name, bound.field) for bound in form.answer_fields()
-        ],
+        "fields": type(form).describe_answer_fields(),
         "consents": _consents_schema(page, form),
         "notice": _notice(request, page, form),
         "anti_spam": {
