@@ -111,3 +111,14 @@ def test_the_demo_s_media_route_serves_images_and_cannot_be_walked_out_of(
     refused, image = manage("shell", "-v0", "-c", statuses, env=env).splitlines()
     assert set(refused.split()) == {"404"}
     assert image == "200"
+
+
+def test_the_demo_serves_a_favicon_so_browsers_log_no_error(demo_db):
+    fetch = (
+        "from django.test import Client; "
+        "response = Client().get('/favicon.ico', follow=True); "
+        "print(response.status_code, response.headers['Content-Type'])"
+    )
+    env = {**demo_db, "DJANGO_DEBUG": "1", "DJANGO_ALLOWED_HOSTS": "testserver"}
+    status, content_type = manage("shell", "-v0", "-c", fetch, env=env).split()
+    assert (status, content_type.split("/")[0]) == ("200", "image")
