@@ -19,7 +19,7 @@ DJANGO ?=
 CONSTRAINTS ?=
 PORT ?= 8000
 
-.PHONY: demo test test-custom-page lint dist-check chromium openapi
+.PHONY: demo test test-custom-page lint dist-check chromium openapi bench-forms bench-lighthouse wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,33 @@ chromium:
 			echo "Install Debian's chromium (apt-get install chromium) to run the browser tests." >&2; exit 1; \
 		fi; \
 	fi
+
+# Debian's wrk, the load generator of bench-forms (without it the benchmark
+# falls back to a slower Python load generator and says so).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+		elif command -v sudo >/dev/null; then \
+			sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "wrk is not installed (apt-get install wrk): using the Python load generator." >&2; \
+		fi; \
+	fi
+
+$(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[demo,bench]"
+	touch $@
+
+# Our landing page against Wagtail's own form page, in one run, on a
+# throwaway database: SQLite, or PostgreSQL when DATABASE_URL is set
+# (benchmarks/README.md). Options: make bench-forms BENCH_ARGS="--rounds 5".
+bench-forms: $(VENV)/.bench-installed wrk
+	$(BIN)/python benchmarks/vs_wagtail_forms.py $(BENCH_ARGS)
+
+# Lighthouse (mobile) on both pages; needs `lighthouse` on PATH (npm).
+bench-lighthouse: $(VENV)/.bench-installed chromium
+	PYTHON=$(BIN)/python benchmarks/lighthouse.sh $(BENCH_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -134,3 +134,14 @@ def test_the_seeded_demo_opens_its_apis_to_the_decoupled_front_end(demo_db):
     )
     output = manage("shell", "-v0", "-c", probe, env=env).split()
     assert output == ["200", "http://127.0.0.1:8011", "1", "404"]
+
+
+def test_the_demo_serves_a_favicon_so_browsers_log_no_error(demo_db):
+    fetch = (
+        "from django.test import Client; "
+        "response = Client().get('/favicon.ico', follow=True); "
+        "print(response.status_code, response.headers['Content-Type'])"
+    )
+    env = {**demo_db, "DJANGO_DEBUG": "1", "DJANGO_ALLOWED_HOSTS": "testserver"}
+    status, content_type = manage("shell", "-v0", "-c", fetch, env=env).split()
+    assert (status, content_type.split("/")[0]) == ("200", "image")

@@ -220,3 +220,20 @@ def test_the_thank_you_page_leads_back_into_the_site(client):
     html = client.get(landing.thank_you_page.url).content.decode()
     home = site_root()
     assert f'href="{home.url}">Continue to {home.title}</a>' in html
+
+
+@pytest.mark.django_db
+def test_a_landing_page_without_a_search_description_is_described_by_its_intro(
+    client,
+):
+    page = make_landing_page(intro="Tell us where to reach you & we call back.")
+    html = client.get(page.url).content.decode()
+    assert (
+        '<meta name="description" content="Tell us where to reach you &amp; we call back.">'
+        in html
+    )
+    page.search_description = "A free audit of your pages"
+    page.save_revision().publish()
+    html = client.get(page.url).content.decode()
+    assert html.count('<meta name="description"') == 1
+    assert '<meta name="description" content="A free audit of your pages">' in html
