@@ -15,6 +15,9 @@ INSTALLED_APPS = [
     "tests.testapp",
     "wagtail_leadgen",
     "wagtail.contrib.settings",
+    # Lead pages are purged from a CDN through it when the site has it
+    # (tests/test_frontend_cache.py sets a recording backend).
+    "wagtail.contrib.frontend_cache",
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",

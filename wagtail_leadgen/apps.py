@@ -13,7 +13,9 @@ class WagtailLeadgenConfig(AppConfig):
         # models are loaded, and these modules import models.
         from . import checks, deploy_checks  # noqa: F401 - register the system checks
         from .panels import adopt_panel_content_fields
+        from .services import frontend_cache
         from .services.hints.summaries import connect_receivers
 
         adopt_panel_content_fields()
         connect_receivers()
+        frontend_cache.connect_receivers()
