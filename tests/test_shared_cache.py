@@ -361,3 +361,21 @@ def test_a_visitor_token_is_read_as_before(client, landing):
     token = make_form_token(landing.pk, {}, landing.request_processing.live_revision_id)
     assert post(client, landing, token).status_code == 303
     assert Submission.objects.get().is_spam is False
+
+
+def test_a_page_behind_a_password_cannot_be_posted_to_through_the_endpoint(
+    client, landing
+):
+    from wagtail.models import PageViewRestriction
+
+    token = page_token(client.get(landing.url, HTTP_USER_AGENT=BROWSER))
+    PageViewRestriction.objects.create(
+        page=landing, restriction_type=PageViewRestriction.PASSWORD, password="s3cret"
+    )
+    response = post(client, landing, token)
+    assert response.status_code == 200  # Wagtail's password form
+    assert "password" in response.content.decode().lower()
+    assert response["Cache-Control"] == "private, no-store"
+    assert not Submission.objects.exists()
+    # Its page is never shared either: Wagtail asks for the password.
+    assert "public" not in client.get(landing.url).get("Cache-Control", "")

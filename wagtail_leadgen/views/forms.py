@@ -110,13 +110,20 @@ def form_submit(request: HttpRequest, page_id: int) -> HttpResponse:
         return HttpResponseRedirect(page.url or "/")
     if not is_allowed_origin(request):
         return _refused(request)
-    # What Wagtail's serve view runs first: privacy (password, login)
-    # restrictions and the site's own hooks.
+    # The hooks Wagtail's serve view runs around a page: its privacy
+    # (password, login, groups) restrictions and the site's own hooks.
+    chain = _submit
+    for wrap in reversed(hooks.get_hooks("on_serve_page")):
+        chain = wrap(chain)
     for hook in hooks.get_hooks("before_serve_page"):
         result = hook(page, request, (), {})
         if isinstance(result, HttpResponse):
             return private(result)
-    return private(page.serve_submission(request))
+    return private(chain(page, request, (), {}))
+
+
+def _submit(page: Any, request: HttpRequest, args: Any, kwargs: Any) -> HttpResponse:
+    return page.serve_submission(request)
 
 
 @require_safe
