@@ -1,6 +1,7 @@
 """Test helpers: post a page's form as a browser does, CRM destinations in
 settings, and the sweep of every table for personal data."""
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -46,12 +47,24 @@ def meta_description(text: str) -> dict:
 
 
 def form_data(client, page, **answers) -> dict:
-    """The fresh token from the rendered page plus the given answers."""
+    """The fresh token from the rendered page plus the given answers.
+
+    A page a shared cache may hold carries a page token; like the page's
+    script (static/wagtail_leadgen/form.js), this swaps it for the visitor's
+    own from the form's token URL, so the time trap runs as for a visitor
+    with JavaScript.
+    """
     response = client.get(page.url)
     assert response.status_code == 200
-    token = re.search(
-        rf'name="{TOKEN_FIELD}" value="([^"]+)"', response.content.decode()
-    ).group(1)
+    markup = response.content.decode()
+    token = html.unescape(
+        re.search(rf'name="{TOKEN_FIELD}" value="([^"]+)"', markup).group(1)
+    )
+    token_url = re.search(r'data-leadgen-token-url="([^"]+)"', markup)
+    if token_url:
+        fetched = client.get(html.unescape(token_url.group(1)), {"t": token})
+        assert fetched.status_code == 200, fetched.content
+        token = fetched.json()["token"]
     return {TOKEN_FIELD: token, **answers}
 
 

@@ -114,3 +114,27 @@ def test_the_browser_solves_the_proof_of_work_before_posting(browser, live_serve
         context.close()
     assert Lead.objects.get().email == "ann@example.com"
     assert not Submission.objects.filter(is_spam=True).exists()
+
+
+def test_the_script_swaps_the_page_token_for_the_visitors_own(browser, live_server):
+    """The page a CDN holds carries a page token; the deferred script fetches
+    the visitor's own (the time trap's start), and the form posts it."""
+    landing = make_landing_page()
+    context = browser.new_context()
+    page = context.new_page()
+    with page.expect_response("**/token/?t=*") as fetched:
+        page.goto(live_server.url + landing.url)
+    assert fetched.value.status == 200
+    own = fetched.value.json()["token"]
+    token_field = page.locator("input[name=leadgen_token]")
+    page.wait_for_function(
+        "token => document.querySelector('input[name=leadgen_token]').value === token",
+        arg=own,
+    )
+    assert token_field.input_value() == own
+    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**" + landing.thank_you_page.url)
+    context.close()
+    assert Lead.objects.get().email == "ann@example.com"
+    assert not Submission.objects.filter(is_spam=True).exists()

@@ -1,7 +1,9 @@
 """What is stored for a submission: lead, submission, one consent record per purpose."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import transaction
+from django.test import override_settings
 
 from wagtail_leadgen.models import ConsentRecord, Lead, Submission
 from wagtail_leadgen.models.consent import AppendOnlyError, wording_sha256
@@ -118,9 +120,19 @@ def test_utm_parameters_and_external_referrer_origin_are_kept(client):
 
 
 def test_the_referrer_is_carried_from_the_first_page_view(client):
+    """A private page carries it in the form; a page a shared cache holds
+    never has a visitor's referrer in its HTML: its script copies
+    ``document.referrer`` into the field (docs/caching.md)."""
     page = make_landing_page()
-    html = client.get(page.url, HTTP_REFERER="https://blog.example/post?id=3").content
+    with override_settings(
+        WAGTAIL_LEADGEN={**django_settings.WAGTAIL_LEADGEN, "SHARED_CACHE_MAX_AGE": 0}
+    ):
+        html = client.get(
+            page.url, HTTP_REFERER="https://blog.example/post?id=3"
+        ).content
     assert b'name="leadgen_ref" value="https://blog.example/post"' in html
+    shared = client.get(page.url, HTTP_REFERER="https://blog.example/post?id=3")
+    assert b"blog.example" not in shared.content
 
 
 def test_nothing_is_stored_when_the_capture_transaction_fails():

@@ -114,11 +114,22 @@ def test_a_per_process_cache_behind_the_rate_limit_is_warned_about():
         ("django.core.cache.backends.db.DatabaseCache", {}, []),
         (
             "django.core.cache.backends.locmem.LocMemCache",
-            {"RATE_LIMIT_SUBMISSIONS": 0},
+            {"RATE_LIMIT_SUBMISSIONS": 0, "COUNT_PAGE_VIEWS": False},
             [],
         ),
+        # The page view counters live in the cache too (docs/caching.md).
+        (
+            "django.core.cache.backends.locmem.LocMemCache",
+            {"RATE_LIMIT_SUBMISSIONS": 0},
+            ["wagtail_leadgen.W020"],
+        ),
     ],
-    ids=["dummy-cache-counts-nothing", "shared-cache", "rate-limit-off"],
+    ids=[
+        "dummy-cache-counts-nothing",
+        "shared-cache",
+        "rate-limit-and-counting-off",
+        "view-counters",
+    ],
 )
 def test_the_cache_warning_only_when_the_rate_limit_cannot_hold(
     backend, leadgen, expected

@@ -28,7 +28,14 @@ CHALLENGE_RE = r'data-leadgen-pow="([^"]+)"'
 
 
 def rendered_challenge(client, page) -> dict:
+    """The challenge as the browser gets it: in the HTML of a private page,
+    with the visitor's token for a page a shared cache holds (form.js)."""
     markup = client.get(page.url).content.decode()
+    token_url = re.search(r'data-leadgen-token-url="([^"]+)"', markup)
+    if token_url:
+        token = re.search(r'name="leadgen_token" value="([^"]+)"', markup).group(1)
+        fetched = client.get(html.unescape(token_url.group(1)), {"t": token})
+        return fetched.json()["pow"]
     return json.loads(html.unescape(re.search(CHALLENGE_RE, markup).group(1)))
 
 
@@ -57,13 +64,22 @@ def test_it_is_off_by_default(client):
     assert "pow.js" not in html
 
 
-@override_settings(WAGTAIL_LEADGEN=ON)
-def test_the_form_carries_a_signed_challenge_and_the_deferred_solver(client):
+@pytest.mark.parametrize(
+    ("shared_cache", "in_html"), [(300, False), (0, True)], ids=["shared", "private"]
+)
+def test_the_form_carries_a_signed_challenge_and_the_deferred_solver(
+    client, shared_cache, in_html
+):
+    """A private page carries its challenge; a page a shared cache holds gets
+    one per visitor with the visitor's token (one challenge, one post)."""
     page = make_landing_page()
-    html = client.get(page.url).content.decode()
-    assert "data-leadgen-pow=" in html
-    assert 'pow.js" defer' in html
-    challenge = rendered_challenge(client, page)
+    with override_settings(
+        WAGTAIL_LEADGEN={**ON, "SHARED_CACHE_MAX_AGE": shared_cache}
+    ):
+        html = client.get(page.url).content.decode()
+        assert ("data-leadgen-pow=" in html) is in_html
+        assert 'pow.js" defer' in html
+        challenge = rendered_challenge(client, page)
     assert challenge["algorithm"] == "SHA-256"
     assert challenge["maxNumber"] == 2000
 

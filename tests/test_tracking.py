@@ -1,12 +1,18 @@
 """The view and CTA click counters: people only, one query, no open redirect."""
 
 import datetime
+import html
 import logging
+import re
+from io import StringIO
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -15,7 +21,7 @@ from django.utils import timezone
 
 from wagtail_leadgen.blocks import CTABlock
 from wagtail_leadgen.models import CTAClickDay, PageViewDay
-from wagtail_leadgen.services import tracking
+from wagtail_leadgen.services import kpis, tracking
 
 from .factories import make_cta, make_landing_page
 
@@ -25,6 +31,7 @@ BROWSER = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
+NOW = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC)
 BOTS = [
     "",
     "   ",
@@ -43,8 +50,22 @@ BOTS = [
 
 
 def views(page=None):
+    """The views in the database once the cache's counters are flushed."""
+    tracking.flush_page_views()
     rows = PageViewDay.objects.filter(page=page) if page else PageViewDay.objects
     return sum(row.views for row in rows.all())
+
+
+def visit(client, page, **headers):
+    """Open the page as a browser with JavaScript does: the page, then (for
+    a page a shared cache holds) the visitor's token, with the same headers."""
+    response = client.get(page.url, **headers)
+    markup = response.content.decode()
+    token_url = re.search(r'data-leadgen-token-url="([^"]+)"', markup)
+    if token_url:
+        token = re.search(r'name="leadgen_token" value="([^"]+)"', markup).group(1)
+        client.get(html.unescape(token_url.group(1)), {"t": token}, **headers)
+    return response
 
 
 def clicks(cta):
@@ -63,62 +84,147 @@ def page():
 # -- Page views ------------------------------------------------------------------------
 def test_a_visitor_view_is_counted_per_day_without_a_cookie(client, page):
     with leadgen(COUNT_PAGE_VIEWS=False):
-        uncounted = client.get(page.url, HTTP_USER_AGENT=BROWSER)
-    client.cookies.clear()
-    response = client.get(page.url, HTTP_USER_AGENT=BROWSER)
-    client.get(page.url, HTTP_USER_AGENT=BROWSER)
+        visit(client, page, HTTP_USER_AGENT=BROWSER)
+    response = visit(client, page, HTTP_USER_AGENT=BROWSER)
+    visit(client, page, HTTP_USER_AGENT=BROWSER)
     assert response.status_code == 200
+    assert views() == 2
     row = PageViewDay.objects.get()
-    assert (row.page_id, row.views) == (page.pk, 2)
-    assert row.day == timezone.localdate()
-    # The counter adds no cookie of its own (the form's CSRF cookie is the same).
-    assert set(response.cookies) == set(uncounted.cookies)
+    assert (row.page_id, row.day) == (page.pk, timezone.localdate())
+    assert not response.cookies and not client.cookies
 
 
-def test_counting_a_view_adds_exactly_one_query(client, page):
-    client.get(page.url, HTTP_USER_AGENT=BROWSER)  # warm caches (site root paths…)
-    with leadgen(COUNT_PAGE_VIEWS=False):
+def test_a_shared_page_counts_where_the_script_fetches_the_token(client, page):
+    client.get(page.url, HTTP_USER_AGENT=BROWSER)  # no JavaScript: not counted
+    assert views() == 0
+    visit(client, page, HTTP_USER_AGENT=BROWSER)
+    assert views() == 1
+
+
+def test_a_private_page_counts_its_get(client, page):
+    with leadgen(SHARED_CACHE_MAX_AGE=0):
         client.get(page.url, HTTP_USER_AGENT=BROWSER)
-        client.cookies.clear()
-        with CaptureQueriesContext(connection) as without:
-            client.get(page.url, HTTP_USER_AGENT=BROWSER)
-    client.cookies.clear()
+    assert views() == 1
+
+
+def test_counting_a_view_adds_no_query(client, page):
+    visit(client, page, HTTP_USER_AGENT=BROWSER)  # warm caches; schedules the flush
+    with (
+        leadgen(COUNT_PAGE_VIEWS=False),
+        CaptureQueriesContext(connection) as without,
+    ):
+        visit(client, page, HTTP_USER_AGENT=BROWSER)
     with CaptureQueriesContext(connection) as counted:
-        client.get(page.url, HTTP_USER_AGENT=BROWSER)
-    assert len(counted) == len(without) + 1, (len(without), len(counted))
-    extra = [q["sql"] for q in counted.captured_queries if "pageviewday" in q["sql"]]
-    assert len(extra) == 1 and "ON CONFLICT" in extra[0]
+        visit(client, page, HTTP_USER_AGENT=BROWSER)
+    assert len(counted) == len(without)
+    assert not [q for q in counted.captured_queries if "pageviewday" in q["sql"]]
     assert views(page) == 2
 
 
-def test_the_counter_is_a_single_upsert(page, django_assert_num_queries):
-    request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
-    with django_assert_num_queries(1):
-        assert tracking.count_page_view(request, page)
-    with django_assert_num_queries(1):
-        assert tracking.count_page_view(request, page)
+def test_a_flush_is_one_upsert_for_every_page_and_day(page, django_assert_num_queries):
+    other = make_landing_page()
+    tracking.record_page_view(page.pk)  # the first view runs the flush task
+    tracking.record_page_view(page.pk)
+    tracking.record_page_view(other.pk)
+    with CaptureQueriesContext(connection) as flush:
+        assert tracking.flush_page_views() == 2
+    writes = [q["sql"] for q in flush.captured_queries if "pageviewday" in q["sql"]]
+    assert len(writes) == 1 and "ON CONFLICT" in writes[0]
+    assert (views(page), views(other)) == (2, 1)
+
+
+def test_views_are_flushed_exactly_once(page):
+    for _ in range(3):
+        tracking.record_page_view(page.pk)
+    tracking.flush_page_views()
+    assert tracking.flush_page_views() == 0  # a second flush finds nothing
+    tracking.record_page_view(page.pk)
+    assert views(page) == 4
+
+
+def test_a_flush_while_another_runs_writes_nothing(page):
+    tracking.record_page_view(page.pk)  # flushed by the task at once
+    tracking.record_page_view(page.pk)
+    cache.add(tracking._FLUSH_LOCK, 1)  # another process is flushing
+    assert tracking.flush_page_views() == 0
+    cache.delete(tracking._FLUSH_LOCK)
+    assert tracking.flush_page_views() == 1
     assert views(page) == 2
+
+
+def test_a_flush_task_is_enqueued_at_most_once_a_minute(page):
+    """The suite's task backend runs a task at once: each enqueue is a flush."""
+    with time_machine.travel(NOW, tick=False) as clock:
+        tracking.record_page_view(page.pk)  # enqueues: flushed at once
+        tracking.record_page_view(page.pk)
+        tracking.record_page_view(page.pk)
+        assert PageViewDay.objects.get().views == 1
+        clock.shift(tracking.FLUSH_INTERVAL + 1)
+        tracking.record_page_view(page.pk)  # the next minute: one more enqueue
+        assert PageViewDay.objects.get().views == 4
+
+
+def test_a_failed_write_keeps_the_views_for_the_next_flush(page, monkeypatch):
+    from django.db import DatabaseError
+
+    tracking.record_page_view(page.pk)
+    tracking.record_page_view(page.pk)
+    real = tracking._add
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("locked")
+
+    monkeypatch.setattr(tracking, "_add", broken)
+    with pytest.raises(DatabaseError):
+        tracking.flush_page_views()
+    monkeypatch.setattr(tracking, "_add", real)
+    assert views(page) == 2
+
+
+def test_views_of_a_deleted_page_are_dropped(page):
+    other = make_landing_page()
+    tracking.record_page_view(page.pk)
+    tracking.record_page_view(other.pk)
+    tracking.record_page_view(other.pk)
+    other.delete()
+    assert views() == 1  # and no integrity error
+
+
+def test_the_command_flushes(page):
+    tracking.record_page_view(page.pk)
+    tracking.record_page_view(page.pk)
+    out = StringIO()
+    call_command("leadgen_flush_counters", stdout=out)
+    assert "Page views written: 1." in out.getvalue()
+    assert PageViewDay.objects.get().views == 2
+
+
+def test_the_dashboard_shows_views_not_yet_flushed(page):
+    tracking.record_page_view(page.pk)
+    tracking.record_page_view(page.pk)
+    today = timezone.localdate()
+    (row,) = [k for k in kpis.page_kpis(today, today) if k.page_id == page.pk]
+    assert row.views == 2
 
 
 def test_other_databases_count_with_an_update_then_an_insert(page, monkeypatch):
     monkeypatch.setattr(
         connection.features, "supports_update_conflicts_with_target", False
     )
-    request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
-    tracking.count_page_view(request, page)
-    tracking.count_page_view(request, page)
+    tracking.record_page_view(page.pk)
+    tracking.record_page_view(page.pk)
     assert views(page) == 2
 
 
 def test_each_day_has_its_own_row(page, monkeypatch):
-    request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
     for day in (
         datetime.date(2025, 3, 1),
         datetime.date(2025, 3, 1),
         datetime.date(2025, 3, 2),
     ):
         monkeypatch.setattr(tracking, "site_today", lambda day=day: day)
-        tracking.count_page_view(request, page)
+        tracking.record_page_view(page.pk)
+    tracking.flush_page_views()
     assert dict(PageViewDay.objects.values_list("day", "views")) == {
         datetime.date(2025, 3, 1): 2,
         datetime.date(2025, 3, 2): 1,
@@ -127,24 +233,26 @@ def test_each_day_has_its_own_row(page, monkeypatch):
 
 @pytest.mark.parametrize("user_agent", BOTS)
 def test_bots_are_not_counted(client, page, user_agent):
-    assert client.get(page.url, HTTP_USER_AGENT=user_agent).status_code == 200
+    assert visit(client, page, HTTP_USER_AGENT=user_agent).status_code == 200
     assert views() == 0
 
 
 def test_a_request_without_user_agent_is_not_counted(client, page):
-    client.get(page.url)
+    visit(client, page)
     assert views() == 0
 
 
 def test_extra_bot_words_can_be_configured(client, page):
     with leadgen(EXCLUDED_USER_AGENTS=["MyMonitor"]):
-        client.get(page.url, HTTP_USER_AGENT="mymonitor/1.0")
-        client.get(page.url, HTTP_USER_AGENT=BROWSER)
+        visit(client, page, HTTP_USER_AGENT="mymonitor/1.0")
+        visit(client, page, HTTP_USER_AGENT=BROWSER)
     assert views() == 1
 
 
 def test_head_requests_are_not_counted(client, page):
     assert client.head(page.url, HTTP_USER_AGENT=BROWSER).status_code == 200
+    with leadgen(SHARED_CACHE_MAX_AGE=0):
+        assert client.head(page.url, HTTP_USER_AGENT=BROWSER).status_code == 200
     assert views() == 0
 
 
@@ -159,7 +267,7 @@ def test_head_requests_are_not_counted(client, page):
     ],
 )
 def test_prefetches_are_not_counted(client, page, header):
-    client.get(page.url, HTTP_USER_AGENT=BROWSER, **header)
+    visit(client, page, HTTP_USER_AGENT=BROWSER, **header)
     assert views() == 0
 
 
@@ -179,14 +287,14 @@ def test_wagtail_previews_are_not_counted(page):
 def test_logged_in_editors_are_not_counted(client, page):
     editor = get_user_model().objects.create_superuser("ed", "ed@example.com", "pw")
     client.force_login(editor)
-    client.get(page.url, HTTP_USER_AGENT=BROWSER)
+    visit(client, page, HTTP_USER_AGENT=BROWSER)
     assert views() == 0
 
 
 def test_logged_in_site_members_are_counted(client, page):
     member = get_user_model().objects.create_user("m", "m@example.com", "pw")
     client.force_login(member)
-    client.get(page.url, HTTP_USER_AGENT=BROWSER)
+    visit(client, page, HTTP_USER_AGENT=BROWSER)
     assert views() == 1
 
 
@@ -202,19 +310,14 @@ def test_anonymous_visitors_never_load_a_session_for_the_counter(page):
     assert tracking.count_page_view(request, page)
 
 
-def test_a_database_error_does_not_break_the_page_outside_a_transaction(
-    page, monkeypatch, caplog
-):
-    from django.db import DatabaseError
-
+def test_a_cache_error_does_not_break_the_page(client, page, monkeypatch, caplog):
     def broken(*args, **kwargs):
-        raise DatabaseError("locked")
+        raise ConnectionError("cache down")
 
-    monkeypatch.setattr(tracking, "_increment", broken)
-    monkeypatch.setattr(type(connection), "in_atomic_block", False, raising=False)
-    request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
+    monkeypatch.setattr(tracking.cache, "incr", broken)
     with caplog.at_level(logging.WARNING, logger="wagtail_leadgen.metrics"):
-        assert tracking.count_page_view(request, page) is False
+        assert visit(client, page, HTTP_USER_AGENT=BROWSER).status_code == 200
+        assert tracking.record_page_view(page.pk) is False
     assert "not counted" in caplog.text
 
 

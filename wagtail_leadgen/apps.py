@@ -14,8 +14,10 @@ class WagtailLeadgenConfig(AppConfig):
         from . import checks, deploy_checks, headless_checks  # noqa: F401 - the system checks
         from .api_v3 import register_v3_routes
         from .panels import adopt_panel_content_fields
+        from .services import frontend_cache
         from .services.hints.summaries import connect_receivers
 
         adopt_panel_content_fields()
         connect_receivers()
         register_v3_routes()
+        frontend_cache.connect_receivers()

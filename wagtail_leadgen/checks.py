@@ -23,6 +23,7 @@ from .models.mixins import is_document_restricted
 from .models.publishing import LeadPageForm, publishing_problems, site_for_page
 from .responses import BASE_TEMPLATE, base_template_origin, is_plugin_template
 from .services.kpis import lead_page_models
+from .tokens import PAGE_TOKEN_BUCKET
 
 
 @register()
@@ -275,6 +276,35 @@ def check_proof_of_work(app_configs, **kwargs):
                 "not installed.",
                 hint='pip install "wagtail-leadgen[proof-of-work]"',
                 id="wagtail_leadgen.E008",
+            )
+        ]
+    return []
+
+
+# How long a visitor may keep a page a shared cache served open before sending
+# its form: the page token must outlive the cache's copy by at least this.
+SHARED_PAGE_FILL_ALLOWANCE = 60 * 60
+
+
+@register()
+def check_shared_page_token_lifetime(app_configs, **kwargs):
+    """A page a shared cache holds carries one page token for its whole life
+    there: it must not expire before the cached copy plus a fill time."""
+    try:
+        max_age = leadgen_settings.shared_cache_max_age
+    except ImproperlyConfigured:
+        return []  # reported by check_editorial_settings (E007)
+    needed = max_age + PAGE_TOKEN_BUCKET + SHARED_PAGE_FILL_ALLOWANCE
+    if max_age and needed > leadgen_settings.FORM_MAX_AGE:
+        return [
+            Warning(
+                f"{SETTINGS_NAME}['FORM_MAX_AGE'] ({leadgen_settings.FORM_MAX_AGE} s) "
+                "is too short for pages a shared cache keeps "
+                f"{max_age} s: a visitor without JavaScript could get an "
+                "'open for too long' error on a page just served.",
+                hint=f"Set FORM_MAX_AGE to at least {needed} seconds, or lower "
+                "SHARED_CACHE_MAX_AGE.",
+                id="wagtail_leadgen.W004",
             )
         ]
     return []

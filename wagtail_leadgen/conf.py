@@ -321,6 +321,43 @@ def _merge_api(user: Any) -> dict[str, Any]:
     return merged
 
 
+def _check_cache_max_age(value: Any) -> int:
+    """``SHARED_CACHE_MAX_AGE``: seconds, a whole number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ImproperlyConfigured(
+            f"{_setting('SHARED_CACHE_MAX_AGE')} must be a whole number of "
+            "seconds, 0 or more (0: lead pages are never shared)."
+        )
+    return value
+
+
+def _check_form_origins(value: Any) -> frozenset[str]:
+    """``FORM_ALLOWED_ORIGINS``: "scheme://host[:port]" items, compared in lower case."""
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise ImproperlyConfigured(
+            f"{_setting('FORM_ALLOWED_ORIGINS')} must be a list of origins, "
+            "e.g. ['https://www.example.com']."
+        )
+    origins = set()
+    for origin in value:
+        parts = urlsplit(origin) if isinstance(origin, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+        ):
+            raise ImproperlyConfigured(
+                f"{_setting('FORM_ALLOWED_ORIGINS')}: {origin!r} is not an origin; "
+                "give scheme and host only, e.g. 'https://www.example.com'."
+            )
+        origins.add(origin.lower())
+    return frozenset(origins)
+
+
 # Nested sections: each is read through its own function, which merges the
 # site's value over the defaults and validates it, once per settings change.
 _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -337,6 +374,8 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
         _merge_supervisory_authority,
     ),
     "api": ("API", _merge_api),
+    "shared_cache_max_age": ("SHARED_CACHE_MAX_AGE", _check_cache_max_age),
+    "form_allowed_origins": ("FORM_ALLOWED_ORIGINS", _check_form_origins),
 }
 
 

@@ -102,6 +102,17 @@ DEFAULTS: dict[str, Any] = {
         "script-src 'self'; form-action 'self'; frame-ancestors 'self'; "
         "base-uri 'self'; object-src 'none'"
     ),
+    # -- Shared caches and CDNs (issue 13), see docs/caching.md -------------------
+    # Seconds a shared cache (a CDN, a caching proxy) may keep an anonymous
+    # visitor's lead page: sent as Cache-Control "public, max-age=0,
+    # s-maxage=N". The page then carries no cookie and no per-visitor data;
+    # the form posts to a CSRF-exempt endpoint guarded by an Origin check.
+    # 0: pages stay private (a CSRF cookie, a token per request).
+    "SHARED_CACHE_MAX_AGE": 300,
+    # Origins ("https://www.example.com") besides the site's own whose pages
+    # may post lead forms (e.g. the site behind a TLS proxy that Django sees
+    # as http). A form posted from any other origin is refused (403).
+    "FORM_ALLOWED_ORIGINS": (),
     # -- Content hints (R5, R6), see docs/content-hints.md ----------------------
     # Targets per page type. Sections: "default" (every page), the profiles
     # "content" (a site's own pages, e.g. articles carrying CTAs), "landing",
@@ -161,6 +172,9 @@ DEFAULTS: dict[str, Any] = {
         "zh": 260,
     },
     # KPI dashboard: count views of lead pages per day (no cookie, no IP).
+    # Views are counted in the default cache and written to the database in
+    # batches (a task at most once a minute, leadgen_flush_counters), see
+    # docs/caching.md.
     "COUNT_PAGE_VIEWS": True,
     # A request whose User-Agent contains one of these words (any case) is a
     # bot and is not counted; an empty User-Agent is never counted either.

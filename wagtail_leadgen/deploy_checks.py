@@ -104,7 +104,9 @@ def check_documents_not_served_as_media(app_configs, **kwargs) -> list[CheckMess
 def check_shared_cache_for_rate_limit(app_configs, **kwargs) -> list[CheckMessage]:
     """The rate limit counts in the default cache: a per-process cache gives
     each worker process its own count, and the dummy cache counts nothing."""
-    if not leadgen_settings.RATE_LIMIT_SUBMISSIONS:
+    if not (
+        leadgen_settings.RATE_LIMIT_SUBMISSIONS or leadgen_settings.COUNT_PAGE_VIEWS
+    ):
         return []
     cache = caches[DEFAULT_CACHE_ALIAS]
     if not isinstance(cache, LocMemCache | DummyCache):
@@ -112,10 +114,12 @@ def check_shared_cache_for_rate_limit(app_configs, **kwargs) -> list[CheckMessag
     return [
         Warning(
             f"The default cache is {type(cache).__name__}: the lead forms' rate "
-            f"limit ({SETTINGS_NAME}['RATE_LIMIT_SUBMISSIONS']) is counted per "
-            "process, or not at all, so it does not hold across workers.",
-            hint="Configure a shared cache in CACHES['default'] (Redis, Memcached "
-            "or Django's database cache).",
+            f"limit ({SETTINGS_NAME}['RATE_LIMIT_SUBMISSIONS']) and the page view "
+            "counters are kept per process, or not at all, so the limit does not "
+            "hold across workers and views counted by another process may be lost.",
+            hint="Configure a shared cache in CACHES['default']: Redis or "
+            "Memcached (Django's database cache holds the rate limit but writes "
+            "to the database on every counted view).",
             id="wagtail_leadgen.W020",
         )
     ]

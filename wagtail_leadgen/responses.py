@@ -86,3 +86,11 @@ def private(response: Response) -> Response:
     for header, value in PRIVATE_HEADERS.items():
         response[header] = value
     return with_csp(response)
+
+
+def shared(response: Response, max_age: int) -> Response:
+    """A page any shared cache (a CDN) may keep ``max_age`` seconds and serve
+    to every anonymous visitor; browsers revalidate each time (``max-age=0``),
+    so a purge on publish reaches visitors at once. CSP included."""
+    response["Cache-Control"] = f"public, max-age=0, s-maxage={max_age}"
+    return with_csp(response)

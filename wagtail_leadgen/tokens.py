@@ -15,6 +15,11 @@ from django.core import signing
 from .conf import leadgen_settings
 
 FORM_SALT = "wagtail_leadgen.form-time"
+# The page token of a page a shared cache holds: one for every visitor.
+PAGE_FORM_SALT = "wagtail_leadgen.page-form-time"
+# A page token's time is the start of its minute, so every render of one page
+# revision within that minute is the same, byte for byte.
+PAGE_TOKEN_BUCKET = 60
 DOWNLOAD_SALT = "wagtail_leadgen.download"
 PREFERENCES_SALT = "wagtail_leadgen.preferences"
 MY_DATA_ACCESS_SALT = "wagtail_leadgen.my-data-api-access"
@@ -37,6 +42,9 @@ class FormToken:
     issued_at: float
     purpose_versions: dict[int, int | None]
     request_version: int | None = None
+    # A page token (shared by every visitor of a cached page): its time is
+    # when the cache was filled, not when this visitor opened the form.
+    shared: bool = False
 
     @property
     def age(self) -> float:
@@ -57,16 +65,50 @@ def make_form_token(
     return signing.dumps(payload, salt=FORM_SALT, compress=True)
 
 
+def make_page_form_token(
+    page_id: int,
+    purpose_versions: dict[int, int | None],
+    request_version: int | None = None,
+) -> str:
+    """The token of a page a shared cache may hold: no visitor data, and the
+    same for every render of one page revision within ``PAGE_TOKEN_BUCKET``
+    seconds (plain ``Signer``: ``TimestampSigner`` would add the second)."""
+    issued = int(time.time()) // PAGE_TOKEN_BUCKET * PAGE_TOKEN_BUCKET
+    payload = {
+        "p": page_id,
+        "t": issued,
+        "v": {str(pk): version for pk, version in purpose_versions.items()},
+        "r": request_version,
+    }
+    return signing.Signer(salt=PAGE_FORM_SALT).sign_object(payload, compress=True)
+
+
+def _read_page_payload(token: str) -> Any:
+    try:
+        payload = signing.Signer(salt=PAGE_FORM_SALT).unsign_object(token)
+    except signing.BadSignature as exc:
+        raise InvalidToken from exc
+    issued = payload.get("t") if isinstance(payload, dict) else None
+    if isinstance(issued, bool) or not isinstance(issued, int | float):
+        raise InvalidToken
+    if time.time() - issued > leadgen_settings.FORM_MAX_AGE:
+        raise ExpiredToken
+    return payload
+
+
 def read_form_token(token: str, *, page_id: int) -> FormToken:
-    """Check a form token; raise ``ExpiredToken`` or ``InvalidToken``."""
+    """Check a form token, a visitor's or a page's; raise ``ExpiredToken``
+    or ``InvalidToken``."""
+    shared = False
     try:
         payload = signing.loads(
             token, salt=FORM_SALT, max_age=leadgen_settings.FORM_MAX_AGE
         )
     except signing.SignatureExpired as exc:
         raise ExpiredToken from exc
-    except signing.BadSignature as exc:
-        raise InvalidToken from exc
+    except signing.BadSignature:
+        payload = _read_page_payload(token)
+        shared = True
     try:
         parsed = FormToken(
             page_id=int(payload["p"]),
@@ -76,12 +118,21 @@ def read_form_token(token: str, *, page_id: int) -> FormToken:
                 for pk, version in payload["v"].items()
             },
             request_version=(None if payload.get("r") is None else int(payload["r"])),
+            shared=shared,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidToken from exc
     if parsed.page_id != page_id:
         raise InvalidToken
     return parsed
+
+
+def visitor_form_token(page_token: FormToken) -> str:
+    """A visitor's own token for the form a page token came with: the same
+    page and versions (what the cached HTML shows), issued now."""
+    return make_form_token(
+        page_token.page_id, page_token.purpose_versions, page_token.request_version
+    )
 
 
 def make_download_token(grant_key: str) -> str:

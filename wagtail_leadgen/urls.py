@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from .views import consent, my_data, public, renewal, tracking
+from .views import consent, forms, my_data, public, renewal, tracking
 
 app_name = "wagtail_leadgen"
 
 urlpatterns = [
+    path("forms/<int:page_id>/", forms.form_submit, name="form_submit"),
+    path("forms/<int:page_id>/token/", forms.form_token, name="form_token"),
     path("download/<str:token>/", public.download, name="download"),
     path("cta/<int:pk>/", tracking.cta_click, name="cta_click"),
     path("cta/<int:pk>/ping/", tracking.cta_ping, name="cta_ping"),

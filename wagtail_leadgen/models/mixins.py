@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import swapper
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
@@ -34,14 +36,19 @@ from ..forms import (
     LeadFormBuilder,
     referrer_origin,
 )
-from ..responses import private, with_csp
+from ..responses import private, shared, with_csp
 
 # A page serves itself, as Wagtail's own FormMixin does: serve() hands the
 # bound form to the intake and counts the view. These two imports are the
 # only way up from the models layer (named in the import-linter contract).
 from ..services.intake import CHANGED_MESSAGE, Offer, Outcome, process_submission
 from ..services.tracking import count_page_view
-from ..tokens import InvalidToken, make_form_token, read_form_token
+from ..tokens import (
+    InvalidToken,
+    make_form_token,
+    make_page_form_token,
+    read_form_token,
+)
 from .api_fields import (
     FormDefinitionField,
     FormSchemaUrlField,
@@ -72,6 +79,15 @@ class ThankYouPageChooserPanel(PageChooserPanel):
             target_models=thank_you_page_models()
         )
         return options
+
+
+def form_endpoint_url(page_id: int, name: str = "form_submit") -> str | None:
+    """The URL of the plugin's form endpoint (``form_submit``, ``form_token``)
+    for a page; None when the site did not include ``wagtail_leadgen.urls``."""
+    try:
+        return reverse(f"wagtail_leadgen:{name}", args=[page_id])
+    except NoReverseMatch:
+        return None
 
 
 class LeadCaptureMixin(_MixedIntoPage):
@@ -220,16 +236,22 @@ class LeadCaptureMixin(_MixedIntoPage):
         *,
         request: HttpRequest | None = None,
         current: bool = False,
+        shared: bool = False,
     ) -> LeadForm:
         """The form, with a fresh time-trap token whether it is new or shown again.
 
         A posted form is rebuilt with the purposes its token says were shown,
         unless ``current`` asks for the page's purposes as they are now.
+        ``shared``: the form of a page a shared cache may hold, with the page
+        token (the same for every visitor) and nothing from the request.
         """
         shown = self.shown_purposes(data) if data is not None and not current else None
         form_class = self.get_form_class(shown[0] if shown else None)
         processing = self.get_request_processing()
-        token = make_form_token(
+        make_token = (
+            make_page_form_token if shared and data is None else make_form_token
+        )
+        token = make_token(
             self.pk,
             {purpose.pk: purpose.live_revision_id for purpose in form_class.purposes},
             processing.live_revision_id if processing else None,
@@ -239,7 +261,9 @@ class LeadCaptureMixin(_MixedIntoPage):
             form.shown_purposes_missing = bool(shown and shown[1])
             return form
         referrer = (
-            referrer_origin(request.headers.get("Referer", "")) if request else ""
+            referrer_origin(request.headers.get("Referer", ""))
+            if request and not shared
+            else ""  # a shared page's script fills it in from document.referrer
         )
         return form_class(initial={TOKEN_FIELD: token, REFERRER_FIELD: referrer})
 
@@ -261,13 +285,59 @@ class LeadCaptureMixin(_MixedIntoPage):
         return chosen or leadgen_settings.configured_aliases()
 
     # -- Serving ------------------------------------------------------------
+    def may_be_shared(self, request: HttpRequest) -> bool:
+        """Whether a shared cache (a CDN) may hold this response for every
+        anonymous visitor: a GET or HEAD without session cookie (no editor,
+        no one past a page password; ``request.user`` is not read, which would
+        add ``Vary: Cookie``), credentials or preview, while
+        ``SHARED_CACHE_MAX_AGE`` > 0. Override this to keep some pages private.
+        """
+        return (
+            request.method in ("GET", "HEAD")
+            and not getattr(request, "is_preview", False)
+            and leadgen_settings.shared_cache_max_age > 0
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "Authorization" not in request.headers
+            and form_endpoint_url(self.pk) is not None
+        )
+
+    def form_post_context(
+        self, request: HttpRequest, *, shared: bool = False
+    ) -> dict[str, Any]:
+        """Where the form posts (read by ``{% leadgen_form %}``): while pages
+        may be shared, to the CSRF-exempt form endpoint with the page's query
+        string (UTM parameters), else back to the page; and for a shared page
+        where its script fetches the visitor's token."""
+        action = ""
+        if leadgen_settings.shared_cache_max_age > 0:
+            action = form_endpoint_url(self.pk) or ""
+            query = request.META.get("QUERY_STRING", "")
+            if action and query:
+                action = f"{action}?{query}"
+        return {
+            "leadgen_form_action": action,
+            "leadgen_token_url": (
+                form_endpoint_url(self.pk, "form_token") if shared else None
+            ),
+        }
+
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "POST":
-            return with_csp(self.serve_submission(request))
-        count_page_view(request, self)  # one query; GET by people only
+            return private(self.serve_submission(request))
+        is_shared = self.may_be_shared(request)
+        if not is_shared:
+            # A shared page counts its views where its script fetches the
+            # visitor's token; a private one here. No SQL: the cache counts.
+            count_page_view(request, self)
         context = self.get_context(request, *args, **kwargs)
-        context["form"] = self.get_form(request=request)
-        return with_csp(TemplateResponse(request, self.get_template(request), context))
+        context["form"] = self.get_form(request=request, shared=is_shared)
+        context.update(self.form_post_context(request, shared=is_shared))
+        response = TemplateResponse(request, self.get_template(request), context)
+        if is_shared:
+            return shared(response, leadgen_settings.shared_cache_max_age)
+        if leadgen_settings.shared_cache_max_age > 0:
+            return private(response)  # an editor's page must never be shared
+        return with_csp(response)
 
     def get_preview_context(
         self, request: HttpRequest, mode_name: str
@@ -300,8 +370,11 @@ class LeadCaptureMixin(_MixedIntoPage):
             form.add_error(None, CHANGED_MESSAGE)
         context = self.get_context(request)
         context["form"] = form
-        return TemplateResponse(
-            request, self.get_template(request), context, status=intake.status_code
+        context.update(self.form_post_context(request))
+        return private(
+            TemplateResponse(
+                request, self.get_template(request), context, status=intake.status_code
+            )
         )
 
     def render_success(

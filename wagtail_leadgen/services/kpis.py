@@ -25,6 +25,7 @@ from ..models.metrics import CTAClickDay, PageViewDay
 from ..models.mixins import LeadCaptureMixin
 from .consent import current_records
 from .days import day_bounds, local_date, site_today
+from .tracking import flush_page_views
 
 
 # -- The report -----------------------------------------------------------------------
@@ -146,8 +147,10 @@ def _collect(start, end, page_ids):
     Eight queries whatever the number of pages: the pages, then aggregates
     grouped by page (and by day for the series) — the views twice, by page and
     by day, rather than 50 pages × 365 days of rows. Figures of pages that are
-    not (or no longer) lead pages are left out.
+    not (or no longer) lead pages are left out. The views still in the cache
+    are flushed first (no SQL when there are none), so the figures are current.
     """
+    flush_page_views()
     pages = lead_pages()
     if page_ids is not None:
         pages = pages.filter(pk__in=page_ids)

@@ -60,13 +60,27 @@ def notice_context(context: template.Context, form: LeadForm) -> dict[str, Any]:
 
 @register.inclusion_tag("wagtail_leadgen/includes/lead_form.html", takes_context=True)
 def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
-    challenge = proof_of_work.new_challenge()
+    """The form; where it posts and whether it swaps its page token come from
+    the page's ``form_post_context`` (absent: it posts back, with a CSRF token).
+
+    A page a shared cache holds gets no proof-of-work challenge in its HTML
+    (one challenge is good for one submission): its script fetches one with
+    the visitor's token.
+    """
+    token_url = context.get("leadgen_token_url")
+    pow_on = proof_of_work.enabled()
+    challenge = None if token_url else proof_of_work.new_challenge()
     return {
         **notice_context(context, form),
         "proof_of_work": json.dumps(challenge) if challenge else "",
+        "proof_of_work_on": pow_on,
         "proof_of_work_field": proof_of_work.FIELD,
-        # The plugin's one script carries the site's nonce under a strict policy.
-        "script_nonce": site_csp_nonce(context.get("request")) if challenge else None,
+        "form_action": context.get("leadgen_form_action") or "",
+        "token_url": token_url,
+        # The plugin's scripts carry the site's nonce under a strict policy.
+        "script_nonce": (
+            site_csp_nonce(context.get("request")) if pow_on or token_url else None
+        ),
         "csrf_token": context.get("csrf_token"),
     }
 

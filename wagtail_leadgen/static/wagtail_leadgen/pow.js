@@ -53,4 +53,9 @@
   }
 
   document.querySelectorAll("form[data-leadgen-pow]").forEach(prepare);
+  // A form a shared cache holds gets its challenge later, with the visitor's
+  // token (form.js), and announces it with this event.
+  document.addEventListener("leadgen:pow", function (event) {
+    prepare(event.target);
+  });
 })();
