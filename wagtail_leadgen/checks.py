@@ -19,7 +19,7 @@ from .crm.base import SETTING_PATH, BaseCRMBackend, CRMConfigurationError
 from .forms import UnknownFieldKind
 from .gating import gated_page_models
 from .models.consent import ConsentPurpose
-from .models.mixins import is_document_restricted
+from .models.gated import is_document_restricted
 from .models.publishing import LeadPageForm, publishing_problems, site_for_page
 from .responses import BASE_TEMPLATE, base_template_origin, is_plugin_template
 from .services.kpis import lead_page_models

@@ -6,7 +6,7 @@ from typing import Any
 
 from wagtail.models import get_page_models
 
-from .models.mixins import GatedDocumentMixin
+from .models.gated import GatedDocumentMixin
 
 
 def gated_page_models() -> list[type[Any]]:

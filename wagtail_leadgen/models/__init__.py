@@ -3,10 +3,11 @@ from .api import IdempotencyKey
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from .erasure import Erasure
+from .gated import GatedDocumentMixin
 from .hints import ContentHintsSummary
 from .leads import DownloadGrant, Lead, Maturity, Submission
 from .metrics import CTAClickDay, PageViewDay
-from .mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
+from .mixins import LeadCaptureMixin, ThankYouMixin
 from .pages import EbookPage, LandingPage, ThankYouPage
 from .privacy import ConfirmationRequest, Suppression, SuppressionSource
 from .processing import RequestProcessing

@@ -20,8 +20,8 @@ from wagtail.search import index
 from ..blocks import BodyBlock
 from ..panels import ContentHintsPanel
 from .base_page import configured_page_model
+from .gated import GatedDocumentMixin
 from .mixins import (
-    GatedDocumentMixin,
     LeadCaptureMixin,
     ThankYouMixin,
     thank_you_page_models,

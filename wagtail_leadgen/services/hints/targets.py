@@ -14,7 +14,8 @@ from django.conf import settings
 from wagtail.models import AbstractPage
 
 from ...conf import CONTENT_PROFILES, leadgen_settings
-from ...models.mixins import GatedDocumentMixin, LeadCaptureMixin, ThankYouMixin
+from ...models.gated import GatedDocumentMixin
+from ...models.mixins import LeadCaptureMixin, ThankYouMixin
 from .text import language_root
 
 # -- Profiles: which targets a page type starts from ----------------------------
