@@ -123,7 +123,8 @@ test-custom-page: $(VENV)/.test-installed chromium
 	$(CUSTOM_PAGE_SETTINGS) PYTHONPATH=. $(BIN)/django-admin makemigrations --check --dry-run
 	$(CUSTOM_PAGE_SETTINGS) $(BIN)/pytest
 
-# Regenerate tests/openapi.json, the API contract's snapshot, after a reviewed
+# Regenerate tests/openapi.json, the API contract's snapshot, and the endpoint
+# table of docs/headless.md generated from it, after a reviewed
 # change to the API (tests/test_api_openapi.py compares the live document to it).
 openapi: $(VENV)/.test-installed
 	PYTHONPATH=. $(BIN)/python -m tests.openapi_snapshot

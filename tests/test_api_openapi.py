@@ -15,7 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 
 from .factories import make_ebook_page, make_landing_page, make_purpose
-from .openapi_snapshot import DOCUMENT_URL, SNAPSHOT, render
+from .openapi_snapshot import (
+    DOCUMENT_URL,
+    HEADLESS_DOC,
+    SNAPSHOT,
+    endpoint_table,
+    render,
+    with_endpoint_table,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +45,15 @@ def test_the_document_matches_the_reviewed_snapshot(client):
         "The API's OpenAPI document changed. If the change is intended, run "
         "`make openapi` and commit tests/openapi.json."
     )
+
+
+def test_the_headless_guide_lists_every_endpoint_of_the_document(client):
+    document = client.get(DOCUMENT_URL).json()
+    guide = HEADLESS_DOC.read_text()
+    assert with_endpoint_table(guide, endpoint_table(document)) == guide, (
+        "docs/headless.md's endpoint table is out of date: run `make openapi`"
+    )
+    assert "`POST` | `forms/{page_id}/submissions`" in guide
 
 
 def test_the_document_names_the_form_endpoints_and_their_errors(client):
