@@ -12,8 +12,10 @@ class WagtailLeadgenConfig(AppConfig):
         # Imported here, not at the top: Django imports this module before the
         # models are loaded, and these modules import models.
         from . import checks, deploy_checks  # noqa: F401 - register the system checks
+        from .models.freshness import connect_receivers as watch_form_content
         from .panels import adopt_panel_content_fields
         from .services.hints.summaries import connect_receivers
 
         adopt_panel_content_fields()
         connect_receivers()
+        watch_form_content()

@@ -2,6 +2,7 @@ from .access import AccessRequest
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from .erasure import Erasure
+from .freshness import ContentStamp
 from .hints import ContentHintsSummary
 from .leads import DownloadGrant, Lead, Maturity, Submission
 from .metrics import CTAClickDay, PageViewDay
@@ -24,6 +25,7 @@ __all__ = [
     "ConsentPurpose",
     "ConsentRecord",
     "ContentHintsSummary",
+    "ContentStamp",
     "Delivery",
     "DeliveryKind",
     "DeliveryStatus",
