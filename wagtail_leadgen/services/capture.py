@@ -10,25 +10,26 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from wagtail.models import Revision
 
 from ..cleaning import clean_metadata
 from ..models.consent import (
+    STATE_DECISIONS,
     ConsentDecision,
     ConsentPurpose,
+    ConsentRecord,
     purpose_wording,
     wording_sha256,
 )
-from ..models.leads import Lead, Submission
+from ..models.leads import Lead, Maturity, Submission, new_nonce
 from ..models.processing import RequestProcessing
 from ..signals import lead_captured
-from .classification import reclassify_after_capture
+from .classification import classify_new_lead, reclassify_after_capture
 from .consent import (
     ShownVersionMissing,
     current_state,
-    granted_purposes,
     record_decisions,
 )
 from .downloads import download_token, grant_download
@@ -75,8 +76,13 @@ class CaptureResult:
     download_token: str | None
 
 
-def _lead_for(email: str) -> Lead:
+def _lead_for(email: str) -> tuple[Lead, bool]:
+    """The person with this address, created or with their last contact now,
+    and whether they were created: one upsert where the database can return
+    the row (PostgreSQL, SQLite), else a lookup then an insert."""
     now = timezone.now()
+    if connection.vendor in ("postgresql", "sqlite"):
+        return _upsert_lead(email, now)
     try:
         with transaction.atomic():
             lead, created = Lead.objects.get_or_create(
@@ -87,7 +93,69 @@ def _lead_for(email: str) -> Lead:
     if not created:
         Lead.objects.filter(pk=lead.pk).update(last_contact_at=now)
         lead.last_contact_at = now
-    return lead
+    return lead, created
+
+
+def _upsert_lead(email: str, now) -> tuple[Lead, bool]:
+    """``INSERT ... ON CONFLICT (email) DO UPDATE SET last_contact_at``,
+    returning the row. A row just inserted has ``created_at`` equal to
+    ``last_contact_at`` (both ``now``); a row that was there keeps its older
+    ``created_at``, so the two differ: that tells the two cases apart."""
+    meta = Lead._meta
+    quote = connection.ops.quote_name
+    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    values = {
+        "email": email,
+        "created_at": now,
+        "last_contact_at": now,
+        "preferences_nonce": new_nonce(),
+        "maturity": Maturity.COLD,
+    }
+    params = [
+        meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in values.items()
+    ]
+    returned = ("id", "preferences_nonce", "maturity")
+    # Identifiers from the model, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
+        f"({', '.join(column[name] for name in values)}) "
+        f"VALUES ({', '.join(['%s'] * len(values))}) "
+        f"ON CONFLICT ({column['email']}) DO UPDATE SET "
+        f"{column['last_contact_at']} = EXCLUDED.{column['last_contact_at']} "
+        f"RETURNING {', '.join(column[name] for name in returned)}, "
+        f"{column['created_at']} = {column['last_contact_at']}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pk, nonce, maturity, created = cursor.fetchone()
+    # ``created_at`` of a person seen before is left to load if ever read.
+    lead = Lead.from_db(
+        connection.alias,
+        ["id", "email", "last_contact_at", "preferences_nonce", "maturity"],
+        [pk, email, now, nonce, maturity],
+    )
+    if created:
+        lead.created_at = now
+    return lead, bool(created)
+
+
+def _granted_after(
+    state: Mapping[int, ConsentRecord], records: Sequence[ConsentRecord]
+) -> list[ConsentPurpose]:
+    """The purposes consented to and in force once ``records`` are written,
+    from the state before them (nothing read back): a record of a state
+    decision replaces the one in force for its purpose; a refusal changes
+    nothing."""
+    in_force = {pk: (record.decision, record.purpose) for pk, record in state.items()}
+    for record in records:
+        if record.decision in STATE_DECISIONS:
+            in_force[record.purpose_id] = (record.decision, record.purpose)
+    return [
+        purpose
+        for decision, purpose in in_force.values()
+        if decision == ConsentDecision.GRANTED
+    ]
 
 
 def _announce(submission: Submission) -> None:
@@ -153,7 +221,7 @@ def capture_lead(
 
     Raises ``ShownVersionMissing`` (nothing stored) when a version the form
     showed can no longer be found."""
-    lead = _lead_for(email)
+    lead, created = _lead_for(email)
     submission = Submission.objects.create(
         lead=lead,
         answers=dict(answers),
@@ -162,7 +230,9 @@ def capture_lead(
     )
     # A consent already in force stays so; one given now that was not in
     # force reaches the destinations that have the person from earlier forms.
-    in_force = {pk: record.decision for pk, record in current_state(lead).items()}
+    # A person seen for the first time has none, and no destination has them.
+    state = {} if created else current_state(lead)
+    in_force = {pk: record.decision for pk, record in state.items()}
     records = record_decisions(
         lead=lead,
         submission=submission,
@@ -173,20 +243,25 @@ def capture_lead(
         in_force=in_force,
     )
     request_confirmation(lead, submission, records)
-    deliveries = plan_deliveries(submission, destinations, granted_purposes(lead))
-    new_grants = [
-        record
-        for record in records
-        if record.decision == ConsentDecision.GRANTED
-        and in_force.get(record.purpose_id) != ConsentDecision.GRANTED
-    ]
-    propagate_consent_change(
-        new_grants,
-        already_told={delivery.backend_alias for delivery in deliveries},
-        open_destinations=False,
-    )
+    granted = _granted_after(state, records)
+    deliveries = plan_deliveries(submission, destinations, granted)
+    if not created:
+        new_grants = [
+            record
+            for record in records
+            if record.decision == ConsentDecision.GRANTED
+            and in_force.get(record.purpose_id) != ConsentDecision.GRANTED
+        ]
+        propagate_consent_change(
+            new_grants,
+            already_told={delivery.backend_alias for delivery in deliveries},
+            open_destinations=False,
+        )
     token = download_token(grant_download(submission, document)) if document else None
-    reclassify_after_capture(lead)
+    if created:
+        classify_new_lead(lead, answers=answers, opt_in=bool(granted))
+    else:
+        reclassify_after_capture(lead)
     transaction.on_commit(lambda: _announce(submission))
     return CaptureResult(lead=lead, submission=submission, download_token=token)
 
