@@ -345,7 +345,7 @@ class LeadCaptureMixin(_MixedIntoPage):
         key = self.form_cache_key()
         if key is None:
             return build()
-        return cached(request, ("thank-you", *key), build)
+        return cached(request, ("thank-you", key), build)
 
     def render_success(
         self, request: HttpRequest, *, download_token: str | None

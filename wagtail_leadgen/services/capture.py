@@ -103,7 +103,8 @@ def _upsert_lead(email: str, now) -> tuple[Lead, bool]:
     ``created_at``, so the two differ: that tells the two cases apart."""
     meta = Lead._meta
     quote = connection.ops.quote_name
-    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    fields = {field.name: field for field in meta.concrete_fields}
+    column = {name: quote(str(field.column)) for name, field in fields.items()}
     values = {
         "email": email,
         "created_at": now,
@@ -112,7 +113,7 @@ def _upsert_lead(email: str, now) -> tuple[Lead, bool]:
         "maturity": Maturity.COLD,
     }
     params = [
-        meta.get_field(name).get_db_prep_save(value, connection)
+        fields[name].get_db_prep_save(value, connection)
         for name, value in values.items()
     ]
     returned = ("id", "preferences_nonce", "maturity")
