@@ -81,16 +81,16 @@ def test_an_ebook_view_costs_the_same(client, django_assert_num_queries):
 def test_a_first_submission_reads_nothing_back(
     client, page, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    """Routing, the stamp; then the lead (one upsert), the request's and the
-    purposes' shown revisions, the submission, the suppression lookup, the
-    consent records and the deliveries (one insert each, bulk), the maturity
-    (ticked boxes make a warm lead), and the task row of the one destination
-    after the commit."""
+    """Routing, the stamp; then the revisions shown (the request's and the
+    purposes', one query), the lead (one upsert), the submission, the
+    suppression lookup, the consent records and the deliveries (one insert
+    each, bulk), the maturity (ticked boxes make a warm lead), and the task
+    row of the one destination after the commit."""
     purposes = list(ConsentPurpose.objects.order_by("pk"))
     client.post(page.url, form_data(client, page, email="first@example.com"))
     data = {**form_data(client, page, email="ann@example.com"), **ticked(*purposes)}
     with (
-        django_assert_num_queries(WAGTAIL_ROUTING + 1 + 9 + TRANSACTION_CONTROL),
+        django_assert_num_queries(WAGTAIL_ROUTING + 1 + 8 + TRANSACTION_CONTROL),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = client.post(page.url, data)

@@ -173,8 +173,25 @@ def _announce(submission: Submission) -> None:
             )
 
 
+def _revisions(
+    decisions: Mapping[ConsentPurpose, bool],
+    shown_versions: Mapping[int, int | None],
+    request_version: int | None,
+) -> dict[int, Revision]:
+    """Every revision the form showed (the request processing's and each
+    purpose's), in one query; each is checked against its object on use."""
+    wanted = {
+        shown_versions.get(purpose.pk, purpose.live_revision_id)
+        for purpose in decisions
+    } | {request_version}
+    wanted.discard(None)
+    return Revision.objects.in_bulk(list(wanted)) if wanted else {}
+
+
 def _request_shown(
-    processing: RequestProcessing | None, version: int | None
+    processing: RequestProcessing | None,
+    version: int | None,
+    revisions: Mapping[int, Revision],
 ) -> dict[str, object]:
     """The submission's proof of the request processing shown next to the button."""
     if processing is None:
@@ -182,12 +199,12 @@ def _request_shown(
     revision = None
     wording = processing.wording
     if version is not None:
-        revision = Revision.objects.filter(
-            pk=version,
-            base_content_type=processing.get_base_content_type(),
-            object_id=str(processing.pk),
-        ).first()
-        if revision is None:
+        revision = revisions.get(version)
+        if (
+            revision is None
+            or revision.base_content_type_id != processing.get_base_content_type().pk
+            or revision.object_id != str(processing.pk)
+        ):
             raise ShownVersionMissing(processing.pk)
         wording = purpose_wording(
             revision.content["summary"], revision.content["purpose_text"]
@@ -222,11 +239,13 @@ def capture_lead(
 
     Raises ``ShownVersionMissing`` (nothing stored) when a version the form
     showed can no longer be found."""
+    revisions = _revisions(decisions, shown_versions, request_version)
+    request_shown = _request_shown(request_processing, request_version, revisions)
     lead, created = _lead_for(email)
     submission = Submission.objects.create(
         lead=lead,
         answers=dict(answers),
-        **_request_shown(request_processing, request_version),
+        **request_shown,
         **context.submission_fields(),
     )
     # A consent already in force stays so; one given now that was not in
@@ -242,6 +261,7 @@ def capture_lead(
         language=context.language,
         channel=context.channel,
         in_force=in_force,
+        revisions=revisions,
     )
     request_confirmation(lead, submission, records)
     granted = _granted_after(state, records)
