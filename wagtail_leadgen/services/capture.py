@@ -234,8 +234,9 @@ def capture_lead(
     consent record per purpose shown, one delivery per CRM destination the
     lead may go to, a confirmation request when a consent awaits double
     opt-in and, for a gated offer, a download grant — all or nothing.
-    Deliveries and the confirmation email are enqueued only once the
-    transaction commits.
+    Deliveries and the confirmation email are enqueued in the transaction
+    when the task queue lives in the same database, once it commits
+    otherwise (``tasks.enqueue_with_transaction``).
 
     Raises ``ShownVersionMissing`` (nothing stored) when a version the form
     showed can no longer be found."""
