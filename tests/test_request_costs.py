@@ -187,10 +187,22 @@ def test_another_process_change_is_seen_through_the_stamp(client, page):
     assert "Changed away" in get(client, page.url).content.decode()
 
 
-def test_a_setting_change_drops_what_was_built(client, page):
+def test_forms_are_built_again_under_other_settings(client, page):
+    get(client, page.url)
+    built = len(form_cache)
+    assert built
+    with override_settings(
+        WAGTAIL_LEADGEN={**settings.WAGTAIL_LEADGEN, "LEAD_SCORING": False}
+    ):
+        assert "rate each request" not in get(client, page.url).content.decode()
+        assert len(form_cache) > built
+    assert "rate each request" in get(client, page.url).content.decode()
+
+
+def test_another_django_setting_drops_what_was_built(client, page):
     get(client, page.url)
     assert len(form_cache)
-    with override_settings(WAGTAIL_LEADGEN={**settings.WAGTAIL_LEADGEN}):
+    with override_settings(LANGUAGE_CODE="en"):
         assert len(form_cache) == 0
 
 

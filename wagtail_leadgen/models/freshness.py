@@ -33,21 +33,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
-from wagtail.models import AbstractPage, Revision, Site
+from wagtail.models import Revision, Site, get_page_models
 from wagtail.signals import post_page_move
 
+from ..conf_defaults import SETTINGS_NAME
 from .consent import ConsentPurpose
 from .processing import RequestProcessing
 from .settings import LeadgenSiteSettings
 
 T = TypeVar("T")
 
-_WATCHED = (AbstractPage, Site, ConsentPurpose, RequestProcessing, LeadgenSiteSettings)
 
 #: How many built forms, notices and settings a process keeps (least
 #: recently used first out): a site with more lead pages than this rebuilds
@@ -61,11 +61,12 @@ _REQUEST_ATTRIBUTE = "_leadgen_content_stamp"
 class ContentStamp(models.Model):
     """One row: a token replaced whenever content a lead form shows changes."""
 
-    token = models.CharField(_("token"), max_length=32)
+    # Internal: never shown in the admin, so its names are not translated.
+    token = models.CharField("token", max_length=32)
 
     class Meta:
-        verbose_name = _("content stamp")
-        verbose_name_plural = _("content stamps")
+        verbose_name = "content stamp"
+        verbose_name_plural = "content stamps"
 
     def __str__(self) -> str:
         return self.token
@@ -140,6 +141,20 @@ class FormCache:
 form_cache = FormCache()
 
 
+_settings_key: str | None = None
+
+
+def settings_key() -> str:
+    """The plugin's settings as they are now, as part of every key: what is
+    built depends on them (destinations, scoring, lengths...). Recomputed
+    when ``override_settings`` changes them (tests), so that switching back
+    finds what was built under them."""
+    global _settings_key
+    if _settings_key is None:
+        _settings_key = repr(getattr(settings, SETTINGS_NAME, None))
+    return _settings_key
+
+
 def cached(request: HttpRequest | None, key: Hashable, build: Callable[[], T]) -> T:
     """``build()``, cached for this request's content stamp under ``key``.
 
@@ -147,20 +162,33 @@ def cached(request: HttpRequest | None, key: Hashable, build: Callable[[], T]) -
     is cached."""
     if request is None or getattr(request, "is_preview", False):
         return build()
-    return form_cache.get_or_build(request_stamp(request), key, build)
+    return form_cache.get_or_build(request_stamp(request), (settings_key(), key), build)
 
 
 # -- What changes the stamp -----------------------------------------------------
-def _watched(sender: Any) -> bool:
-    return isinstance(sender, type) and issubclass(sender, (Revision, *_WATCHED))
-
-
+# Receivers are connected to the watched models only: a listener on every
+# model would also listen to a lead's rows, which erasure deletes in bulk,
+# without delete signals (it refuses models with listeners).
 def _on_save_or_delete(sender: Any, instance: Any = None, **kwargs: Any) -> None:
-    if kwargs.get("raw") or not _watched(sender):
+    if kwargs.get("raw"):
         return
     if isinstance(instance, Revision) and not _is_form_content_revision(instance):
         return  # a page draft changes nothing served (the page row does)
+    if kwargs.get("created") and _is_default_settings(instance):
+        return  # what the first view of a site creates: shows what no row showed
     bump_stamp()
+
+
+def _is_default_settings(instance: Any) -> bool:
+    """A site settings row with every field at its default."""
+    if not isinstance(instance, LeadgenSiteSettings):
+        return False
+    return all(
+        field.primary_key
+        or field.name == "site"
+        or getattr(instance, field.attname) == field.get_default()
+        for field in instance._meta.concrete_fields
+    )
 
 
 def _is_form_content_revision(revision: Any) -> bool:
@@ -168,10 +196,8 @@ def _is_form_content_revision(revision: Any) -> bool:
     return model is not None and issubclass(model, ConsentPurpose | RequestProcessing)
 
 
-def _on_m2m_changed(sender: Any, action: str, model: Any = None, **kwargs: Any) -> None:
-    if action.startswith("post_") and (
-        model is ConsentPurpose or isinstance(kwargs.get("instance"), ConsentPurpose)
-    ):
+def _on_m2m_changed(sender: Any, action: str, **kwargs: Any) -> None:
+    if action.startswith("post_"):
         bump_stamp()
 
 
@@ -179,14 +205,50 @@ def _on_page_move(**kwargs: Any) -> None:
     bump_stamp()
 
 
-def _on_setting_changed(**kwargs: Any) -> None:
-    form_cache.clear()
+def _on_setting_changed(setting: str = "", **kwargs: Any) -> None:
+    global _settings_key
+    _settings_key = None
+    if setting != SETTINGS_NAME:  # URLs, languages, templates...: start over
+        form_cache.clear()
+
+
+def watched_models() -> list[type[models.Model]]:
+    """The models whose saves and deletes replace the stamp: every page type
+    (a lead page's fields, a thank-you or privacy page's URL), sites,
+    purposes, request processings, their revisions and the site settings."""
+    return [
+        *get_page_models(),
+        Site,
+        Revision,
+        ConsentPurpose,
+        RequestProcessing,
+        LeadgenSiteSettings,
+    ]
+
+
+def purpose_links() -> list[type[models.Model]]:
+    """The through models linking pages to the purposes their form shows."""
+    return [
+        field.remote_field.through
+        for model in get_page_models()
+        for field in model._meta.local_many_to_many
+        if field.related_model is ConsentPurpose
+    ]
 
 
 def connect_receivers() -> None:
     """Called from ``AppConfig.ready``."""
-    post_save.connect(_on_save_or_delete, dispatch_uid="leadgen-stamp-save")
-    post_delete.connect(_on_save_or_delete, dispatch_uid="leadgen-stamp-delete")
-    m2m_changed.connect(_on_m2m_changed, dispatch_uid="leadgen-stamp-m2m")
+    for model in watched_models():
+        uid = f"leadgen-stamp-{model._meta.label_lower}"
+        post_save.connect(_on_save_or_delete, sender=model, dispatch_uid=f"{uid}-save")
+        post_delete.connect(
+            _on_save_or_delete, sender=model, dispatch_uid=f"{uid}-delete"
+        )
+    for through in purpose_links():
+        m2m_changed.connect(
+            _on_m2m_changed,
+            sender=through,
+            dispatch_uid=f"leadgen-stamp-{through._meta.label_lower}",
+        )
     post_page_move.connect(_on_page_move, dispatch_uid="leadgen-stamp-move")
     setting_changed.connect(_on_setting_changed, dispatch_uid="leadgen-stamp-settings")
