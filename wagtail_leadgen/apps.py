@@ -13,6 +13,7 @@ class WagtailLeadgenConfig(AppConfig):
         # models are loaded, and these modules import models.
         from . import checks, deploy_checks, headless_checks  # noqa: F401 - the system checks
         from .api_v3 import register_v3_routes
+        from .models.freshness import connect_receivers as watch_form_content
         from .panels import adopt_panel_content_fields
         from .services import frontend_cache
         from .services.hints.summaries import connect_receivers
@@ -21,3 +22,4 @@ class WagtailLeadgenConfig(AppConfig):
         connect_receivers()
         register_v3_routes()
         frontend_cache.connect_receivers()
+        watch_form_content()

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
+from django.db import connection, router, transaction
 from django.utils import timezone
 from django_tasks import task
 
 from . import mailer, worker
 from .conf import leadgen_settings
-from .models.delivery import DeliveryStatus
+from .models.delivery import Delivery, DeliveryStatus
 
 logger = logging.getLogger("wagtail_leadgen.delivery")
 
@@ -67,6 +68,41 @@ def _deliver(delivery_id: int) -> str:
         # Changes for this person and destination waited for it.
         enqueue_deliveries(worker.waiting_behind(delivery))
     return delivery.status
+
+
+def queue_shares_the_database() -> bool:
+    """Whether the task queue (``TASK_BACKEND``) keeps its tasks in the
+    database that holds the leads: django-tasks-db's backend, routed to the
+    same database as the deliveries."""
+    try:
+        from django_tasks_db import DatabaseBackend  # noqa: PLC0415 - optional extra (queue-db)
+        from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 - same
+    except ImportError:
+        return False
+    backend = deliver_lead.using(backend=leadgen_settings.TASK_BACKEND).get_backend()
+    return isinstance(backend, DatabaseBackend) and router.db_for_write(
+        DBTaskResult
+    ) == router.db_for_write(Delivery)
+
+
+def enqueue_with_transaction(enqueue: Callable[[], None]) -> None:
+    """Run ``enqueue`` as part of the current transaction when the task queue
+    lives in the same database (its rows then commit, or roll back, with the
+    rows they name: one write transaction instead of two); once the
+    transaction commits otherwise (a queue elsewhere must never run a task
+    for rows that are not committed, or that roll back).
+
+    Inside the transaction the enqueue runs in a savepoint where a failed
+    statement would abort the whole transaction (PostgreSQL), so that a
+    queue failure, logged by ``enqueue``, never loses the rows."""
+    if not connection.in_atomic_block or not queue_shares_the_database():
+        transaction.on_commit(enqueue)
+        return
+    if connection.vendor == "sqlite":  # a failed INSERT leaves the transaction usable
+        enqueue()
+        return
+    with transaction.atomic():
+        enqueue()
 
 
 def enqueue_deliveries(ids: Iterable[int], *, run_after=None) -> None:

@@ -3,6 +3,7 @@ from .api import IdempotencyKey
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from .erasure import Erasure
+from .freshness import ContentStamp
 from .gated import GatedDocumentMixin
 from .hints import ContentHintsSummary
 from .leads import DownloadGrant, Lead, Maturity, Submission
@@ -26,6 +27,7 @@ __all__ = [
     "ConsentPurpose",
     "ConsentRecord",
     "ContentHintsSummary",
+    "ContentStamp",
     "Delivery",
     "DeliveryKind",
     "DeliveryStatus",

@@ -8,16 +8,16 @@ any page type built on it.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import swapper
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
@@ -55,8 +55,10 @@ from .api_fields import (
     ThankYouPageField,
 )
 from .consent import ConsentPurpose
+from .freshness import cached
 from .processing import RequestProcessing
 from .publishing import LeadPageForm
+from .sharing import form_post_urls, may_share
 
 if TYPE_CHECKING:
     # The mixins are mixed into a Wagtail page, whose methods (get_context,
@@ -78,15 +80,6 @@ class ThankYouPageChooserPanel(PageChooserPanel):
             target_models=thank_you_page_models()
         )
         return options
-
-
-def form_endpoint_url(page_id: int, name: str = "form_submit") -> str | None:
-    """The URL of the plugin's form endpoint (``form_submit``, ``form_token``)
-    for a page; None when the site did not include ``wagtail_leadgen.urls``."""
-    try:
-        return reverse(f"wagtail_leadgen:{name}", args=[page_id])
-    except NoReverseMatch:
-        return None
 
 
 class LeadCaptureMixin(_MixedIntoPage):
@@ -212,7 +205,9 @@ class LeadCaptureMixin(_MixedIntoPage):
     ) -> type[LeadForm]:
         return self.get_form_builder(purposes).get_form_class()
 
-    def shown_purposes(self, data: Any) -> tuple[list[ConsentPurpose], bool] | None:
+    def shown_purposes(
+        self, data: Any, current: Sequence[ConsentPurpose] = ()
+    ) -> tuple[list[ConsentPurpose], bool] | None:
         """The purposes a posted form showed, read from its signed token, and
         whether any of them no longer exists; None for a token that cannot be
         read (the intake then decides: spam, or a form shown again).
@@ -220,14 +215,49 @@ class LeadCaptureMixin(_MixedIntoPage):
         The answers are read, and the proof written, against what the visitor
         saw, not against the page as it is now: a purpose published or removed
         while the form was open must not get a record for a box nobody saw.
+        ``current``: the page's purposes as they are now, taken as they are
+        (no query) when the token names exactly them at their live revisions.
         """
         try:
             token = read_form_token(str(data.get(TOKEN_FIELD, "")), page_id=self.pk)
         except InvalidToken:
             return None
+        if current and token.purpose_versions == {
+            purpose.pk: purpose.live_revision_id for purpose in current
+        }:
+            return list(current), False
         found = ConsentPurpose.objects.in_bulk(list(token.purpose_versions))
         purposes = [found[pk] for pk in token.purpose_versions if pk in found]
         return purposes, len(purposes) < len(token.purpose_versions)
+
+    def form_cache_key(self) -> Hashable | None:
+        """What this page's built form (its class, purposes and request
+        processing) depends on besides the content stamp (see
+        ``models.freshness``): the page, its live revision and the language.
+
+        Override this to return None when your ``get_purposes`` or
+        ``get_form_builder`` depend on the request: the form is then built
+        on every view."""
+        if self.pk is None:
+            return None
+        return ("form", type(self), self.pk, self.live_revision_id, get_language())
+
+    def built_form(
+        self, request: HttpRequest | None = None
+    ) -> tuple[type[LeadForm], RequestProcessing | None]:
+        """The page's form class and request processing as they are now,
+        built once per revision and content stamp for a served page (never
+        in a preview, never without a request)."""
+
+        def build() -> tuple[type[LeadForm], RequestProcessing | None]:
+            return self.get_form_class(), self.get_request_processing()
+
+        key = self.form_cache_key()
+        form_class, processing = build() if key is None else cached(request, key, build)
+        if processing is not None and self.request_processing_id == processing.pk:
+            # Read below (the notice, the offer) without another query.
+            self.request_processing = processing
+        return form_class, processing
 
     def get_form(
         self,
@@ -244,9 +274,13 @@ class LeadCaptureMixin(_MixedIntoPage):
         ``shared``: the form of a page a shared cache may hold, with the page
         token (the same for every visitor) and nothing from the request.
         """
-        shown = self.shown_purposes(data) if data is not None and not current else None
-        form_class = self.get_form_class(shown[0] if shown else None)
-        processing = self.get_request_processing()
+        form_class, processing = self.built_form(request)
+        if data is not None and not current:
+            shown = self.shown_purposes(data, form_class.purposes)
+            if shown is not None and list(shown[0]) != list(form_class.purposes):
+                form_class = self.get_form_class(shown[0])
+        else:
+            shown = None
         make_token = (
             make_page_form_token if shared and data is None else make_form_token
         )
@@ -286,39 +320,16 @@ class LeadCaptureMixin(_MixedIntoPage):
     # -- Serving ------------------------------------------------------------
     def may_be_shared(self, request: HttpRequest) -> bool:
         """Whether a shared cache (a CDN) may hold this response for every
-        anonymous visitor: a GET or HEAD without session cookie (no editor,
-        no one past a page password; ``request.user`` is not read, which would
-        add ``Vary: Cookie``), credentials or preview, while
-        ``SHARED_CACHE_MAX_AGE`` > 0. Override this to keep some pages private.
-        """
-        return (
-            request.method in ("GET", "HEAD")
-            and not getattr(request, "is_preview", False)
-            and leadgen_settings.shared_cache_max_age > 0
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and "Authorization" not in request.headers
-            and form_endpoint_url(self.pk) is not None
-        )
+        anonymous visitor (``sharing.may_share``). Override this to keep some
+        pages private."""
+        return may_share(request, self.pk)
 
     def form_post_context(
         self, request: HttpRequest, *, shared: bool = False
     ) -> dict[str, Any]:
-        """Where the form posts (read by ``{% leadgen_form %}``): while pages
-        may be shared, to the CSRF-exempt form endpoint with the page's query
-        string (UTM parameters), else back to the page; and for a shared page
-        where its script fetches the visitor's token."""
-        action = ""
-        if leadgen_settings.shared_cache_max_age > 0:
-            action = form_endpoint_url(self.pk) or ""
-            query = request.META.get("QUERY_STRING", "")
-            if action and query:
-                action = f"{action}?{query}"
-        return {
-            "leadgen_form_action": action,
-            "leadgen_token_url": (
-                form_endpoint_url(self.pk, "form_token") if shared else None
-            ),
-        }
+        """Where the form posts and, on a shared page, where its script fetches
+        the visitor's token (read by ``{% leadgen_form %}``)."""
+        return form_post_urls(request, self.pk, shared=shared)
 
     def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "POST":
@@ -357,14 +368,16 @@ class LeadCaptureMixin(_MixedIntoPage):
     def serve_submission(self, request: HttpRequest) -> HttpResponse:
         """Override this to change what happens after a form is posted."""
         intake = process_submission(
-            self.get_form(request.POST), request=request, offer=self.get_offer()
+            self.get_form(request.POST, request=request),
+            request=request,
+            offer=self.get_offer(),
         )
         if intake.looks_successful:
             return self.render_success(request, download_token=intake.download_token)
         form = intake.form
         if intake.outcome == Outcome.CHANGED:
             # Shown again with the texts as they are now, answers kept.
-            form = self.get_form(request.POST, current=True)
+            form = self.get_form(request.POST, request=request, current=True)
             form.is_valid()
             form.add_error(None, CHANGED_MESSAGE)
         context = self.get_context(request)
@@ -376,13 +389,28 @@ class LeadCaptureMixin(_MixedIntoPage):
             )
         )
 
+    def thank_you_url(self, request: HttpRequest | None = None) -> str | None:
+        """Where a visitor goes after a submission: the live thank-you page's
+        URL, or None to thank them on this page. Cached per revision and
+        content stamp, like the form (the redirect fetches no page)."""
+
+        def build() -> str | None:
+            thank_you = self.thank_you_page
+            if thank_you is None or not thank_you.live:
+                return None
+            return thank_you.url
+
+        key = self.form_cache_key()
+        if key is None:
+            return build()
+        return cached(request, ("thank-you", key), build)
+
     def render_success(
         self, request: HttpRequest, *, download_token: str | None
     ) -> HttpResponse:
         """Send the visitor to the thank-you page, or thank them here if there is none."""
-        thank_you = self.thank_you_page
-        if thank_you is not None and thank_you.live:
-            url = thank_you.url
+        url = self.thank_you_url(request)
+        if url is not None:
             if download_token:
                 url = f"{url}?download={download_token}"
             return HttpResponseRedirect(url, status=303)

@@ -10,25 +10,26 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from wagtail.models import Revision
 
 from ..cleaning import clean_metadata
 from ..models.consent import (
+    STATE_DECISIONS,
     ConsentDecision,
     ConsentPurpose,
+    ConsentRecord,
     purpose_wording,
     wording_sha256,
 )
-from ..models.leads import Lead, Submission
+from ..models.leads import Lead, Maturity, Submission, new_nonce
 from ..models.processing import RequestProcessing
 from ..signals import lead_captured
-from .classification import reclassify_after_capture
+from .classification import classify_new_lead, reclassify_after_capture
 from .consent import (
     ShownVersionMissing,
     current_state,
-    granted_purposes,
     record_decisions,
 )
 from .downloads import download_token, grant_download
@@ -75,8 +76,13 @@ class CaptureResult:
     download_token: str | None
 
 
-def _lead_for(email: str) -> Lead:
+def _lead_for(email: str) -> tuple[Lead, bool]:
+    """The person with this address, created or with their last contact now,
+    and whether they were created: one upsert where the database can return
+    the row (PostgreSQL, SQLite), else a lookup then an insert."""
     now = timezone.now()
+    if connection.vendor in ("postgresql", "sqlite"):
+        return _upsert_lead(email, now)
     try:
         with transaction.atomic():
             lead, created = Lead.objects.get_or_create(
@@ -87,7 +93,70 @@ def _lead_for(email: str) -> Lead:
     if not created:
         Lead.objects.filter(pk=lead.pk).update(last_contact_at=now)
         lead.last_contact_at = now
-    return lead
+    return lead, created
+
+
+def _upsert_lead(email: str, now) -> tuple[Lead, bool]:
+    """``INSERT ... ON CONFLICT (email) DO UPDATE SET last_contact_at``,
+    returning the row. A row just inserted has ``created_at`` equal to
+    ``last_contact_at`` (both ``now``); a row that was there keeps its older
+    ``created_at``, so the two differ: that tells the two cases apart."""
+    meta = Lead._meta
+    quote = connection.ops.quote_name
+    fields = {field.name: field for field in meta.concrete_fields}
+    column = {name: quote(str(field.column)) for name, field in fields.items()}
+    values = {
+        "email": email,
+        "created_at": now,
+        "last_contact_at": now,
+        "preferences_nonce": new_nonce(),
+        "maturity": Maturity.COLD,
+    }
+    params = [
+        fields[name].get_db_prep_save(value, connection)
+        for name, value in values.items()
+    ]
+    returned = ("id", "preferences_nonce", "maturity")
+    # Identifiers from the model, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
+        f"({', '.join(column[name] for name in values)}) "
+        f"VALUES ({', '.join(['%s'] * len(values))}) "
+        f"ON CONFLICT ({column['email']}) DO UPDATE SET "
+        f"{column['last_contact_at']} = EXCLUDED.{column['last_contact_at']} "
+        f"RETURNING {', '.join(column[name] for name in returned)}, "
+        f"{column['created_at']} = {column['last_contact_at']}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pk, nonce, maturity, created = cursor.fetchone()
+    # ``created_at`` of a person seen before is left to load if ever read.
+    lead = Lead.from_db(
+        connection.alias,
+        ["id", "email", "last_contact_at", "preferences_nonce", "maturity"],
+        [pk, email, now, nonce, maturity],
+    )
+    if created:
+        lead.created_at = now
+    return lead, bool(created)
+
+
+def _granted_after(
+    state: Mapping[int, ConsentRecord], records: Sequence[ConsentRecord]
+) -> list[ConsentPurpose]:
+    """The purposes consented to and in force once ``records`` are written,
+    from the state before them (nothing read back): a record of a state
+    decision replaces the one in force for its purpose; a refusal changes
+    nothing."""
+    in_force = {pk: (record.decision, record.purpose) for pk, record in state.items()}
+    for record in records:
+        if record.decision in STATE_DECISIONS:
+            in_force[record.purpose_id] = (record.decision, record.purpose)
+    return [
+        purpose
+        for decision, purpose in in_force.values()
+        if decision == ConsentDecision.GRANTED
+    ]
 
 
 def _announce(submission: Submission) -> None:
@@ -104,8 +173,25 @@ def _announce(submission: Submission) -> None:
             )
 
 
+def _revisions(
+    decisions: Mapping[ConsentPurpose, bool],
+    shown_versions: Mapping[int, int | None],
+    request_version: int | None,
+) -> dict[int, Revision]:
+    """Every revision the form showed (the request processing's and each
+    purpose's), in one query; each is checked against its object on use."""
+    wanted = {
+        shown_versions.get(purpose.pk, purpose.live_revision_id)
+        for purpose in decisions
+    } | {request_version}
+    wanted.discard(None)
+    return Revision.objects.in_bulk(list(wanted)) if wanted else {}
+
+
 def _request_shown(
-    processing: RequestProcessing | None, version: int | None
+    processing: RequestProcessing | None,
+    version: int | None,
+    revisions: Mapping[int, Revision],
 ) -> dict[str, object]:
     """The submission's proof of the request processing shown next to the button."""
     if processing is None:
@@ -113,12 +199,12 @@ def _request_shown(
     revision = None
     wording = processing.wording
     if version is not None:
-        revision = Revision.objects.filter(
-            pk=version,
-            base_content_type=processing.get_base_content_type(),
-            object_id=str(processing.pk),
-        ).first()
-        if revision is None:
+        revision = revisions.get(version)
+        if (
+            revision is None
+            or revision.base_content_type_id != processing.get_base_content_type().pk
+            or revision.object_id != str(processing.pk)
+        ):
             raise ShownVersionMissing(processing.pk)
         wording = purpose_wording(
             revision.content["summary"], revision.content["purpose_text"]
@@ -148,21 +234,26 @@ def capture_lead(
     consent record per purpose shown, one delivery per CRM destination the
     lead may go to, a confirmation request when a consent awaits double
     opt-in and, for a gated offer, a download grant — all or nothing.
-    Deliveries and the confirmation email are enqueued only once the
-    transaction commits.
+    Deliveries and the confirmation email are enqueued in the transaction
+    when the task queue lives in the same database, once it commits
+    otherwise (``tasks.enqueue_with_transaction``).
 
     Raises ``ShownVersionMissing`` (nothing stored) when a version the form
     showed can no longer be found."""
-    lead = _lead_for(email)
+    revisions = _revisions(decisions, shown_versions, request_version)
+    request_shown = _request_shown(request_processing, request_version, revisions)
+    lead, created = _lead_for(email)
     submission = Submission.objects.create(
         lead=lead,
         answers=dict(answers),
-        **_request_shown(request_processing, request_version),
+        **request_shown,
         **context.submission_fields(),
     )
     # A consent already in force stays so; one given now that was not in
     # force reaches the destinations that have the person from earlier forms.
-    in_force = {pk: record.decision for pk, record in current_state(lead).items()}
+    # A person seen for the first time has none, and no destination has them.
+    state = {} if created else current_state(lead)
+    in_force = {pk: record.decision for pk, record in state.items()}
     records = record_decisions(
         lead=lead,
         submission=submission,
@@ -171,22 +262,28 @@ def capture_lead(
         language=context.language,
         channel=context.channel,
         in_force=in_force,
+        revisions=revisions,
     )
     request_confirmation(lead, submission, records)
-    deliveries = plan_deliveries(submission, destinations, granted_purposes(lead))
-    new_grants = [
-        record
-        for record in records
-        if record.decision == ConsentDecision.GRANTED
-        and in_force.get(record.purpose_id) != ConsentDecision.GRANTED
-    ]
-    propagate_consent_change(
-        new_grants,
-        already_told={delivery.backend_alias for delivery in deliveries},
-        open_destinations=False,
-    )
+    granted = _granted_after(state, records)
+    deliveries = plan_deliveries(submission, destinations, granted)
+    if not created:
+        new_grants = [
+            record
+            for record in records
+            if record.decision == ConsentDecision.GRANTED
+            and in_force.get(record.purpose_id) != ConsentDecision.GRANTED
+        ]
+        propagate_consent_change(
+            new_grants,
+            already_told={delivery.backend_alias for delivery in deliveries},
+            open_destinations=False,
+        )
     token = download_token(grant_download(submission, document)) if document else None
-    reclassify_after_capture(lead)
+    if created:
+        classify_new_lead(lead, answers=answers, opt_in=bool(granted))
+    else:
+        reclassify_after_capture(lead)
     transaction.on_commit(lambda: _announce(submission))
     return CaptureResult(lead=lead, submission=submission, download_token=token)
 

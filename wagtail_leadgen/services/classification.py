@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -187,6 +187,37 @@ def reclassify_after_capture(lead: Lead) -> None:
             lead.pk,
             type(exc).__name__,
         )
+
+
+def classify_new_lead(lead: Lead, *, answers: Mapping[str, str], opt_in: bool) -> None:
+    """Called by ``capture_lead`` for a person seen for the first time: every
+    signal is in memory (one form sent just now, nothing downloaded yet, a
+    phone number if they left one, a consent in force if they gave one), so
+    nothing is read back; the level is written only when it differs from the
+    one the lead was created with. Errors are handled as in
+    ``reclassify_after_capture``."""
+    if not scoring_enabled():
+        return
+    signals = LeadSignals(
+        days_since_contact=0,
+        submissions=1,
+        downloads=0,
+        opt_in=opt_in,
+        call_back="phone" in answers,
+    )
+    try:
+        level = classify(lead, signals)
+    except Exception as exc:
+        # The type only: a message or traceback could quote the lead's answers.
+        logger.error(
+            "Lead maturity could not be computed for lead %s: %s",
+            lead.pk,
+            type(exc).__name__,
+        )
+        return
+    if level != lead.maturity:
+        Lead.objects.filter(pk=lead.pk).update(maturity=level)
+        lead.maturity = level
 
 
 @dataclass

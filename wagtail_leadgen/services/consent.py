@@ -34,7 +34,9 @@ class ShownVersionMissing(Exception):
 
 
 def revisions_shown(
-    purposes: Iterable[ConsentPurpose], shown_versions: Mapping[int, int | None]
+    purposes: Iterable[ConsentPurpose],
+    shown_versions: Mapping[int, int | None],
+    loaded: Mapping[int, Revision] | None = None,
 ) -> dict[int, Revision | None]:
     """For each purpose, the published revision the visitor saw, loaded in one
     query for all purposes; None for a purpose that had no revision when shown
@@ -43,21 +45,22 @@ def revisions_shown(
     revision.
 
     Raises ``ShownVersionMissing`` when a shown revision is gone: the proof
-    must hold what the visitor read, never another wording.
+    must hold what the visitor read, never another wording. ``loaded``: the
+    revisions a caller fetched already (with others, in the same query).
     """
     purposes = list(purposes)
     versions = {p.pk: shown_versions.get(p.pk, p.live_revision_id) for p in purposes}
     wanted = set(versions.values()) - {None}
-    loaded = (
-        {
-            revision.pk: revision
-            for revision in Revision.objects.filter(
-                pk__in=wanted, base_content_type=purposes[0].get_base_content_type()
-            )
-        }
-        if wanted
-        else {}
-    )
+    if not purposes:
+        return {}
+    content_type = purposes[0].get_base_content_type()
+    if loaded is None:
+        loaded = Revision.objects.in_bulk(list(wanted)) if wanted else {}
+    loaded = {
+        pk: revision
+        for pk, revision in loaded.items()
+        if revision.base_content_type_id == content_type.pk
+    }
     shown: dict[int, Revision | None] = {}
     for purpose in purposes:
         version = versions[purpose.pk]
@@ -89,6 +92,7 @@ def record_decisions(
     language: str,
     channel: str,
     in_force: Mapping[int, str] | None = None,
+    revisions: Mapping[int, Revision] | None = None,
 ) -> list[ConsentRecord]:
     """One record per purpose shown: granted when ticked (pending when the
     purpose needs double opt-in), refused otherwise.
@@ -99,11 +103,11 @@ def record_decisions(
     consent: it lifts an earlier objection for that purpose only.
     """
     in_force = in_force or {}
-    revisions = revisions_shown(decisions, shown_versions)
+    shown = revisions_shown(decisions, shown_versions, revisions)
     suppression.lift(lead.email, [p for p, ticked in decisions.items() if ticked])
     records = []
     for purpose, ticked in decisions.items():
-        revision = revisions[purpose.pk]
+        revision = shown[purpose.pk]
         wording = _wording(purpose, revision)
         if ticked:
             confirmed = in_force.get(purpose.pk) == ConsentDecision.GRANTED

@@ -24,6 +24,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.encoding import force_str
+from django.utils.translation import get_language
 from wagtail.models import Site
 from wagtail.rich_text import expand_db_html
 
@@ -31,6 +32,7 @@ from ..conf import leadgen_settings
 from ..crm import get_backend
 from ..crm.base import CRMConfigurationError
 from ..models.consent import ConsentPurpose, LegalBasis
+from ..models.freshness import cached
 from ..models.processing import RequestProcessing
 from ..models.settings import LeadgenSiteSettings
 from ..sanitize import clean_purpose_html
@@ -368,4 +370,37 @@ def build_notice(
         authority_url=authority["URL"],
         my_data_url=my_data_url(),
         profiling=scoring_enabled(),
+    )
+
+
+# -- Per revision, for a served page ---------------------------------------------------
+def site_settings_for(request: HttpRequest) -> LeadgenSiteSettings:
+    """The request's site settings, read once per content stamp in a process
+    (see ``models.freshness``); saving them changes the stamp."""
+    site = Site.find_for_request(request)
+    if site is None:
+        return LeadgenSiteSettings.for_request(request)
+    return cached(
+        request, ("site-settings", site.pk), lambda: LeadgenSiteSettings.for_site(site)
+    )
+
+
+def notice_for(page: Any, form_class: Any, request: HttpRequest) -> Notice:
+    """``build_notice`` for the form a served lead page shows now, built
+    once per page revision, site, language and content stamp.
+
+    A form shown again with the purposes of its token (a class of its own)
+    gets a notice built for it, never a cached one."""
+    site_settings = site_settings_for(request)
+    if page is None or form_class is not page.built_form(request)[0]:
+        return build_notice(
+            page, form_class, request=request, site_settings=site_settings
+        )
+    site = Site.find_for_request(request)
+    return cached(
+        request,
+        ("notice", form_class, site.pk if site else None, get_language()),
+        lambda: build_notice(
+            page, form_class, request=request, site_settings=site_settings
+        ),
     )

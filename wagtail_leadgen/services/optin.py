@@ -27,7 +27,7 @@ from ..conf import leadgen_settings
 from ..models.consent import ConsentDecision, ConsentPurpose, ConsentRecord
 from ..models.leads import Lead, Submission
 from ..models.privacy import ConfirmationRequest
-from ..tasks import enqueue_confirmation
+from ..tasks import enqueue_confirmation, enqueue_with_transaction
 from .consent import confirm_pending, current_records, expire_pending
 from .preferences import after_change
 
@@ -70,7 +70,7 @@ def request_confirmation(
         expires_at=timezone.now()
         + timedelta(seconds=leadgen_settings.CONFIRMATION_MAX_AGE),
     )
-    transaction.on_commit(lambda: enqueue_confirmation(confirmation.pk))
+    enqueue_with_transaction(lambda: enqueue_confirmation(confirmation.pk))
     return confirmation
 
 

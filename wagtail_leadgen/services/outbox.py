@@ -2,7 +2,8 @@
 
 Delivery rows are written in the capture transaction, so the database is the
 single source of truth; the task that hands each one to its backend is
-enqueued once the transaction commits. A consent granted or withdrawn after
+enqueued in that transaction when the task queue lives in the same database,
+once it commits otherwise (``tasks.enqueue_with_transaction``). A consent granted or withdrawn after
 capture goes the same way (``propagate_consent_change``), as a delivery of
 its own to each destination that has the person, and so does a correction
 of their details (``propagate_rectification``). The worker side (claiming,
@@ -24,7 +25,7 @@ from ..models.consent import ConsentDecision, ConsentPurpose, ConsentRecord
 from ..models.delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from ..models.leads import Lead, Submission
 from ..models.rectification import Rectification
-from ..tasks import enqueue_deliveries
+from ..tasks import enqueue_deliveries, enqueue_with_transaction
 from .consent import current_records
 
 logger = logging.getLogger("wagtail_leadgen.delivery")
@@ -68,7 +69,7 @@ def plan_deliveries(
         ]
     )
     ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    enqueue_with_transaction(lambda: enqueue_deliveries(ids))
     return deliveries
 
 
@@ -258,7 +259,7 @@ def propagate_consent_change(
             planned += _opened_deliveries(lead)
     deliveries = Delivery.objects.bulk_create(planned)
     ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
-    transaction.on_commit(lambda: enqueue_deliveries(ids))
+    enqueue_with_transaction(lambda: enqueue_deliveries(ids))
     return deliveries
 
 

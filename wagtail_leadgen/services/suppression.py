@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils.crypto import salted_hmac
 
 from ..models.consent import ConsentDecision, ConsentPurpose
@@ -52,17 +53,23 @@ def suppress(email: str, purpose: ConsentPurpose | None, *, source: str) -> None
 def lift(email: str, purposes: Sequence[ConsentPurpose]) -> None:
     """An explicit consent to ``purposes`` lifts an objection for them only.
 
-    Two queries when the address never objected, whatever the number of
+    One query when the address never objected, whatever the number of
     purposes: the capture path calls it on every submission with a tick.
     """
     if not purposes:
         return
-    hashes = address_hashes(email)
-    Suppression.objects.filter(address_hash__in=hashes, purpose__in=purposes).delete()
-    for entry in Suppression.objects.filter(
-        address_hash__in=hashes, purpose__isnull=True
-    ):
-        entry.lifted_purposes.add(*purposes)
+    wanted = {purpose.pk for purpose in purposes}
+    entries = list(
+        Suppression.objects.filter(address_hash__in=address_hashes(email)).filter(
+            Q(purpose__isnull=True) | Q(purpose__in=wanted)
+        )
+    )
+    lifted = [entry.pk for entry in entries if entry.purpose_id in wanted]
+    if lifted:
+        Suppression.objects.filter(pk__in=lifted).delete()
+    for entry in entries:
+        if entry.purpose_id is None:
+            entry.lifted_purposes.add(*purposes)
 
 
 def is_suppressed(email: str, purpose: ConsentPurpose) -> bool:

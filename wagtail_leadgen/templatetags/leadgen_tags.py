@@ -25,11 +25,10 @@ from django.urls import reverse
 
 from .. import mailer
 from ..forms import LeadForm
-from ..models.settings import LeadgenSiteSettings
 from ..responses import site_csp_nonce
 from ..services import proof_of_work
 from ..services.downloads import DownloadUnavailable, grant_for_token
-from ..services.notice import build_notice
+from ..services.notice import build_notice, notice_for, site_settings_for
 from ..services.preferences import unsubscribe_url
 from ..tokens import InvalidToken
 
@@ -42,11 +41,14 @@ def notice_context(context: template.Context, form: LeadForm) -> dict[str, Any]:
     page = context.get("page")
     # Only a lead page has a request processing and destinations of its own.
     lead_page = page if hasattr(page, "get_request_processing") else None
-    controller = LeadgenSiteSettings.for_request(request) if request else None
+    if request is not None:
+        controller = site_settings_for(request)
+        notice = notice_for(lead_page, type(form), request)
+    else:
+        controller = None
+        notice = build_notice(lead_page, type(form))
     return {
-        "notice": build_notice(
-            lead_page, type(form), request=request, site_settings=controller
-        ),
+        "notice": notice,
         "request_processing": (
             lead_page.get_request_processing() if lead_page is not None else None
         ),

@@ -1,0 +1,61 @@
+"""When a lead page may be held by a shared cache, and where its form posts then.
+
+A page a CDN holds is the same for everyone, so its form cannot carry a CSRF
+cookie or a visitor's token: it posts to the plugin's CSRF-exempt form
+endpoint (guarded by the request's origin) and its script fetches the
+visitor's time-trap token from the token endpoint (docs/caching.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from ..conf import leadgen_settings
+
+
+def form_endpoint_url(page_id: int, name: str = "form_submit") -> str | None:
+    """The URL of the plugin's form endpoint (``form_submit``, ``form_token``)
+    for a page; None when the site did not include ``wagtail_leadgen.urls``."""
+    try:
+        return reverse(f"wagtail_leadgen:{name}", args=[page_id])
+    except NoReverseMatch:
+        return None
+
+
+def may_share(request: HttpRequest, page_id: int) -> bool:
+    """A GET or HEAD without session cookie (no editor, no one past a page
+    password; ``request.user`` is not read, which would add ``Vary: Cookie``),
+    credentials or preview, while ``SHARED_CACHE_MAX_AGE`` > 0 and the form
+    endpoint is mounted."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not getattr(request, "is_preview", False)
+        and leadgen_settings.shared_cache_max_age > 0
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "Authorization" not in request.headers
+        and form_endpoint_url(page_id) is not None
+    )
+
+
+def form_post_urls(
+    request: HttpRequest, page_id: int, *, shared: bool
+) -> dict[str, Any]:
+    """While pages may be shared, the form posts to the form endpoint with the
+    page's query string (UTM parameters), else back to the page; a shared
+    page's script fetches the visitor's token from the token endpoint."""
+    action = ""
+    if leadgen_settings.shared_cache_max_age > 0:
+        action = form_endpoint_url(page_id) or ""
+        query = request.META.get("QUERY_STRING", "")
+        if action and query:
+            action = f"{action}?{query}"
+    return {
+        "leadgen_form_action": action,
+        "leadgen_token_url": form_endpoint_url(page_id, "form_token")
+        if shared
+        else None,
+    }
