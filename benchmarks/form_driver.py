@@ -159,6 +159,10 @@ def form_fields(form: HtmlForm) -> list[tuple[str, str]]:
 Fetch = Callable[[str, str, bytes | None], tuple[int, list[tuple[str, str]], bytes]]
 
 
+# The form's time-trap token (wagtail_leadgen.forms.TOKEN_FIELD).
+TOKEN_FIELD = "leadgen_token"  # noqa: S105 - a field name, not a secret
+
+
 @dataclass
 class PreparedPost:
     """One visitor's filled-in form, ready to be posted with any address."""
@@ -180,20 +184,15 @@ def prepare_post(fetch: Fetch, path: str) -> PreparedPost:
     fields = form_fields(form)
     token_url = form.attrs.get("data-leadgen-token-url")
     if token_url:
-        status, _headers, answer = fetch("GET", urljoin(path, token_url), None)
+        # As the form's script does: swap the page token (the same in every
+        # copy of a shared page) for this visitor's own, fetched with it.
+        page_token = dict(fields).get(TOKEN_FIELD, "")
+        url = urljoin(path, token_url) + "?" + urlencode({"t": page_token})
+        status, _headers, answer = fetch("GET", url, None)
         if status != 200:
-            raise RuntimeError(f"GET {token_url} answered {status}")
-        data = json.loads(answer)
-        target = data.get("field") or next(
-            (
-                item.name
-                for item in form.inputs
-                if item.type == "hidden" and "token" in item.name and not item.value
-            ),
-            "leadgen_token",
-        )
-        fields = [(name, value) for name, value in fields if name != target]
-        fields.append((target, data["token"]))
+            raise RuntimeError(f"GET {url} answered {status}")
+        fields = [(name, value) for name, value in fields if name != TOKEN_FIELD]
+        fields.append((TOKEN_FIELD, json.loads(answer)["token"]))
     if not any(value == EMAIL_PLACEHOLDER for _name, value in fields):
         raise RuntimeError(f"the form of {path} has no email field")
     prefix, suffix = urlencode(fields).split(urlencode({"": EMAIL_PLACEHOLDER})[1:])
