@@ -58,7 +58,7 @@ from .consent import ConsentPurpose
 from .freshness import cached
 from .processing import RequestProcessing
 from .publishing import LeadPageForm
-from .sharing import form_post_urls, may_share
+from .sharing import form_post_urls, may_share, rendered_once
 
 if TYPE_CHECKING:
     # The mixins are mixed into a Wagtail page, whose methods (get_context,
@@ -335,16 +335,19 @@ class LeadCaptureMixin(_MixedIntoPage):
         if request.method == "POST":
             return private(self.serve_submission(request))
         is_shared = self.may_be_shared(request)
-        if not is_shared:
-            # A shared page counts its views where its script fetches the
-            # visitor's token; a private one here. No SQL: the cache counts.
-            count_page_view(request, self)
-        context = self.get_context(request, *args, **kwargs)
-        context["form"] = self.get_form(request=request, shared=is_shared)
-        context.update(self.form_post_context(request, shared=is_shared))
-        response = TemplateResponse(request, self.get_template(request), context)
+
+        def render() -> HttpResponse:
+            context = self.get_context(request, *args, **kwargs)
+            context["form"] = self.get_form(request=request, shared=is_shared)
+            context.update(self.form_post_context(request, shared=is_shared))
+            return TemplateResponse(request, self.get_template(request), context)
+
         if is_shared:
+            # Counted where its script fetches the visitor's token.
+            response = rendered_once(request, self.pk, render)
             return shared(response, leadgen_settings.shared_cache_max_age)
+        count_page_view(request, self)  # no SQL: the cache counts
+        response = render()
         if leadgen_settings.shared_cache_max_age > 0:
             return private(response)  # an editor's page must never be shared
         return with_csp(response)

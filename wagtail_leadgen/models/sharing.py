@@ -8,13 +8,23 @@ visitor's time-trap token from the token endpoint (docs/caching.md).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 
 from ..conf import leadgen_settings
+from ..tokens import PAGE_TOKEN_BUCKET
+from .freshness import FormCache, request_stamp, settings_key
+
+# Rendered shared pages kept per process (a few kilobytes each).
+RENDERED_PAGES_MAX = 128
+rendered_pages = FormCache(max_entries=RENDERED_PAGES_MAX)
 
 
 def form_endpoint_url(page_id: int, name: str = "form_submit") -> str | None:
@@ -59,3 +69,46 @@ def form_post_urls(
         if shared
         else None,
     }
+
+
+def _may_carry_a_nonce(request: HttpRequest) -> bool:
+    """Whether the site's CSP middleware gives this request a nonce (Django 6's
+    ``_csp_nonce``, django-csp's ``csp_nonce``): a page rendered with it must
+    go out with that request's header, so it is never reused in process."""
+    return hasattr(request, "_csp_nonce") or hasattr(request, "csp_nonce")
+
+
+def rendered_once(
+    request: HttpRequest, page_id: int, render: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """A shared page's response, rendered once per content stamp, page token
+    period, address and language, then served from memory in this process.
+
+    The HTML is the same for every anonymous visitor in that period (that is
+    what lets a CDN hold it), so rendering it again for each one is wasted
+    work when no CDN is in front. Content the stamp does not watch (a snippet
+    or image shown on the page) shows within ``PAGE_TOKEN_BUCKET`` seconds.
+    """
+    if _may_carry_a_nonce(request):
+        return render()
+    key = (
+        "rendered",
+        settings_key(),
+        page_id,
+        int(time.time()) // PAGE_TOKEN_BUCKET,
+        request.scheme,
+        request.get_host(),
+        request.get_full_path(),
+        get_language(),
+    )
+
+    def build() -> tuple[int, bytes, str]:
+        response = render()
+        if isinstance(response, SimpleTemplateResponse):
+            response.render()
+        return response.status_code, response.content, response["Content-Type"]
+
+    status, content, content_type = rendered_pages.get_or_build(
+        request_stamp(request), key, build
+    )
+    return HttpResponse(content, status=status, content_type=content_type)
