@@ -7,7 +7,9 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from wagtail_leadgen.models import DownloadGrant, Lead, Submission
@@ -340,3 +342,84 @@ def test_a_later_unticked_box_does_not_remove_an_earlier_grant():
     lead = make_lead(page=page, decisions={newsletter: True}).lead
     make_lead(page=page, decisions={newsletter: False})  # the same person, unticked
     assert lead_signals(lead).opt_in is True
+
+
+# A first-time person's level is written by the lead's INSERT ----------------------
+
+
+def lead_writes(email: str, **kwargs) -> tuple[Lead, list[str]]:
+    """Capture a first-time person; their lead and the SQL that wrote it."""
+    with CaptureQueriesContext(connection) as captured:
+        lead = make_lead(email, **kwargs).lead
+    table = Lead._meta.db_table
+    return lead, [
+        query["sql"]
+        for query in captured.captured_queries
+        if table in query["sql"].split("(")[0]
+        and query["sql"].startswith(("INSERT", "UPDATE"))
+    ]
+
+
+@pytest.mark.django_db
+# Thresholds where each signal of a first contact changes the level: a recent
+# contact alone (3 points) is cold, an opt-in (1) makes it warm, a phone (3)
+# warm, both hot.
+@override_settings(WAGTAIL_LEADGEN={"MATURITY": {"WARM_AT": 4, "HOT_AT": 7}})
+@pytest.mark.parametrize(
+    ("ticked", "needs_confirmation", "answers", "expected"),
+    [
+        (False, False, {}, "cold"),
+        (True, False, {}, "warm"),
+        (True, True, {}, "cold"),  # pending: not a consent in force yet
+        (False, False, PHONE, "warm"),
+        (True, False, PHONE, "hot"),
+    ],
+)
+def test_the_built_in_scoring_classifies_a_new_person_in_the_insert(
+    ticked, needs_confirmation, answers, expected
+):
+    newsletter = make_purpose(requires_confirmation=needs_confirmation)
+    page = make_landing_page(purposes=[newsletter])
+    lead, writes = lead_writes(
+        "new@example.com",
+        page=page,
+        answers=answers,
+        decisions={newsletter: ticked},
+    )
+    (insert,) = writes  # no UPDATE after it
+    assert insert.startswith("INSERT")
+    assert Lead.objects.get().maturity == lead.maturity == expected
+    # The level the signals read back from the database give.
+    assert reclassify(lead) == expected
+
+
+CLASSIFIED: list[int | None] = []
+
+
+def remembers_the_lead(lead, signals):
+    CLASSIFIED.append(lead.pk)
+    return "hot"
+
+
+@pytest.mark.django_db
+@override_settings(
+    WAGTAIL_LEADGEN={
+        "MATURITY_CLASSIFIER": "tests.test_classification.remembers_the_lead"
+    }
+)
+def test_a_custom_classifier_is_given_the_saved_lead_and_its_level_updated():
+    CLASSIFIED.clear()
+    lead, writes = lead_writes("new@example.com")
+    insert, update = writes
+    assert insert.startswith("INSERT") and update.startswith("UPDATE")
+    assert lead.pk is not None
+    assert [lead.pk] == CLASSIFIED
+    assert Lead.objects.get().maturity == "hot"
+
+
+@pytest.mark.django_db
+@override_settings(WAGTAIL_LEADGEN={"LEAD_SCORING": False})
+def test_with_scoring_off_a_new_person_is_inserted_cold_and_left_so():
+    lead, writes = lead_writes("new@example.com", answers=PHONE)
+    assert len(writes) == 1
+    assert Lead.objects.get().maturity == lead.maturity == "cold"

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import override_settings
+from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from wagtail_leadgen.models import ConsentPurpose, ConsentRecord, ContentStamp, Lead
@@ -44,6 +45,22 @@ TRANSACTION_CONTROL = 2
 # On PostgreSQL the task row is written in a savepoint of its own (a failed
 # statement there would abort the capture); SQLite needs none.
 ENQUEUE_SAVEPOINT = 0 if connection.vendor == "sqlite" else 2
+# A first submission's writes and reads: the revisions shown, the lead (with
+# its maturity), the submission, the suppression lookup, the consent records,
+# the deliveries and the one task row (``deliver_lead`` for one destination,
+# ``deliver_batch`` for several).
+CAPTURE = 7
+# The form endpoint finds its page and site in the process cache; Wagtail's
+# privacy hook, which it runs as the page's own view does, reads the page's
+# ancestors (aliases) and their view restrictions.
+PRIVACY_HOOK = 2
+TWO_DESTINATIONS = {
+    "FORM_MIN_FILL_SECONDS": 0,
+    "CRM_BACKENDS": {
+        "sales": {"BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend"},
+        "archive": {"BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend"},
+    },
+}
 
 
 @pytest.fixture
@@ -100,9 +117,9 @@ def test_a_first_submission_reads_nothing_back(
     client, page, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     """Routing, the stamp; then the revisions shown (the request's and the
-    purposes', one query), the lead (one upsert), the submission, the
-    suppression lookup, the consent records and the deliveries (one insert
-    each, bulk), the maturity (ticked boxes make a warm lead), and the task
+    purposes', one query), the lead with its maturity (one upsert: ticked
+    boxes make a warm lead), the submission, the suppression lookup, the
+    consent records and the deliveries (one insert each, bulk), and the task
     row of the one destination, in the same transaction (the queue is in the
     same database)."""
     purposes = list(ConsentPurpose.objects.order_by("pk"))
@@ -110,7 +127,7 @@ def test_a_first_submission_reads_nothing_back(
     data = {**form_data(client, page, email="ann@example.com"), **ticked(*purposes)}
     with (
         django_assert_num_queries(
-            WAGTAIL_ROUTING + 1 + 8 + TRANSACTION_CONTROL + ENQUEUE_SAVEPOINT
+            WAGTAIL_ROUTING + 1 + CAPTURE + TRANSACTION_CONTROL + ENQUEUE_SAVEPOINT
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
@@ -120,6 +137,49 @@ def test_a_first_submission_reads_nothing_back(
     assert lead.maturity == "warm"
     assert lead.created_at == lead.last_contact_at
     assert ConsentRecord.objects.filter(lead=lead, decision="granted").count() == 2
+
+
+@override_settings(
+    TASKS=DATABASE_QUEUE,
+    WAGTAIL_LEADGEN={**settings.WAGTAIL_LEADGEN, **TWO_DESTINATIONS},
+)
+def test_a_post_to_the_form_endpoint_costs_no_routing_and_one_task_row(
+    client, page, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """What shared (cacheable) pages post to: the stamp, Wagtail's privacy
+    hook, then the capture, with one task row for both destinations; on
+    SQLite, served, 12 statements with BEGIN and COMMIT."""
+    purposes = list(ConsentPurpose.objects.order_by("pk"))
+    url = reverse("wagtail_leadgen:form_submit", args=[page.pk])
+    origin = {"HTTP_ORIGIN": "http://testserver"}
+    client.post(url, form_data(client, page, email="first@example.com"), **origin)
+    data = {**form_data(client, page, email="ann@example.com"), **ticked(*purposes)}
+    with (
+        django_assert_num_queries(
+            1 + PRIVACY_HOOK + CAPTURE + TRANSACTION_CONTROL + ENQUEUE_SAVEPOINT
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(url, data, **origin)
+    assert response.status_code == 303
+    lead = Lead.objects.get(email="ann@example.com")
+    assert lead.maturity == "warm"
+    assert lead.deliveries.count() == 2
+    ids = sorted(lead.deliveries.values_list("pk", flat=True))
+    rows = [
+        row
+        for row in DBTaskResult.objects.filter(task_path__contains="deliver_")
+        if set(ids) & delivery_ids(row)
+    ]
+    assert [(row.task_path, sorted(delivery_ids(row))) for row in rows] == [
+        ("wagtail_leadgen.tasks.deliver_batch", ids)
+    ]
+
+
+def delivery_ids(row) -> set[int]:
+    """The deliveries a deliver_lead or deliver_batch task row names."""
+    (argument,) = row.args_kwargs["args"]
+    return set(argument) if isinstance(argument, list) else {argument}
 
 
 @override_settings(TASKS=DATABASE_QUEUE)

@@ -38,7 +38,7 @@ from django.core.signals import setting_changed
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest
-from wagtail.models import Revision, Site, get_page_models
+from wagtail.models import PageViewRestriction, Revision, Site, get_page_models
 from wagtail.signals import post_page_move
 
 from ..conf_defaults import SETTINGS_NAME
@@ -214,11 +214,15 @@ def _on_setting_changed(setting: str = "", **kwargs: Any) -> None:
 
 def watched_models() -> list[type[models.Model]]:
     """The models whose saves and deletes replace the stamp: every page type
-    (a lead page's fields, a thank-you or privacy page's URL), sites,
-    purposes, request processings, their revisions and the site settings."""
+    (a lead page's fields, a thank-you or privacy page's URL; publishing,
+    unpublishing and deleting save or delete the page row, moving sends
+    ``post_page_move``), sites, the pages' view restrictions (what the form
+    endpoint must enforce, ``views/forms.py``), purposes, request
+    processings, their revisions and the site settings."""
     return [
         *get_page_models(),
         Site,
+        PageViewRestriction,
         Revision,
         ConsentPurpose,
         RequestProcessing,
@@ -227,12 +231,16 @@ def watched_models() -> list[type[models.Model]]:
 
 
 def purpose_links() -> list[type[models.Model]]:
-    """The through models linking pages to the purposes their form shows."""
+    """The through models linking pages to the purposes their form shows,
+    and view restrictions to the groups they admit."""
     return [
-        field.remote_field.through
-        for model in get_page_models()
-        for field in model._meta.local_many_to_many
-        if field.related_model is ConsentPurpose
+        PageViewRestriction.groups.through,
+        *(
+            field.remote_field.through
+            for model in get_page_models()
+            for field in model._meta.local_many_to_many
+            if field.related_model is ConsentPurpose
+        ),
     ]
 
 

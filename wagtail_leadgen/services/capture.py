@@ -26,7 +26,11 @@ from ..models.consent import (
 from ..models.leads import Lead, Maturity, Submission, new_nonce
 from ..models.processing import RequestProcessing
 from ..signals import lead_captured
-from .classification import classify_new_lead, reclassify_after_capture
+from .classification import (
+    classify_new_lead,
+    level_before_insert,
+    reclassify_after_capture,
+)
 from .consent import (
     ShownVersionMissing,
     current_state,
@@ -76,17 +80,18 @@ class CaptureResult:
     download_token: str | None
 
 
-def _lead_for(email: str) -> tuple[Lead, bool]:
-    """The person with this address, created or with their last contact now,
-    and whether they were created: one upsert where the database can return
-    the row (PostgreSQL, SQLite), else a lookup then an insert."""
+def _lead_for(email: str, maturity: str) -> tuple[Lead, bool]:
+    """The person with this address, created (at ``maturity``) or with their
+    last contact now, and whether they were created: one upsert where the
+    database can return the row (PostgreSQL, SQLite), else a lookup then an
+    insert. A person seen before keeps their level."""
     now = timezone.now()
     if connection.vendor in ("postgresql", "sqlite"):
-        return _upsert_lead(email, now)
+        return _upsert_lead(email, now, maturity)
     try:
         with transaction.atomic():
             lead, created = Lead.objects.get_or_create(
-                email=email, defaults={"last_contact_at": now}
+                email=email, defaults={"last_contact_at": now, "maturity": maturity}
             )
     except IntegrityError:  # two first submissions of the same address at once
         lead, created = Lead.objects.get(email=email), False
@@ -96,7 +101,7 @@ def _lead_for(email: str) -> tuple[Lead, bool]:
     return lead, created
 
 
-def _upsert_lead(email: str, now) -> tuple[Lead, bool]:
+def _upsert_lead(email: str, now, maturity: str) -> tuple[Lead, bool]:
     """``INSERT ... ON CONFLICT (email) DO UPDATE SET last_contact_at``,
     returning the row. A row just inserted has ``created_at`` equal to
     ``last_contact_at`` (both ``now``); a row that was there keeps its older
@@ -110,7 +115,7 @@ def _upsert_lead(email: str, now) -> tuple[Lead, bool]:
         "created_at": now,
         "last_contact_at": now,
         "preferences_nonce": new_nonce(),
-        "maturity": Maturity.COLD,
+        "maturity": maturity,
     }
     params = [
         fields[name].get_db_prep_save(value, connection)
@@ -242,7 +247,14 @@ def capture_lead(
     showed can no longer be found."""
     revisions = _revisions(decisions, shown_versions, request_version)
     request_shown = _request_shown(request_processing, request_version, revisions)
-    lead, created = _lead_for(email)
+    # A first-time person's consent in force: a box ticked that needs no
+    # confirmation (as ``record_decisions`` and ``_granted_after`` decide).
+    opt_in_if_new = any(
+        ticked and not purpose.requires_confirmation
+        for purpose, ticked in decisions.items()
+    )
+    first_level = level_before_insert(answers=answers, opt_in=opt_in_if_new)
+    lead, created = _lead_for(email, first_level or Maturity.COLD)
     submission = Submission.objects.create(
         lead=lead,
         answers=dict(answers),

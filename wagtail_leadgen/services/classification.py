@@ -126,6 +126,11 @@ def score(signals: LeadSignals, config: dict | None = None) -> int:
 
 def default_classifier(lead: Lead, signals: LeadSignals) -> str:
     """The built-in scoring: see the module docstring and ``docs/leads-inbox.md``."""
+    return _scored_level(signals)
+
+
+def _scored_level(signals: LeadSignals) -> str:
+    """The built-in scoring reads the signals only, never the lead's row."""
     config = leadgen_settings.maturity
     if signals.days_since_contact >= config["COLD_AFTER_DAYS"]:
         return Maturity.COLD
@@ -189,22 +194,43 @@ def reclassify_after_capture(lead: Lead) -> None:
         )
 
 
-def classify_new_lead(lead: Lead, *, answers: Mapping[str, str], opt_in: bool) -> None:
-    """Called by ``capture_lead`` for a person seen for the first time: every
-    signal is in memory (one form sent just now, nothing downloaded yet, a
-    phone number if they left one, a consent in force if they gave one), so
-    nothing is read back; the level is written only when it differs from the
-    one the lead was created with. Errors are handled as in
-    ``reclassify_after_capture``."""
-    if not scoring_enabled():
-        return
-    signals = LeadSignals(
+def _first_contact(*, answers: Mapping[str, str], opt_in: bool) -> LeadSignals:
+    """A person seen for the first time: one form sent just now, nothing
+    downloaded yet, a phone number if they left one, a consent in force if
+    they gave one that needs no confirmation."""
+    return LeadSignals(
         days_since_contact=0,
         submissions=1,
         downloads=0,
         opt_in=opt_in,
         call_back="phone" in answers,
     )
+
+
+def level_before_insert(*, answers: Mapping[str, str], opt_in: bool) -> str | None:
+    """A first-time person's level for the lead's own INSERT, so that no
+    UPDATE follows it: only with the built-in scoring, which reads nothing
+    but the signals. None with scoring off, with a site's own
+    ``MATURITY_CLASSIFIER`` (it is given the lead, so it runs on the row once
+    written, ``classify_new_lead``) or when the scoring fails (the lead is
+    created cold and ``classify_new_lead`` logs the error)."""
+    if not scoring_enabled() or get_classifier() is not default_classifier:
+        return None
+    try:
+        return _scored_level(_first_contact(answers=answers, opt_in=opt_in))
+    except Exception:  # classify_new_lead meets it again and logs it
+        return None
+
+
+def classify_new_lead(lead: Lead, *, answers: Mapping[str, str], opt_in: bool) -> None:
+    """Called by ``capture_lead`` for a person seen for the first time: every
+    signal is in memory (``_first_contact``), so nothing is read back; the
+    level is written only when it differs from the one the lead was created
+    with (``level_before_insert``: with the built-in scoring, it never does).
+    Errors are handled as in ``reclassify_after_capture``."""
+    if not scoring_enabled():
+        return
+    signals = _first_contact(answers=answers, opt_in=opt_in)
     try:
         level = classify(lead, signals)
     except Exception as exc:

@@ -25,7 +25,11 @@ from ..models.consent import ConsentDecision, ConsentPurpose, ConsentRecord
 from ..models.delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from ..models.leads import Lead, Submission
 from ..models.rectification import Rectification
-from ..tasks import enqueue_deliveries, enqueue_with_transaction
+from ..tasks import (
+    enqueue_deliveries,
+    enqueue_delivery_batches,
+    enqueue_with_transaction,
+)
 from .consent import current_records
 
 logger = logging.getLogger("wagtail_leadgen.delivery")
@@ -59,7 +63,11 @@ def plan_deliveries(
     granted: Iterable[ConsentPurpose] = (),
 ) -> list[Delivery]:
     """One pending delivery per destination the lead may go to (its consents
-    decide, see ``crm.destination``); enqueued once the transaction commits."""
+    decide, see ``crm.destination``), enqueued with the transaction
+    (``tasks.enqueue_with_transaction``): one ``deliver_lead`` task for one
+    delivery, one ``deliver_batch`` task (one task row) for several. Each
+    delivery keeps its own attempts and retries either way, and one
+    destination failing does not stop the next from being attempted."""
     deliveries = Delivery.objects.bulk_create(
         [
             Delivery(
@@ -69,7 +77,10 @@ def plan_deliveries(
         ]
     )
     ids = [delivery.pk for delivery in deliveries]
-    enqueue_with_transaction(lambda: enqueue_deliveries(ids))
+    if len(ids) > 1:
+        enqueue_with_transaction(lambda: enqueue_delivery_batches(ids))
+    else:
+        enqueue_with_transaction(lambda: enqueue_deliveries(ids))
     return deliveries
 
 

@@ -14,10 +14,19 @@ visitor's own time-trap token. So:
   set and a page cannot forge; see docs/caching.md for what that does and does
   not cover. The honeypot, the time trap, the rate limit and double opt-in
   then apply as on the page itself.
+
+A post costs no query to find its page: the live page, built once per
+content stamp (``freshness.cached``), and the request's site, resolved by
+Wagtail once per stamp and host, come from the process cache. The stamp
+changes when a page is published, unpublished, moved or deleted, a site is
+saved and a view restriction is added, changed or removed. Wagtail's privacy
+hook (and the site's own hooks) still run on every post, reading the
+restrictions themselves.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
@@ -34,8 +43,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 from wagtail import hooks
+from wagtail.models import Site
 
 from ..conf import leadgen_settings
+from ..models.freshness import cached
 from ..models.mixins import LeadCaptureMixin
 from ..responses import private
 from ..services import proof_of_work
@@ -48,6 +59,10 @@ logger = logging.getLogger("wagtail_leadgen.security")
 # ("none": typed or bookmarked, which a form post never is, but is not a site).
 _SAME_SITE_FETCH = ("same-origin", "none")
 _MAX_TOKEN_LENGTH = 2000
+# Host names (with port) whose site is kept per stamp: a server answering to
+# more names than this (ALLOWED_HOSTS = ["*"]) looks the rest up each time,
+# so that made-up Host headers cannot fill the cache.
+_MAX_CACHED_HOSTS = 64
 
 
 def own_origin(request: HttpRequest) -> str:
@@ -75,13 +90,41 @@ def is_allowed_origin(request: HttpRequest) -> bool:
     return True
 
 
-def _lead_page(page_id: int) -> Any:
+def _live_lead_page(page_id: int) -> Any:
+    """The live specific page (two queries); 404, never cached, otherwise."""
     Page = swapper.load_model("wagtailcore", "Page")
     page = Page.objects.live().filter(pk=page_id).first()
     page = page.specific if page is not None else None
     if not isinstance(page, LeadCaptureMixin):
         raise Http404
     return page
+
+
+def _request_site(request: HttpRequest) -> Any:
+    """``Site.find_for_request``, its answer for this host kept per stamp and
+    set where Wagtail keeps it for the request (``_wagtail_site``)."""
+    sites: dict[tuple[str, str], Any] = cached(request, "sites-by-host", dict)
+    # ``get_host`` refuses a host outside ALLOWED_HOSTS (400).
+    host = (request.get_host(), request.get_port())
+    if hasattr(request, "_wagtail_site") or host not in sites:
+        site = Site.find_for_request(request)
+        if len(sites) < _MAX_CACHED_HOSTS:
+            sites[host] = site
+        return site
+    # Each request its own copy: Wagtail and the site's hooks may set
+    # attributes on the instance.
+    site = copy.copy(sites[host])
+    setattr(request, "_wagtail_site", site)  # noqa: B010 - Wagtail's attribute
+    return site
+
+
+def _lead_page(request: HttpRequest, page_id: int) -> Any:
+    """The live lead page ``page_id`` of the request's site, else 404."""
+    page = cached(request, ("lead-page", page_id), lambda: _live_lead_page(page_id))
+    site = _request_site(request)
+    if site is None or not page.path.startswith(site.root_page.path):
+        raise Http404  # a page of another site served by the same server
+    return copy.copy(page)  # this request's own: serving may set attributes
 
 
 def _refused(request: HttpRequest) -> HttpResponse:
@@ -105,7 +148,7 @@ def _refused(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def form_submit(request: HttpRequest, page_id: int) -> HttpResponse:
     """Process a lead page's form (POST); a GET goes back to the page."""
-    page = _lead_page(page_id)
+    page = _lead_page(request, page_id)
     if request.method != "POST":
         return HttpResponseRedirect(page.url or "/")
     if not is_allowed_origin(request):
