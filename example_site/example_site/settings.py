@@ -92,7 +92,13 @@ DATABASES = {
         # transaction takes the write lock when it starts (IMMEDIATE) and waits
         # up to `timeout` seconds for it; otherwise a transaction that read
         # first fails at once with "database is locked" when it tries to write.
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        # Write-ahead logging: pages are read while a lead is being written
+        # (readers and the writer never wait for each other).
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
     }
 }
 # `DATABASE_URL=postgres://… make demo` runs the demo on PostgreSQL (the demo
