@@ -9,7 +9,7 @@ Unknown keys are reported by the ``wagtail_leadgen.E001`` system check.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,17 +50,22 @@ def _setting(*keys: str) -> str:
     return SETTINGS_NAME + "".join(f"[{key!r}]" for key in keys)
 
 
+def _refuse_unknown_keys(name: str, user: dict[Any, Any], valid: Sequence[str]) -> None:
+    """A section's keys must be among ``valid`` (a misspelling is never ignored)."""
+    unknown = sorted(str(key) for key in set(user) - set(valid))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"Unknown key(s) in {_setting(name)}: {', '.join(unknown)}. "
+            f"Valid keys: {', '.join(valid)}"
+        )
+
+
 def _merge_maturity(user: Any) -> dict[str, Any]:
     """``MATURITY`` merged over its defaults; a bad key or value is an error."""
     defaults = DEFAULTS["MATURITY"]
     if not isinstance(user, dict):
         raise ImproperlyConfigured(f"{_setting('MATURITY')} must be a dict.")
-    unknown = sorted(set(user) - set(defaults))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"Unknown key(s) in {_setting('MATURITY')}: {', '.join(unknown)}. "
-            f"Valid keys: {', '.join(sorted(defaults))}"
-        )
+    _refuse_unknown_keys("MATURITY", user, sorted(defaults))
     merged = {**defaults, **user}
     for key in _MATURITY_INT_KEYS:
         if not isinstance(merged[key], int) or isinstance(merged[key], bool):
@@ -152,12 +157,7 @@ def _merge_proof_of_work(user: Any) -> dict[str, Any] | None:
         raise ImproperlyConfigured(
             f"{_setting('PROOF_OF_WORK')} must be None (off) or a dict of options."
         )
-    unknown = sorted(set(user) - set(PROOF_OF_WORK_DEFAULTS))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"Unknown key(s) in {_setting('PROOF_OF_WORK')}: {', '.join(unknown)}. "
-            f"Valid keys: {', '.join(sorted(PROOF_OF_WORK_DEFAULTS))}"
-        )
+    _refuse_unknown_keys("PROOF_OF_WORK", user, sorted(PROOF_OF_WORK_DEFAULTS))
     merged = {**PROOF_OF_WORK_DEFAULTS, **user}
     for key, value in merged.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -231,12 +231,7 @@ def _check_headless_links(value: Any) -> dict[str, str]:
         raise ImproperlyConfigured(
             f"{_setting('HEADLESS_LINKS')} must be None or a dict of link templates."
         )
-    unknown = sorted(str(key) for key in set(value) - set(HEADLESS_LINK_KEYS))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"Unknown key(s) in {_setting('HEADLESS_LINKS')}: {', '.join(unknown)}. "
-            f"Valid keys: {', '.join(HEADLESS_LINK_KEYS)}"
-        )
+    _refuse_unknown_keys("HEADLESS_LINKS", value, HEADLESS_LINK_KEYS)
     return {
         key: _check_link_template(key, template)
         for key, template in value.items()
@@ -276,12 +271,7 @@ def _merge_supervisory_authority(user: Any) -> dict[str, str]:
             f"{_setting('SUPERVISORY_AUTHORITY')} must be a dict: "
             '{"NAME": ..., "URL": ...}.'
         )
-    unknown = sorted(set(user) - set(defaults))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"Unknown key(s) in {_setting('SUPERVISORY_AUTHORITY')}: "
-            f"{', '.join(unknown)}. Valid keys: NAME, URL"
-        )
+    _refuse_unknown_keys("SUPERVISORY_AUTHORITY", user, sorted(defaults))
     merged = {**defaults, **user}
     for key in ("NAME", "URL"):
         if not isinstance(merged[key], str) or not merged[key].strip():
@@ -303,12 +293,7 @@ def _merge_api(user: Any) -> dict[str, Any]:
             f"{_setting('API')} must be a dict: "
             '{"DOCS": ..., "IDEMPOTENCY_KEY_MAX_AGE": ...}.'
         )
-    unknown = sorted(set(user) - set(defaults))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"Unknown key(s) in {_setting('API')}: {', '.join(unknown)}. "
-            f"Valid keys: {', '.join(sorted(defaults))}"
-        )
+    _refuse_unknown_keys("API", user, sorted(defaults))
     merged = {**defaults, **user}
     if not isinstance(merged["DOCS"], bool):
         raise ImproperlyConfigured(f"{_setting('API', 'DOCS')} must be True or False.")

@@ -22,7 +22,6 @@ from django.utils import translation
 from django.utils.html import strip_tags
 from django.utils.translation import get_language
 from ninja import Field, Router, Schema
-from pydantic import ConfigDict
 
 from ..mailer import wording_of
 from ..models.consent import ConsentPurpose, ConsentRecord
@@ -41,6 +40,7 @@ from .guards import (
 )
 from .guards import refuse_if_throttled as _throttle
 from .problems import ApiProblem, field_error
+from .schemas import StrictBody
 
 router = Router(tags=["consent"])
 
@@ -50,11 +50,7 @@ CHANNEL = "api"
 MAX_CHANGES = 50
 
 
-class Body(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
-class TokenIn(Body):
+class TokenIn(StrictBody):
     token: str = Field(min_length=1, max_length=TOKEN_MAX_LENGTH)
 
 
@@ -93,12 +89,12 @@ class PreferencesOut(Schema):
     purposes: list[PreferenceOut]
 
 
-class ChangeIn(Body):
+class ChangeIn(StrictBody):
     purpose: int = Field(description="A purpose id from GET /consent/preferences.")
     action: Literal["grant", "withdraw"]
 
 
-class PreferencesIn(Body):
+class PreferencesIn(StrictBody):
     token: str = Field(min_length=1, max_length=TOKEN_MAX_LENGTH)
     withdraw_all: bool = Field(
         False,

@@ -21,7 +21,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from ninja import Field, Router, Schema, Status
-from pydantic import ConfigDict
 
 from ..audit import log_subject_exported
 from ..conf import leadgen_settings
@@ -46,6 +45,7 @@ from .guards import (
 )
 from .guards import refuse_if_throttled as _throttle
 from .problems import ApiProblem, field_error
+from .schemas import StrictBody
 
 router = Router(tags=["my-data"])
 
@@ -56,11 +56,7 @@ MAX_CORRECTIONS = 50
 MAX_VALUE_LENGTH = 10_000
 
 
-class Body(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LinkRequestIn(Body):
+class LinkRequestIn(StrictBody):
     email: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
 
 
@@ -69,7 +65,7 @@ class LinkRequestedOut(Schema):
     link_max_age: int = Field(description="Seconds the emailed link works.")
 
 
-class VerifyIn(Body):
+class VerifyIn(StrictBody):
     token: str = Field(min_length=1, max_length=TOKEN_MAX_LENGTH)
 
 
@@ -79,7 +75,7 @@ class AccessOut(Schema):
     expires_in: int = Field(description="Seconds the access token works.")
 
 
-class CorrectionIn(Body):
+class CorrectionIn(StrictBody):
     changes: dict[str, str] = Field(
         min_length=1,
         max_length=MAX_CORRECTIONS,
@@ -94,7 +90,7 @@ class CorrectedOut(Schema):
     )
 
 
-class ErasureIn(Body):
+class ErasureIn(StrictBody):
     confirm: Literal[True] = Field(
         description="Must be true: the person confirmed they want everything erased."
     )

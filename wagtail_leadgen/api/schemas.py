@@ -80,11 +80,16 @@ class FormSchemaOut(Schema):
     submit_url: str
 
 
-class SubmissionIn(Schema):
-    """A submission: the form's answers, one decision per consent box, the
-    schema's token; nothing else."""
+class StrictBody(Schema):
+    """A request body that refuses any field it does not name (no mass
+    assignment: a client never sets what the server decides)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class SubmissionIn(StrictBody):
+    """A submission: the form's answers, one decision per consent box, the
+    schema's token; nothing else."""
 
     answers: dict[StrictStr, StrictStr] = Field(
         description='Keyed by field `name`; "email" is required by every form.'
