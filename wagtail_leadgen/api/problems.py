@@ -18,6 +18,9 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 PROBLEM_JSON = "application/problem+json"
+# RFC 9110's names, which Python uses from 3.13 on: the same titles whatever
+# Python serves the API.
+RFC_9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 PROBLEM_TYPE_BASE = (
     "https://github.com/wagtail-leadgen/wagtail-leadgen/blob/main/docs/headless.md#"
 )
@@ -48,10 +51,15 @@ def field_error(field: str | None, code: str, message: str) -> dict[str, Any]:
     return {"field": field, "code": code, "message": str(message)}
 
 
+def status_title(status: int) -> str:
+    """The reason phrase of ``status``, as RFC 9110 names it."""
+    return RFC_9110_TITLES.get(status) or HTTPStatus(status).phrase
+
+
 def problem_response(problem: ApiProblem) -> HttpResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + problem.slug,
-        "title": HTTPStatus(problem.status).phrase,
+        "title": status_title(problem.status),
         "status": problem.status,
         "detail": str(problem.detail),
     }
