@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from wagtail_leadgen.crm import locmem
 
@@ -13,6 +14,15 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request through the test client leaves its language active in the
+    thread (LocaleMiddleware activates it and never deactivates it, as each
+    real request sets its own): each test starts in the default language."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
