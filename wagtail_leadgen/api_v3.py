@@ -19,21 +19,12 @@ from ninja import Router
 
 from .api import forms as plugin_forms
 from .api.problems import ApiProblem
-from .services.tracking import count_page_view
 
 #: Where the routes sit under the site's v3 mount (e.g. ``/api/v3/leadgen/``).
 V3_PREFIX = "/leadgen/"
 
 router = Router(tags=["leadgen"])
 _registered_on: list[Any] = []
-
-
-def live_form_page(page_id: int) -> Any:
-    """The plugin API's page lookup, with a 404 v3's error handlers know."""
-    try:
-        return plugin_forms.find_form_page(page_id)
-    except ApiProblem as problem:
-        raise Http404(problem.detail) from problem
 
 
 @router.get(
@@ -43,10 +34,11 @@ def live_form_page(page_id: int) -> Any:
     operation_id="leadgen_form_schema",
 )
 def form_schema(request: HttpRequest, page_id: int, response: HttpResponse) -> Any:
-    page = live_form_page(page_id)
     response["Cache-Control"] = "no-store"  # it carries a fresh time-trap token
-    count_page_view(request, page)  # a form shown is a view, as on the HTML page
-    return plugin_forms.form_schema(request, page)
+    try:
+        return plugin_forms.shown_form_schema(request, page_id)
+    except ApiProblem as problem:  # v3's error handlers know Http404
+        raise Http404(problem.detail) from problem
 
 
 def register_v3_routes() -> bool:

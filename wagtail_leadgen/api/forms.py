@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import swapper
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -38,7 +37,7 @@ from ..forms import (
 )
 from ..models.api_fields import describe_purposes
 from ..models.leads import Submission
-from ..models.mixins import LeadCaptureMixin
+from ..models.lookup import live_lead_page
 from ..models.privacy import ConfirmationRequest
 from ..models.settings import LeadgenSiteSettings
 from ..services import idempotency, proof_of_work
@@ -54,15 +53,13 @@ NOT_FOUND = "No live, public lead form has this id."
 
 
 # -- Finding the page and the visitor's language ------------------------------------------
-def find_form_page(page_id: int) -> Any:
+def find_form_page(request: HttpRequest, page_id: int) -> Any:
     """The live, public lead page ``page_id`` (specific), or a 404 problem.
 
     A page with a view restriction (on itself or an ancestor) is not public:
     its form is not served to anonymous clients, as its HTML page is not."""
-    page_model = swapper.load_model("wagtailcore", "Page")
-    page = page_model.objects.live().public().filter(pk=page_id).first()
-    page = page.specific if page is not None else None
-    if not isinstance(page, LeadCaptureMixin):
+    page = live_lead_page(request, page_id, public_only=True)
+    if page is None:
         raise ApiProblem(404, "not-found", NOT_FOUND)
     return page
 
@@ -162,11 +159,18 @@ def get_form_schema(request: HttpRequest, page_id: int, lang: str = "") -> Any:
     """Fields, consent boxes, information notice and anti-spam material of a
     live, public lead page; counts a view of the page as its HTML page does.
     `lang` (or Accept-Language) picks one of the site's languages."""
-    page = find_form_page(page_id)
+    return _json(200, shown_form_schema(request, page_id))  # no-store: fresh token
+
+
+def shown_form_schema(request: HttpRequest, page_id: int) -> dict[str, Any]:
+    """The schema of lead page ``page_id`` in the visitor's language, counted
+    as a view of the page: what every route serving the schema answers (here,
+    and on Wagtail's v3 API). Raises a 404 problem for no such page."""
+    page = find_form_page(request, page_id)
     with visitor_language(request):
         body = form_schema(request, page)
     count_page_view(request, page)
-    return _json(200, body)  # no-store: it carries a fresh token
+    return body
 
 
 # -- Submissions -----------------------------------------------------------------------------
@@ -346,7 +350,7 @@ def post_submission(request: HttpRequest, page_id: int, payload: SubmissionIn) -
     capture with consent proof on the "api" channel, CRM outbox). An optional
     `Idempotency-Key` header makes retries safe: the same key and body get the
     same answer and no second lead."""
-    page = find_form_page(page_id)
+    page = find_form_page(request, page_id)
     key = request.headers.get("Idempotency-Key")
     with visitor_language(request):
         if key is None:

@@ -30,7 +30,6 @@ import copy
 import logging
 from typing import Any
 
-import swapper
 from django.http import (
     Http404,
     HttpRequest,
@@ -47,7 +46,7 @@ from wagtail.models import Site
 
 from ..conf import leadgen_settings
 from ..models.freshness import cached
-from ..models.mixins import LeadCaptureMixin
+from ..models.lookup import live_lead_page
 from ..responses import private
 from ..services import proof_of_work
 from ..services.tracking import is_countable, record_page_view
@@ -90,16 +89,6 @@ def is_allowed_origin(request: HttpRequest) -> bool:
     return True
 
 
-def _live_lead_page(page_id: int) -> Any:
-    """The live specific page (two queries); 404, never cached, otherwise."""
-    Page = swapper.load_model("wagtailcore", "Page")
-    page = Page.objects.live().filter(pk=page_id).first()
-    page = page.specific if page is not None else None
-    if not isinstance(page, LeadCaptureMixin):
-        raise Http404
-    return page
-
-
 def _request_site(request: HttpRequest) -> Any:
     """``Site.find_for_request``, its answer for this host kept per stamp and
     set where Wagtail keeps it for the request (``_wagtail_site``)."""
@@ -120,11 +109,11 @@ def _request_site(request: HttpRequest) -> Any:
 
 def _lead_page(request: HttpRequest, page_id: int) -> Any:
     """The live lead page ``page_id`` of the request's site, else 404."""
-    page = cached(request, ("lead-page", page_id), lambda: _live_lead_page(page_id))
+    page = live_lead_page(request, page_id)
     site = _request_site(request)
-    if site is None or not page.path.startswith(site.root_page.path):
-        raise Http404  # a page of another site served by the same server
-    return copy.copy(page)  # this request's own: serving may set attributes
+    if page is None or site is None or not page.path.startswith(site.root_page.path):
+        raise Http404  # no such page, or a page of another site on this server
+    return page
 
 
 def _refused(request: HttpRequest) -> HttpResponse:
