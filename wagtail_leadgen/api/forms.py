@@ -39,10 +39,9 @@ from ..models.api_fields import describe_purposes
 from ..models.leads import Submission
 from ..models.lookup import live_lead_page
 from ..models.privacy import ConfirmationRequest
-from ..models.settings import LeadgenSiteSettings
 from ..services import idempotency, proof_of_work
 from ..services.intake import IntakeOutcome, Outcome, process_submission
-from ..services.notice import build_notice, request_item
+from ..services.notice import notice_for, request_item
 from ..services.tracking import count_page_view
 from .problems import ApiProblem, field_error
 from .schemas import FormSchemaOut, Problem, SubmissionIn, SubmissionOut
@@ -98,12 +97,7 @@ def _consents_schema(page: Any, form: LeadForm) -> list[dict[str, Any]]:
 
 
 def _notice(request: HttpRequest, page: Any, form: LeadForm) -> dict[str, Any]:
-    notice = build_notice(
-        page,
-        type(form),
-        request=request,
-        site_settings=LeadgenSiteSettings.for_request(request),
-    )
+    notice = notice_for(page, type(form), request)  # as the HTML page: cached
     html = render_to_string(
         "wagtail_leadgen/includes/notice.html",
         {"notice": notice, "request": request, "page": page},
