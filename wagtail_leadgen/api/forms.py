@@ -38,7 +38,6 @@ from ..forms import (
 from ..models.api_fields import describe_purposes
 from ..models.leads import Submission
 from ..models.lookup import live_lead_page
-from ..models.privacy import ConfirmationRequest
 from ..services import idempotency, proof_of_work
 from ..services.intake import IntakeOutcome, Outcome, process_submission
 from ..services.notice import notice_for, request_item
@@ -246,9 +245,7 @@ def _success_body(
     )
     if intake.result is not None:
         reference = submission_reference(intake.result.submission)
-        confirmation = ConfirmationRequest.objects.filter(
-            submission=intake.result.submission
-        ).exists()
+        confirmation = intake.result.confirmation_requested
     else:  # spam: the answer a success would get, pointing at nothing
         reference = secrets.token_hex(16)
         confirmation = any(

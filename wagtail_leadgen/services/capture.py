@@ -78,6 +78,8 @@ class CaptureResult:
     lead: Lead
     submission: Submission
     download_token: str | None
+    # Whether a consent awaits double opt-in, so a confirmation email is due.
+    confirmation_requested: bool = False
 
 
 def _lead_for(email: str, maturity: str) -> tuple[Lead, bool]:
@@ -276,7 +278,7 @@ def capture_lead(
         in_force=in_force,
         revisions=revisions,
     )
-    request_confirmation(lead, submission, records)
+    confirmation = request_confirmation(lead, submission, records)
     granted = _granted_after(state, records)
     deliveries = plan_deliveries(submission, destinations, granted)
     if not created:
@@ -297,7 +299,12 @@ def capture_lead(
     else:
         reclassify_after_capture(lead)
     transaction.on_commit(lambda: _announce(submission))
-    return CaptureResult(lead=lead, submission=submission, download_token=token)
+    return CaptureResult(
+        lead=lead,
+        submission=submission,
+        download_token=token,
+        confirmation_requested=confirmation is not None,
+    )
 
 
 def quarantine_spam(
