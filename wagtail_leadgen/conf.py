@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 from .conf_defaults import (
     DEFAULTS,
     HEADLESS_LINK_KEYS,
+    PROFILING_DEFAULTS,
     PROOF_OF_WORK_DEFAULTS,
     SETTINGS_NAME,
 )
@@ -306,6 +307,32 @@ def _merge_api(user: Any) -> dict[str, Any]:
     return merged
 
 
+def _merge_profiling(user: Any) -> dict[str, Any]:
+    """``PROFILING`` merged over its defaults: ages in whole seconds, the link
+    parameter and the cookie name plain tokens."""
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured(f"{_setting('PROFILING')} must be a dict.")
+    _refuse_unknown_keys("PROFILING", user, sorted(PROFILING_DEFAULTS))
+    merged = {**PROFILING_DEFAULTS, **user}
+    for key in ("LINK_MAX_AGE", "REMEMBER_MAX_AGE"):
+        value = merged[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ImproperlyConfigured(
+                f"{_setting('PROFILING', key)} must be a positive whole number "
+                "of seconds."
+            )
+    for key in ("LINK_PARAMETER", "COOKIE_NAME"):
+        value = merged[key]
+        if not isinstance(value, str) or not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,40}", value
+        ):
+            raise ImproperlyConfigured(
+                f"{_setting('PROFILING', key)} must be 1 to 40 letters, digits, "
+                "'-' or '_'."
+            )
+    return merged
+
+
 def _check_cache_max_age(value: Any) -> int:
     """``SHARED_CACHE_MAX_AGE``: seconds, a whole number, 0 or more."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -361,6 +388,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "api": ("API", _merge_api),
     "shared_cache_max_age": ("SHARED_CACHE_MAX_AGE", _check_cache_max_age),
     "form_allowed_origins": ("FORM_ALLOWED_ORIGINS", _check_form_origins),
+    "profiling": ("PROFILING", _merge_profiling),
 }
 
 

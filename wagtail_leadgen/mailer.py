@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -61,9 +61,10 @@ from .models.access import AccessRequest
 from .models.consent import STATE_DECISIONS, ConsentDecision, ConsentRecord
 from .models.leads import Lead
 from .models.privacy import ConfirmationRequest
+from .models.profiling import has_profiling
 from .models.settings import LeadgenSiteSettings
 from .sanitize import clean_purpose_html
-from .tokens import make_preferences_token
+from .tokens import make_preferences_token, make_profile_link_token
 from .validators import normalise_email
 
 logger = logging.getLogger("wagtail_leadgen.optin")
@@ -142,6 +143,19 @@ def preferences_url(lead: Lead, page: Any = None) -> str:
     return headless_link("preferences", token) or absolute_url(
         reverse("wagtail_leadgen:preferences", args=[token]), page
     )
+
+
+def profile_url(lead: Lead, page: Any = None) -> str | None:
+    """The offer page's address with the person's profiling link token
+    (``PROFILING``): a shorter form there, bound to them; None when the page
+    asks no further questions (``models.profiling``) or is not live."""
+    page = page.specific if page is not None else None
+    parts = page.get_url_parts() if has_profiling(page) and page.live else None
+    if parts is None:
+        return None
+    token = make_profile_link_token(lead.pk, lead.preferences_nonce)
+    query = urlencode({leadgen_settings.profiling["LINK_PARAMETER"]: token})
+    return f"{site_root_url(page)}{parts[2]}?{query}"
 
 
 def my_data_url(page: Any = None) -> str:
@@ -322,6 +336,7 @@ def confirmation_message(
         context = {
             "wordings": [wording_of(record) for record in records],
             "confirm_url": confirmation_url(token, page),
+            "profile_url": profile_url(request.lead, page),
             "hours": max(1, round(max_age / 3600)),
         }
         return visitor_message(

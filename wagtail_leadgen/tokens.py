@@ -23,6 +23,10 @@ PAGE_TOKEN_BUCKET = 60
 DOWNLOAD_SALT = "wagtail_leadgen.download"
 PREFERENCES_SALT = "wagtail_leadgen.preferences"
 MY_DATA_ACCESS_SALT = "wagtail_leadgen.my-data-api-access"
+# Progressive profiling: a link from the person's own emails, and the value
+# of the "remember me on this device" cookie. Two salts: neither opens the other.
+PROFILE_LINK_SALT = "wagtail_leadgen.profile-link"
+REMEMBER_SALT = "wagtail_leadgen.remember-device"
 
 
 class InvalidToken(Exception):
@@ -237,3 +241,59 @@ def read_my_data_access_token(token: str) -> MyDataAccessToken:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidToken from exc
+
+
+@dataclass(frozen=True)
+class KnownVisitorToken:
+    """Who a profiling link or a remember-me cookie names: a lead, the key of
+    their email links (``preferences_nonce``: a new one revokes them all)
+    and, for a cookie, the consent purpose it rests on."""
+
+    lead_id: int
+    nonce: str
+    purpose_id: int | None = None
+
+
+def make_profile_link_token(lead_id: int, nonce: str) -> str:
+    """The token a profiling link carries: ids and the link key, no personal
+    data; valid for ``PROFILING["LINK_MAX_AGE"]``."""
+    return signing.dumps({"l": lead_id, "n": nonce}, salt=PROFILE_LINK_SALT)
+
+
+def make_remember_token(lead_id: int, nonce: str, purpose_id: int) -> str:
+    """The remember-me cookie's value: bound to the lead and to the consent
+    purpose it rests on; valid for ``PROFILING["REMEMBER_MAX_AGE"]``."""
+    return signing.dumps(
+        {"l": lead_id, "n": nonce, "p": purpose_id}, salt=REMEMBER_SALT
+    )
+
+
+def read_known_visitor_token(token: str, *, cookie: bool) -> KnownVisitorToken:
+    """Check a profiling link token (``cookie=False``) or a remember-me cookie
+    value; raise ``ExpiredToken`` or ``InvalidToken``. The caller checks the
+    nonce against the lead's and, for a cookie, that the consent stands."""
+    salt, key = (
+        (REMEMBER_SALT, "REMEMBER_MAX_AGE")
+        if cookie
+        else (PROFILE_LINK_SALT, "LINK_MAX_AGE")
+    )
+    try:
+        payload = signing.loads(
+            token, salt=salt, max_age=leadgen_settings.profiling[key]
+        )
+    except signing.SignatureExpired as exc:
+        raise ExpiredToken from exc
+    except signing.BadSignature as exc:
+        raise InvalidToken from exc
+    try:
+        purpose = payload.get("p")
+        parsed = KnownVisitorToken(
+            lead_id=int(payload["l"]),
+            nonce=str(payload["n"]),
+            purpose_id=None if purpose is None else int(purpose),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidToken from exc
+    if cookie and parsed.purpose_id is None:
+        raise InvalidToken
+    return parsed

@@ -296,7 +296,8 @@ def _refusal(intake: IntakeOutcome) -> ApiProblem:
 
 
 def _submit(request: HttpRequest, page: Any, payload: SubmissionIn) -> dict[str, Any]:
-    form = page.get_form(_form_data(page, payload))
+    # With the request: a ``Leadgen-Profile`` header binds it to a known person.
+    form = page.get_form(_form_data(page, payload), request=request)
     _check_names(form, payload)
     intake = process_submission(
         form, request=request, offer=page.get_offer(), channel="api"

@@ -12,12 +12,14 @@ from .mixins import LeadCaptureMixin, ThankYouMixin
 from .pages import EbookPage, LandingPage, ThankYouPage
 from .privacy import ConfirmationRequest, Suppression, SuppressionSource
 from .processing import RequestProcessing
+from .profiling import ProfilingMixin
 from .rectification import Rectification, RectificationSource
 from .retention import RenewalRequest
 from .settings import LeadgenSiteSettings
 from .snippets import CallToAction, CTAStyle
 
 __all__ = [
+    "ProfilingMixin",
     "AccessRequest",
     "CTAClickDay",
     "CTAStyle",

@@ -100,6 +100,15 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
         ),
     )
     categories_of_persons = categories_of_persons_field()
+    remembers_device = models.BooleanField(
+        _("remember me on this device"),
+        default=False,
+        help_text=_(
+            "Ticking this purpose's box lets the site recognise the person on "
+            "this device (a first-party cookie) and skip what they already told "
+            "you. Withdrawing it makes the cookie useless at once."
+        ),
+    )
 
     panels = [
         FieldPanel("name"),
@@ -110,6 +119,7 @@ class ConsentPurpose(DraftStateMixin, RevisionMixin, models.Model):
                 FieldPanel("recipients"),
                 FieldPanel("retention_months"),
                 FieldPanel("requires_confirmation"),
+                FieldPanel("remembers_device"),
             ],
             heading=_("Information notice"),
         ),

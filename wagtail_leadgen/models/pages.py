@@ -26,6 +26,7 @@ from .mixins import (
     ThankYouMixin,
     thank_you_page_models,
 )
+from .profiling import ProfilingMixin
 
 if TYPE_CHECKING:
     # To the type checker, any base page: the configured one is only known at run time.
@@ -42,7 +43,7 @@ class OfferPage:
         return thank_you_page_models()
 
 
-class LandingPage(OfferPage, LeadCaptureMixin, BasePage):
+class LandingPage(OfferPage, ProfilingMixin, LeadCaptureMixin, BasePage):
     """Describes one offer and carries its capture form."""
 
     page_description = _(
@@ -64,6 +65,7 @@ class LandingPage(OfferPage, LeadCaptureMixin, BasePage):
         FieldPanel("body"),
         ContentHintsPanel(),
         *LeadCaptureMixin.form_panels,
+        *ProfilingMixin.profiling_panels,
     ]
     search_fields = [
         *BasePage.search_fields,
@@ -82,7 +84,7 @@ class LandingPage(OfferPage, LeadCaptureMixin, BasePage):
         verbose_name_plural = _("landing pages")
 
 
-class EbookPage(OfferPage, GatedDocumentMixin, BasePage):
+class EbookPage(OfferPage, ProfilingMixin, GatedDocumentMixin, BasePage):
     """A downloadable asset given in exchange for the form; never reachable without it."""
 
     page_description = _(
@@ -109,6 +111,7 @@ class EbookPage(OfferPage, GatedDocumentMixin, BasePage):
         ContentHintsPanel(),
         FieldPanel("document"),
         *LeadCaptureMixin.form_panels,
+        *ProfilingMixin.profiling_panels,
     ]
     search_fields = [*BasePage.search_fields, index.SearchField("summary")]
     # The gated document is deliberately not exposed through the page APIs:
