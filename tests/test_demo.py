@@ -145,3 +145,45 @@ def test_the_demo_serves_a_favicon_so_browsers_log_no_error(demo_db):
     env = {**demo_db, "DJANGO_DEBUG": "1", "DJANGO_ALLOWED_HOSTS": "testserver"}
     status, content_type = manage("shell", "-v0", "-c", fetch, env=env).split()
     assert (status, content_type.split("/")[0]) == ("200", "image")
+
+
+# The demo's journey for progressive profiling: someone asks for an audit with
+# the newsletter ticked, and opens the link of the confirmation email.
+PROFILING_JOURNEY = """
+import re
+from django.test import Client
+from wagtail_leadgen import mailer
+from wagtail_leadgen.models import ConfirmationRequest, LandingPage
+from wagtail_leadgen.services.capture import SubmissionContext, capture_lead
+
+page = LandingPage.objects.get(slug="free-audit")
+result = capture_lead(
+    context=SubmissionContext(page=page, language="en"),
+    email="visitor@example.com",
+    answers={"first_name": "Ann", "company": "Acme", "phone": "+33 1 23 45 67 89"},
+    decisions={purpose: True for purpose in page.get_purposes()},
+    shown_versions={},
+)
+request = ConfirmationRequest.objects.get(submission=result.submission)
+records = mailer.pending_records(request)
+body = mailer.confirmation_message(request, records, "x" * 43).body
+link = re.search(r"https?://\\S+[?]known=\\S+", body).group(0)
+path = re.sub(r"^https?://[^/]+", "", link)
+names = ("email", "first_name", "company", "phone", "job_title", "question")
+
+def asked(response):
+    markup = response.content.decode()
+    return [n for n in re.findall(r'<(?:input|textarea)[^>]*name="([^"]+)"', markup) if n in names]
+
+client = Client()
+print(",".join(asked(client.get(page.url))), ",".join(asked(client.get(path))))
+"""
+
+
+def test_a_visitor_from_the_confirmation_email_sees_a_shorter_form(demo_db):
+    env = {**demo_db, "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1"}
+    manage("migrate", "--noinput", "-v0", env=env)
+    manage("seed_demo", env=env)
+    stranger, known = manage("shell", "-v0", "-c", PROFILING_JOURNEY, env=env).split()
+    assert stranger.split(",") == ["email", "first_name", "company", "phone"]
+    assert known.split(",") == ["job_title"]

@@ -66,6 +66,8 @@ def test_every_hint_has_one_rule_a_title_and_an_action():
         "notice",
         "request-processing",
         "required-consent",
+        # Progressive profiling's (rules_profiling.py), after the form's.
+        "profiling-fields",
     ]
     for rule in rules:
         assert str(rule.title).strip(), rule.id
@@ -103,6 +105,7 @@ def test_the_checks_panel_lists_the_rules_the_registry_marks():
         "notice",
         "request-processing",
         "required-consent",
+        "profiling-fields",
     ]
 
 

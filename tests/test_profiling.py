@@ -22,6 +22,7 @@ from wagtail_leadgen.models.known import PROFILE_HEADER, answered_kinds
 from wagtail_leadgen.models.profiling import profiled_kinds
 from wagtail_leadgen.services.consent import withdraw_consent
 from wagtail_leadgen.services.rectification import current_answers
+from wagtail_leadgen.services.renewal import renewal_message
 from wagtail_leadgen.tokens import (
     REMEMBER_SALT,
     make_profile_link_token,
@@ -370,6 +371,12 @@ def test_the_confirmation_email_links_to_a_shorter_form(
     known = asked(client.get(re.sub(r"^https?://[^/]+", "", url)))
     assert stranger == ["email", "first_name", "company"]
     assert known == ["job_title"]
+
+
+def test_the_renewal_email_links_to_the_shorter_form_too(client, page, ann, remember):
+    message = renewal_message(ann, [remember], "t" * 43, timezone.now())
+    url = re.search(r"https?://\S+\?known=\S+", message.body).group(0)
+    assert asked(client.get(re.sub(r"^https?://[^/]+", "", url))) == ["job_title"]
 
 
 def test_no_profiling_link_for_a_page_without_a_queue(

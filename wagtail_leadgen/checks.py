@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.urls import NoReverseMatch, reverse
 
+from . import profiling_checks  # noqa: F401 - progressive profiling's checks register
 from .conf import DEFAULTS, SETTINGS_NAME, leadgen_settings
 from .crm import build_backend
 from .crm.base import SETTING_PATH, BaseCRMBackend, CRMConfigurationError

@@ -22,7 +22,6 @@ from django.utils.module_loading import import_string
 from .conf_defaults import (
     DEFAULTS,
     HEADLESS_LINK_KEYS,
-    PROFILING_DEFAULTS,
     PROOF_OF_WORK_DEFAULTS,
     SETTINGS_NAME,
 )
@@ -312,8 +311,9 @@ def _merge_profiling(user: Any) -> dict[str, Any]:
     parameter and the cookie name plain tokens."""
     if not isinstance(user, dict):
         raise ImproperlyConfigured(f"{_setting('PROFILING')} must be a dict.")
-    _refuse_unknown_keys("PROFILING", user, sorted(PROFILING_DEFAULTS))
-    merged = {**PROFILING_DEFAULTS, **user}
+    defaults = DEFAULTS["PROFILING"]
+    _refuse_unknown_keys("PROFILING", user, sorted(defaults))
+    merged = {**defaults, **user}
     for key in ("LINK_MAX_AGE", "REMEMBER_MAX_AGE"):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

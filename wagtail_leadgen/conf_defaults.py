@@ -241,22 +241,20 @@ DEFAULTS: dict[str, Any] = {
     # (seconds). Keys left out keep these defaults; see docs/reference.md.
     "API": {"DOCS": True, "IDEMPOTENCY_KEY_MAX_AGE": 24 * 60 * 60},
     # Progressive profiling (docs/progressive-profiling.md): how a known visitor
-    # is recognised. Keys left out keep PROFILING_DEFAULTS below.
-    "PROFILING": {},
-}
-
-PROFILING_DEFAULTS: dict[str, Any] = {
-    # How long a profiling link from the plugin's own emails works (seconds).
-    "LINK_MAX_AGE": 30 * 24 * 60 * 60,
-    # The query parameter that carries it on an offer page's address.
-    "LINK_PARAMETER": "known",
-    # How long the "remember me on this device" cookie lives (seconds); the
-    # CNIL's recommendation for such cookies is at most 13 months.
-    "REMEMBER_MAX_AGE": 180 * 24 * 60 * 60,
-    # The cookie's name. It is set only when the visitor ticked a consent
-    # purpose marked "remembers this device", and read only while that
-    # consent is in force.
-    "COOKIE_NAME": "leadgen_known",
+    # is recognised. Keys left out of a site's dict keep these defaults.
+    "PROFILING": {
+        # How long a profiling link from the plugin's own emails works (seconds).
+        "LINK_MAX_AGE": 30 * 24 * 60 * 60,
+        # The query parameter that carries it on an offer page's address.
+        "LINK_PARAMETER": "known",
+        # How long the "remember me on this device" cookie lives (seconds); the
+        # CNIL recommends at most 13 months for such cookies.
+        "REMEMBER_MAX_AGE": 180 * 24 * 60 * 60,
+        # The cookie's name. It is set only when the visitor ticked a consent
+        # purpose marked "remembers this device", and read only while that
+        # consent is in force.
+        "COOKIE_NAME": "leadgen_known",
+    },
 }
 
 PROOF_OF_WORK_DEFAULTS: dict[str, Any] = {

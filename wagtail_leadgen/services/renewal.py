@@ -151,6 +151,7 @@ def renewal_message(
             context={
                 "wordings": [current_wording(purpose) for purpose in purposes],
                 "renew_url": renewal_url(token, page),
+                "profile_url": mailer.profile_url(lead, page),
                 "expires_at": expires_at,
             },
             page=page,

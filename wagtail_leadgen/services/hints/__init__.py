@@ -43,6 +43,7 @@ from .registry import (
     unregister_hint_rule,
 )
 from .rules_form import form_field_count, form_length_hint
+from .rules_profiling import profiled_worst_count
 from .targets import (
     CONTENT,
     EBOOK,
@@ -94,4 +95,5 @@ __all__ = [
     "reading_time_display",
     "registered_rules",
     "unregister_hint_rule",
+    "profiled_worst_count",
 ]

@@ -31,6 +31,7 @@ from wagtail.rich_text import RichText
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from ...models.mixins import LeadCaptureMixin
+from ...models.profiling import ProfilingMixin
 from ...models.snippets import CallToAction
 from .text import TextBlock
 
@@ -238,6 +239,7 @@ def _discovered_content_fields(model: Any) -> list[str]:
         f.name for f in swapper.load_model("wagtailcore", "Page")._meta.get_fields()
     }
     excluded |= {f.name for f in LeadCaptureMixin._meta.local_fields}
+    excluded |= {f.name for f in ProfilingMixin._meta.local_fields}
     names = []
     for model_field in model._meta.concrete_fields:
         if model_field.name in excluded:

@@ -56,6 +56,7 @@ class Command(BaseCommand):
         self.ensure_settings(home)
         ebook = self.ensure_ebook(home, document, purposes, requests["ebook"])
         landing = self.ensure_landing(home, purposes, requests["audit"])
+        self.ensure_profiling(landing)
         self.ensure_home_ctas(home, ebook, landing)
         self.ensure_demo_activity(ebook, landing, purposes)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
@@ -297,6 +298,26 @@ class Command(BaseCommand):
         landing.thank_you_page = thank_you
         landing.save_revision().publish()
         return landing
+
+    def ensure_profiling(self, landing):
+        """Progressive profiling on the audit page: a person who comes back
+        from the confirmation email is not asked their email, name, company
+        or phone again, only the next question of the queue."""
+        if landing.profiling_fields:
+            return
+        landing.profiling_fields = [
+            ("job_title", {"label": "", "required": False, "help_text": ""}),
+            (
+                "question",
+                {
+                    "label": "What should the audit look at first?",
+                    "required": False,
+                    "help_text": "",
+                },
+            ),
+        ]
+        landing.profiling_questions = 1
+        landing.save_revision().publish()
 
     def ensure_demo_activity(self, ebook, landing, purposes):
         """A month of sample traffic and leads, so the inbox and the dashboard
