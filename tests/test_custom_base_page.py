@@ -100,6 +100,8 @@ class BasePageFieldTests(WagtailPageTestCase):
                 "intro": "Get a free audit",
                 "body-count": "0",
                 "form_fields-count": "0",
+                "profiling_fields-count": "0",
+                "profiling_questions": "1",
                 "request_processing": processing.pk,
             },
         )

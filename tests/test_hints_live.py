@@ -60,6 +60,8 @@ def edit_data(page, **changes):
         "body": streamfield([]),
         "form_heading": page.form_heading,
         "form_fields": streamfield([]),
+        "profiling_fields": streamfield([]),
+        "profiling_questions": 1,
         "submit_label": page.submit_label,
         "thank_you_page": page.thank_you_page_id or "",
         "crm_destinations": "",
@@ -183,6 +185,8 @@ def test_a_page_being_created(client):
             "intro": "Une offre claire en une phrase.",
             "body": streamfield([]),
             "form_fields": streamfield([]),
+            "profiling_fields": streamfield([]),
+            "profiling_questions": 1,
             "thank_you_page": "",
         }
     )

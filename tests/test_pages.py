@@ -57,6 +57,8 @@ class PageTypeTests(WagtailPageTestCase):
         thank_you = landing.thank_you_page
         form_part = {
             "form_fields": streamfield([]),
+            "profiling_fields": streamfield([]),
+            "profiling_questions": 1,
             "consent_purposes": [purpose.pk],
             "thank_you_page": thank_you.pk,
         }
@@ -94,6 +96,8 @@ class PageTypeTests(WagtailPageTestCase):
                 "intro": "Get a free audit",
                 "body-count": "0",
                 "form_fields-count": "0",
+                "profiling_fields-count": "0",
+                "profiling_questions": "1",
                 "form_heading": "Ask for it",
                 "submit_label": "Send",
                 "request_processing": processing.pk,

@@ -44,6 +44,8 @@ def page_data(page=None, **changes) -> dict:
         "intro": "An offer.",
         "body": streamfield([]),
         "form_fields": streamfield([]),
+        "profiling_fields": streamfield([]),
+        "profiling_questions": 1,
         "request_processing": page.request_processing_id if page else "",
         "thank_you_page": page.thank_you_page_id or "" if page else "",
         "comments": inline_formset([]),
