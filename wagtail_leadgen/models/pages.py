@@ -20,6 +20,7 @@ from wagtail.search import index
 from ..blocks import BodyBlock
 from ..panels import ContentHintsPanel
 from .base_page import configured_page_model
+from .experiment_pages import ExperimentMixin, rich_text_intro
 from .gated import GatedDocumentMixin
 from .mixins import (
     LeadCaptureMixin,
@@ -42,7 +43,7 @@ class OfferPage:
         return thank_you_page_models()
 
 
-class LandingPage(OfferPage, LeadCaptureMixin, BasePage):
+class LandingPage(OfferPage, ExperimentMixin, LeadCaptureMixin, BasePage):
     """Describes one offer and carries its capture form."""
 
     page_description = _(
@@ -82,7 +83,7 @@ class LandingPage(OfferPage, LeadCaptureMixin, BasePage):
         verbose_name_plural = _("landing pages")
 
 
-class EbookPage(OfferPage, GatedDocumentMixin, BasePage):
+class EbookPage(OfferPage, ExperimentMixin, GatedDocumentMixin, BasePage):
     """A downloadable asset given in exchange for the form; never reachable without it."""
 
     page_description = _(
@@ -102,6 +103,8 @@ class EbookPage(OfferPage, GatedDocumentMixin, BasePage):
     )
 
     content_hint_fields = ["summary"]
+    # An A/B test variant's introduction replaces the summary.
+    experiment_intro_field = "summary"
     content_panels = [
         *BasePage.content_panels,
         FieldPanel("cover_image"),
@@ -123,6 +126,9 @@ class EbookPage(OfferPage, GatedDocumentMixin, BasePage):
     class Meta:
         verbose_name = _("e-book page")
         verbose_name_plural = _("e-book pages")
+
+    def variant_intro(self, text: str) -> str:
+        return rich_text_intro(text)
 
 
 class ThankYouPage(ThankYouMixin, BasePage):
