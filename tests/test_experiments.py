@@ -94,6 +94,8 @@ def test_a_visitor_without_consent_gets_no_cookie_and_a_private_page(client):
         assert not response.cookies
         assert "s-maxage" not in response["Cache-Control"]
         assert "private" in response["Cache-Control"]
+        # Still a public page: search engines keep indexing it.
+        assert "X-Robots-Tag" not in response
 
 
 @CONSENT

@@ -213,9 +213,14 @@ class ExperimentMixin(_MixedIntoPage):
         if test is None:
             return super().serve(request, *args, **kwargs)
         assignment = assign(request, test)
+        public = super().may_be_shared(request)  # as without the test
         setattr(request, _ASSIGNMENT, assignment)
         is_shared = self.may_be_shared(request)
         response = super().serve(request, *args, **kwargs)
+        if public and not is_shared:
+            # Private only for the variant drawn: still a public page, which
+            # search engines must keep indexing while the test runs.
+            response.headers.pop("X-Robots-Tag", None)
         if not is_shared:
             # A shared page's view is counted where its script fetches the
             # visitor's token, from the variant its page token names.

@@ -59,22 +59,8 @@ class ExperimentForm(WagtailAdminModelForm):
                 "page",
                 _("Choose a landing page or an e-book page: only they run tests."),
             )
-        formset = self.formsets.get("variants")
-        if formset is not None and formset.is_valid():
-            rows = [
-                form.cleaned_data
-                for form in formset.forms
-                if form.cleaned_data and not form.cleaned_data.get("DELETE")
-            ]
-            keys = [row.get("key") for row in rows]
-            if len(keys) != len(set(keys)):
-                raise ValidationError(_("Each variant needs its own key."))
-            if not rows:
-                raise ValidationError(_("Add at least one variant to test."))
-            if len(rows) > MAX_VARIANTS:
-                raise ValidationError(
-                    _("At most %(count)s variants per test.") % {"count": MAX_VARIANTS}
-                )
+        # One key per variant, one to three variants: the inline formset's
+        # unique-together and min/max validation.
         return cleaned
 
 
