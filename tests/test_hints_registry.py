@@ -66,6 +66,8 @@ def test_every_hint_has_one_rule_a_title_and_an_action():
         "notice",
         "request-processing",
         "required-consent",
+        # A running A/B test's (rules_experiments.py), registered last.
+        "experiment-stale",
     ]
     for rule in rules:
         assert str(rule.title).strip(), rule.id
