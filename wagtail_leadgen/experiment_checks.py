@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
@@ -36,20 +38,25 @@ def check_experiment_settings(app_configs, **kwargs):
         problems.append(
             Warning(
                 "WAGTAIL_LEADGEN['EXPERIMENTS']['COOKIE_MAX_AGE'] is over 13 months, "
-                "the longest the CNIL accepts for audience-measurement cookies.",
+                "the longest the CNIL recommends for audience-measurement cookies.",
                 hint="See docs/ab-testing.md.",
                 id="wagtail_leadgen.W071",
             )
         )
     cookie = experiments["COOKIE_NAME"]
-    if cookie in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME) or (
-        cookie.startswith(settings.SESSION_COOKIE_NAME + "_")
-    ):
+    # The cookie of test n is "<COOKIE_NAME>_<n>".
+    own = re.compile(rf"{re.escape(cookie)}(_\d+)?")
+    taken = (
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+        settings.LANGUAGE_COOKIE_NAME,
+    )
+    if any(own.fullmatch(name) for name in taken):
         problems.append(
             Error(
-                "WAGTAIL_LEADGEN['EXPERIMENTS']['COOKIE_NAME'] must not clash with "
-                "the session or CSRF cookie: a session cookie makes every lead "
-                "page private.",
+                "WAGTAIL_LEADGEN['EXPERIMENTS']['COOKIE_NAME'] would clash with the "
+                "session, CSRF or language cookie (a session cookie makes every "
+                "lead page private).",
                 id="wagtail_leadgen.E052",
             )
         )
