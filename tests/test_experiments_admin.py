@@ -342,3 +342,13 @@ def test_only_a_lead_page_can_be_tested(client):
     response = client.post(reverse("wagtail_leadgen_tests:add"), data)
     assert response.status_code == 200
     assert "only they run tests" in response.content.decode()
+
+
+def test_the_add_form_offers_the_page_types_that_run_tests(client):
+    client.force_login(make_staff("add_experiment", "view_experiment"))
+    response = client.get(reverse("wagtail_leadgen_tests:add"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "wagtail_leadgen.landingpage" in content
+    assert "wagtail_leadgen.ebookpage" in content
+    assert "wagtail_leadgen.thankyoupage" not in content

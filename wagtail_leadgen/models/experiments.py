@@ -22,8 +22,14 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel
-from wagtail.models import Orderable
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    PageChooserPanel,
+)
+from wagtail.admin.widgets import AdminPageChooser
+from wagtail.models import Orderable, get_page_models
 
 #: The key of the page as published, the control every variant is compared with.
 CONTROL = "control"
@@ -31,6 +37,18 @@ CONTROL = "control"
 MAX_VARIANTS = 3
 #: The texts a variant may replace, in the order an editor sees them.
 VARIANT_TEXTS = ("title", "intro", "form_heading", "submit_label")
+
+
+class TestedPageChooserPanel(PageChooserPanel):
+    """The page chooser lists the page types that run tests only."""
+
+    def get_form_options(self) -> dict[str, Any]:
+        options = super().get_form_options()
+        tested = [m for m in get_page_models() if getattr(m, "runs_experiments", False)]
+        options.setdefault("widgets", {})[self.field_name] = AdminPageChooser(
+            target_models=tested
+        )
+        return options
 
 
 class ExperimentStatus(models.TextChoices):
@@ -101,7 +119,7 @@ class Experiment(ClusterableModel):
 
     base_form_class = ExperimentForm
     panels = [
-        FieldPanel("page"),
+        TestedPageChooserPanel("page"),
         FieldPanel("name"),
         FieldPanel("control_weight"),
         InlinePanel(
