@@ -6,6 +6,7 @@ import itertools
 
 import swapper
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.models import AbstractPage, Collection, CollectionViewRestriction, Site
 
@@ -13,11 +14,15 @@ from wagtail_leadgen.models import (
     CallToAction,
     ConsentPurpose,
     EbookPage,
+    Experiment,
+    ExperimentStatus,
+    ExperimentVariant,
     LandingPage,
     LeadgenSiteSettings,
     RequestProcessing,
     ThankYouPage,
 )
+from wagtail_leadgen.models.freshness import bump_stamp
 
 _counter = itertools.count(1)
 PDF_BYTES = b"%PDF-1.4\n% test file\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -194,3 +199,21 @@ def make_staff(*codenames: str, username: str = "staff"):
         group.permissions.add(Permission.objects.get(codename=codename))
     user.groups.add(group)
     return user
+
+
+def make_experiment(page=None, *, variants=None, running: bool = True, **kwargs):
+    """An A/B test of ``page`` (a new landing page by default), with one
+    variant "b" unless ``variants`` (dicts of ExperimentVariant fields) say
+    otherwise; running unless ``running=False``."""
+    page = page or make_landing_page()
+    kwargs.setdefault("name", "Headline test")
+    if running:
+        kwargs.setdefault("status", ExperimentStatus.RUNNING)
+        kwargs.setdefault("started_at", timezone.now())
+    test = Experiment.objects.create(page=page, **kwargs)
+    for order, fields in enumerate(
+        variants if variants is not None else [{"key": "b", "title": "Audit in 48 h"}]
+    ):
+        ExperimentVariant.objects.create(experiment=test, sort_order=order, **fields)
+    bump_stamp()  # as starting a test does: served pages see it at once
+    return test

@@ -20,6 +20,7 @@ SECTIONS = {
     "kpis",
     "quarantine",
     "register",
+    "tests",
 }
 NAMESPACE_RE = re.compile(r"^wagtail_leadgen_(?P<section>[a-z]+)$")
 NAME_RE = re.compile(r"^[a-z]+(_[a-z]+)*$")

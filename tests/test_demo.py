@@ -187,3 +187,25 @@ def test_a_visitor_from_the_confirmation_email_sees_a_shorter_form(demo_db):
     stranger, known = manage("shell", "-v0", "-c", PROFILING_JOURNEY, env=env).split()
     assert stranger.split(",") == ["email", "first_name", "company", "phone"]
     assert known.split(",") == ["job_title"]
+
+
+AB_TEST_RESULTS = (
+    "from django.test import Client; "
+    "from django.contrib.auth import get_user_model; "
+    "from wagtail_leadgen.models import LandingPage; "
+    "client = Client(HTTP_HOST='localhost'); "
+    "client.force_login(get_user_model().objects.get(username='admin')); "
+    "report = client.get('/admin/leadgen/kpis/').content.decode(); "
+    "page = LandingPage.objects.get(slug='free-audit'); "
+    "shown = client.get(page.url + '?variant=five-minutes').content.decode(); "
+    "print('five minutes' in shown, "
+    "'Headline: call back in five minutes' in report, "
+    "'Page as published' in report, 'Not enough data yet' in report)"
+)
+
+
+def test_the_demo_landing_page_runs_an_ab_test_shown_in_the_dashboard(demo_db):
+    manage("migrate", "--noinput", "-v0", env=demo_db)
+    manage("seed_demo", env=demo_db)
+    shown = manage("shell", "-v0", "-c", AB_TEST_RESULTS, env=demo_db).split()
+    assert shown == ["True", "True", "True", "True"]

@@ -66,7 +66,10 @@ def test_every_hint_has_one_rule_a_title_and_an_action():
         "notice",
         "request-processing",
         "required-consent",
-        # Progressive profiling's (rules_profiling.py), after the form's.
+        # A running A/B test's (rules_experiments.py, imported first by the
+        # package, registers after the form rules it imports).
+        "experiment-stale",
+        # Progressive profiling's (rules_profiling.py), registered last.
         "profiling-fields",
     ]
     for rule in rules:

@@ -333,6 +333,51 @@ def _merge_profiling(user: Any) -> dict[str, Any]:
     return merged
 
 
+def _resolve_consent_state(path: Any) -> Callable[[Any], Any] | None:
+    """The function ``CONSENT_STATE`` names, imported once; None: no consent."""
+    if not path:
+        return None
+    try:
+        function = import_string(path)
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            f"{_setting('CONSENT_STATE')} = {path!r} cannot be imported: {error}"
+        ) from error
+    if not callable(function):
+        raise ImproperlyConfigured(f"{_setting('CONSENT_STATE')} must name a function.")
+    return function
+
+
+_POSITIVE_EXPERIMENT_KEYS = (
+    "COOKIE_MAX_AGE",
+    "MIN_VIEWS_PER_VARIANT",
+    "STALE_AFTER_DAYS",
+)
+
+
+def _merge_experiments(user: Any) -> dict[str, Any]:
+    """``EXPERIMENTS`` merged over its defaults and checked."""
+    defaults = DEFAULTS["EXPERIMENTS"]
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured(f"{_setting('EXPERIMENTS')} must be a dict.")
+    _refuse_unknown_keys("EXPERIMENTS", user, sorted(defaults))
+    merged = {**defaults, **user}
+    for key in _POSITIVE_EXPERIMENT_KEYS:
+        value = merged[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ImproperlyConfigured(
+                f"{_setting('EXPERIMENTS', key)} must be a positive whole number."
+            )
+    for key in ("CONSENT_CATEGORY", "COOKIE_NAME"):
+        value = merged[key]
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+            raise ImproperlyConfigured(
+                f"{_setting('EXPERIMENTS', key)} must be a word "
+                "(letters, digits, '_', '.', '-')."
+            )
+    return merged
+
+
 def _check_cache_max_age(value: Any) -> int:
     """``SHARED_CACHE_MAX_AGE``: seconds, a whole number, 0 or more."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -389,6 +434,8 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "shared_cache_max_age": ("SHARED_CACHE_MAX_AGE", _check_cache_max_age),
     "form_allowed_origins": ("FORM_ALLOWED_ORIGINS", _check_form_origins),
     "profiling": ("PROFILING", _merge_profiling),
+    "consent_state": ("CONSENT_STATE", _resolve_consent_state),
+    "experiments": ("EXPERIMENTS", _merge_experiments),
 }
 
 

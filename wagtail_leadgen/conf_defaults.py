@@ -255,6 +255,25 @@ DEFAULTS: dict[str, Any] = {
         # consent is in force.
         "COOKIE_NAME": "leadgen_known",
     },
+    # The site's own consent state (its consent-management platform's
+    # cookie): dotted path to ``f(request) -> set of granted categories``
+    # (e.g. {"analytics"}). None: nothing is granted, no consent is assumed.
+    "CONSENT_STATE": None,
+    # A/B tests of lead pages (docs/ab-testing.md). Keys left out keep these.
+    "EXPERIMENTS": {
+        # The category of CONSENT_STATE that allows a sticky assignment cookie.
+        "CONSENT_CATEGORY": "analytics",
+        # The cookie's name (the test's id is appended) and lifetime in
+        # seconds (the CNIL caps audience-measurement cookies at 13 months).
+        "COOKIE_NAME": "leadgen_ab",
+        "COOKIE_MAX_AGE": 30 * 24 * 60 * 60,
+        # No verdict before every arm (control and variants) has this many
+        # views: a fixed sample, so looking at the results often does not
+        # inflate false positives.
+        "MIN_VIEWS_PER_VARIANT": 1000,
+        # The hint about a test still without a verdict after this many days.
+        "STALE_AFTER_DAYS": 14,
+    },
 }
 
 PROOF_OF_WORK_DEFAULTS: dict[str, Any] = {

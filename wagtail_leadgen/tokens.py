@@ -49,16 +49,25 @@ class FormToken:
     # A page token (shared by every visitor of a cached page): its time is
     # when the cache was filled, not when this visitor opened the form.
     shared: bool = False
+    # The A/B test variant the form was rendered with: (test id, variant key).
+    variant: tuple[int, str] | None = None
 
     @property
     def age(self) -> float:
         return time.time() - self.issued_at
 
 
+def _variant_payload(payload: dict[str, Any], variant: Any) -> dict[str, Any]:
+    if variant is not None:
+        payload["x"] = [int(variant[0]), str(variant[1])]
+    return payload
+
+
 def make_form_token(
     page_id: int,
     purpose_versions: dict[int, int | None],
     request_version: int | None = None,
+    variant: tuple[int, str] | None = None,
 ) -> str:
     payload = {
         "p": page_id,
@@ -66,13 +75,16 @@ def make_form_token(
         "v": {str(pk): version for pk, version in purpose_versions.items()},
         "r": request_version,
     }
-    return signing.dumps(payload, salt=FORM_SALT, compress=True)
+    return signing.dumps(
+        _variant_payload(payload, variant), salt=FORM_SALT, compress=True
+    )
 
 
 def make_page_form_token(
     page_id: int,
     purpose_versions: dict[int, int | None],
     request_version: int | None = None,
+    variant: tuple[int, str] | None = None,
 ) -> str:
     """The token of a page a shared cache may hold: no visitor data, and the
     same for every render of one page revision within ``PAGE_TOKEN_BUCKET``
@@ -84,7 +96,9 @@ def make_page_form_token(
         "v": {str(pk): version for pk, version in purpose_versions.items()},
         "r": request_version,
     }
-    return signing.Signer(salt=PAGE_FORM_SALT).sign_object(payload, compress=True)
+    return signing.Signer(salt=PAGE_FORM_SALT).sign_object(
+        _variant_payload(payload, variant), compress=True
+    )
 
 
 def _read_page_payload(token: str) -> Any:
@@ -123,6 +137,7 @@ def read_form_token(token: str, *, page_id: int) -> FormToken:
             },
             request_version=(None if payload.get("r") is None else int(payload["r"])),
             shared=shared,
+            variant=_read_variant(payload.get("x")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidToken from exc
@@ -131,12 +146,32 @@ def read_form_token(token: str, *, page_id: int) -> FormToken:
     return parsed
 
 
+def _read_variant(value: Any) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    test, key = value  # a malformed pair raises, and the token is invalid
+    if isinstance(test, bool) or not isinstance(test, int) or not isinstance(key, str):
+        raise ValueError("malformed variant")
+    return test, key
+
+
 def visitor_form_token(page_token: FormToken) -> str:
     """A visitor's own token for the form a page token came with: the same
-    page and versions (what the cached HTML shows), issued now."""
+    page, versions and test variant (what the cached HTML shows), issued now."""
     return make_form_token(
-        page_token.page_id, page_token.purpose_versions, page_token.request_version
+        page_token.page_id,
+        page_token.purpose_versions,
+        page_token.request_version,
+        page_token.variant,
     )
+
+
+def with_variant(token: str, *, page_id: int, variant: tuple[int, str]) -> str:
+    """The same form token (a page's or a visitor's) naming an A/B test's
+    variant, which the submission is then attributed to."""
+    read = read_form_token(token, page_id=page_id)
+    make = make_page_form_token if read.shared else make_form_token
+    return make(page_id, read.purpose_versions, read.request_version, variant)
 
 
 def make_download_token(grant_key: str) -> str:

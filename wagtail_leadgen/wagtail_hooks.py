@@ -16,6 +16,8 @@ and the names inside a namespace are the views' own, in snake case:
 - ``kpis``: ``wagtail_leadgen_kpis:report``
 - ``quarantine``: ``wagtail_leadgen_quarantine:index``, ``…:release``,
   ``…:delete`` (spam review, for staff with ``change_lead``)
+- ``tests`` (viewset, A/B tests): ``wagtail_leadgen_tests:index``, ``…:inspect``,
+  ``…:start``, ``…:stop``, ``…:promote``
 - ``register`` (records of processing): ``wagtail_leadgen_register:index``,
   ``…:download``
 
@@ -47,6 +49,7 @@ from .models import (
     RequestProcessing,
 )
 from .panels import add_leadgen_checks
+from .services.experiments import register_experiment_log_actions
 from .views import quarantine
 from .views.admin import (
     DeliveryViewSet,
@@ -57,6 +60,7 @@ from .views.admin import (
 )
 from .views.dashboard import KPIReportView, ReportMenuItem, add_top_pages_panel
 from .views.erasure import EraseLeadView, ErasureViewSet
+from .views.experiments import ExperimentViewSet, promote, start, stop
 from .views.hints import (
     ContentHintsReportView,
     HintsReportMenuItem,
@@ -198,6 +202,15 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
                 path("erase/<int:pk>/", EraseLeadView.as_view(), name="erase"),
             ],
         ),
+        ExperimentViewSet(
+            url_namespace("tests"),
+            url_prefix=url_prefix("tests"),
+            extra_urlpatterns=[
+                path("start/<int:pk>/", start, name="start"),
+                path("stop/<int:pk>/", stop, name="stop"),
+                path("promote/<int:pk>/", promote, name="promote"),
+            ],
+        ),
     )
 
 
@@ -208,6 +221,8 @@ def register_leads_and_deliveries():
 
 # Viewing and exporting leads are written to the audit log (R19).
 hooks.register("register_log_actions", register_log_actions)
+# Starting, stopping and promoting A/B tests too.
+hooks.register("register_log_actions", register_experiment_log_actions)
 
 
 @hooks.register("before_serve_document")

@@ -3,6 +3,8 @@ from .api import IdempotencyKey
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
 from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
 from .erasure import Erasure
+from .experiment_pages import ExperimentMixin
+from .experiments import Experiment, ExperimentDay, ExperimentStatus, ExperimentVariant
 from .freshness import ContentStamp
 from .gated import GatedDocumentMixin
 from .hints import ContentHintsSummary
@@ -35,6 +37,11 @@ __all__ = [
     "DeliveryStatus",
     "DownloadGrant",
     "EbookPage",
+    "Experiment",
+    "ExperimentDay",
+    "ExperimentMixin",
+    "ExperimentStatus",
+    "ExperimentVariant",
     "Erasure",
     "GatedDocumentMixin",
     "IdempotencyKey",

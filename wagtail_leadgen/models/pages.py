@@ -20,6 +20,7 @@ from wagtail.search import index
 from ..blocks import BodyBlock
 from ..panels import ContentHintsPanel
 from .base_page import configured_page_model
+from .experiment_pages import ExperimentMixin, rich_text_intro
 from .gated import GatedDocumentMixin
 from .mixins import (
     LeadCaptureMixin,
@@ -43,7 +44,9 @@ class OfferPage:
         return thank_you_page_models()
 
 
-class LandingPage(OfferPage, ProfilingMixin, LeadCaptureMixin, BasePage):
+class LandingPage(
+    OfferPage, ExperimentMixin, ProfilingMixin, LeadCaptureMixin, BasePage
+):
     """Describes one offer and carries its capture form."""
 
     page_description = _(
@@ -84,7 +87,9 @@ class LandingPage(OfferPage, ProfilingMixin, LeadCaptureMixin, BasePage):
         verbose_name_plural = _("landing pages")
 
 
-class EbookPage(OfferPage, ProfilingMixin, GatedDocumentMixin, BasePage):
+class EbookPage(
+    OfferPage, ExperimentMixin, ProfilingMixin, GatedDocumentMixin, BasePage
+):
     """A downloadable asset given in exchange for the form; never reachable without it."""
 
     page_description = _(
@@ -104,6 +109,8 @@ class EbookPage(OfferPage, ProfilingMixin, GatedDocumentMixin, BasePage):
     )
 
     content_hint_fields = ["summary"]
+    # An A/B test variant's introduction replaces the summary.
+    experiment_intro_field = "summary"
     content_panels = [
         *BasePage.content_panels,
         FieldPanel("cover_image"),
@@ -126,6 +133,9 @@ class EbookPage(OfferPage, ProfilingMixin, GatedDocumentMixin, BasePage):
     class Meta:
         verbose_name = _("e-book page")
         verbose_name_plural = _("e-book pages")
+
+    def variant_intro(self, text: str) -> str:
+        return rich_text_intro(text)
 
 
 class ThankYouPage(ThankYouMixin, BasePage):

@@ -42,6 +42,7 @@ from .capture import (
     quarantine_spam,
 )
 from .consent import ShownVersionMissing
+from .experiment_counts import record_conversion
 from .ratelimit import allow_submission
 
 logger = logging.getLogger("wagtail_leadgen.security")
@@ -236,6 +237,7 @@ def process_submission(
         )
     except ShownVersionMissing:
         return _changed(form)
+    record_conversion(offer.page.pk, token.variant)  # an A/B test's variant
     return IntakeOutcome(
         Outcome.CAPTURED, form, result, download_token=result.download_token
     )

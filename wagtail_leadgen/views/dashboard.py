@@ -25,6 +25,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from ..charts import line_chart
 from ..cleaning import MAX_DATE, MIN_DATE, in_date_range
 from ..conf import leadgen_settings
+from ..services.experiments import dashboard_results
 from ..services.kpis import (
     PageKPIs,
     build_report,
@@ -32,6 +33,7 @@ from ..services.kpis import (
     lead_pages,
     top_pages,
 )
+from .experiments import result_rows
 
 PERMISSION = "wagtail_leadgen.view_lead"
 
@@ -155,6 +157,11 @@ class KPIReportView(WagtailAdminTemplateMixin, TemplateView):
         points = [(day.day, day.views) for day in report.days]
         submissions = [(day.day, day.submissions) for day in report.days]
         context.update(
+            experiments=[
+                {"results": results, "rows": result_rows(results)}
+                for results in dashboard_results()
+                if page_id is None or results.test.page_id == page_id
+            ],
             report=report,
             rows=[kpi_row(kpis) for kpis in sorted(report.pages, key=by_activity)],
             total=kpi_row(report.totals),

@@ -49,6 +49,7 @@ from ..models.freshness import cached
 from ..models.lookup import live_lead_page
 from ..responses import private
 from ..services import proof_of_work
+from ..services.experiment_counts import record_variant_view
 from ..services.tracking import is_countable, record_page_view
 from ..tokens import ExpiredToken, InvalidToken, read_form_token, visitor_form_token
 
@@ -173,6 +174,8 @@ def form_token(request: HttpRequest, page_id: int) -> HttpResponse:
         return private(JsonResponse({"error": "invalid"}, status=400))
     if leadgen_settings.COUNT_PAGE_VIEWS and is_countable(request):
         record_page_view(page_id)
+        if token.variant is not None:  # the A/B test variant the page shows
+            record_variant_view(*token.variant)
     return private(
         JsonResponse(
             {

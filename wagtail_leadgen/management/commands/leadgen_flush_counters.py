@@ -1,4 +1,4 @@
-"""Write the page views counted in the cache to the database; run it from cron
+"""Write the page views (and A/B test variant views) counted in the cache to the database; run it from cron
 every few minutes where the task queue cannot defer (the view counter also
 enqueues a flush at most once a minute).
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from ...services.experiment_counts import flush_variant_views
 from ...services.tracking import flush_page_views
 
 
@@ -20,3 +21,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         flushed = flush_page_views()
         self.stdout.write(f"Page views written: {flushed}.")
+        variants = flush_variant_views()
+        self.stdout.write(f"A/B test variant views written: {variants}.")

@@ -7,13 +7,16 @@ The public API; callers import from here, not from the modules::
 - ``text.py``: words, sentences, syllables, readability formulas (no Django);
 - ``extract.py``: a page's fields (rich text, StreamField…) to text blocks;
 - ``targets.py``: the profile, targets and language of a page;
-- ``registry.py``, ``rules.py`` and ``rules_form.py``: the hints, one
-  registered function each;
+- ``registry.py``, ``rules.py``, ``rules_form.py`` and ``rules_experiments.py``:
+  the hints, one registered function each;
 - ``analysis.py``: ``analyse_content`` and ``page_hints`` tie them together;
 - ``summaries.py``: the stored summary the report sorts on (not imported
   here: it reads the report's model, which the rest does not need).
 """
 
+# The A/B test hint (it imports the form's rules, which import the content's:
+# they register in that order).
+from . import rules_experiments as _experiment_rules  # noqa: F401
 from .analysis import (
     PageHints,
     analyse_content,

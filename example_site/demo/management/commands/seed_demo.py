@@ -26,6 +26,10 @@ from wagtail_leadgen.models import (
     ConsentDecision,
     ConsentPurpose,
     EbookPage,
+    Experiment,
+    ExperimentDay,
+    ExperimentStatus,
+    ExperimentVariant,
     LandingPage,
     Lead,
     LeadgenSiteSettings,
@@ -59,6 +63,7 @@ class Command(BaseCommand):
         self.ensure_profiling(landing)
         self.ensure_home_ctas(home, ebook, landing)
         self.ensure_demo_activity(ebook, landing, purposes)
+        self.ensure_ab_test(landing)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         base_url = django_settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         self.stdout.write(
@@ -369,6 +374,47 @@ class Command(BaseCommand):
             Lead.objects.filter(pk=result.lead.pk).update(last_contact_at=submitted)
             self.confirm_sample(result, submitted)
             reclassify(Lead.objects.get(pk=result.lead.pk))
+
+    def ensure_ab_test(self, landing):
+        """An A/B test of the landing page's headline and button, running for
+        the month of sample traffic: each day's views split between the two
+        versions, and the page's sample submissions attributed in turn, so
+        its figures agree with the KPIs (too few views yet for a verdict)."""
+        if Experiment.objects.filter(page=landing).exists():
+            return
+        started = timezone.now() - timedelta(days=29)
+        test = Experiment.objects.create(
+            page=landing,
+            name="Headline: call back in five minutes",
+            status=ExperimentStatus.RUNNING,
+            started_at=started,
+        )
+        ExperimentVariant.objects.create(
+            experiment=test,
+            key="five-minutes",
+            title="A free content audit, and a call back within five minutes",
+            submit_label="Call me back",
+        )
+        submissions = {}
+        for number, created in enumerate(
+            Submission.objects.filter(page=landing)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+        ):
+            key = (timezone.localdate(created), ("control", "five-minutes")[number % 2])
+            submissions[key] = submissions.get(key, 0) + 1
+        for row in PageViewDay.objects.filter(page=landing, day__gte=started.date()):
+            for variant, views in (
+                ("control", row.views // 2),
+                ("five-minutes", row.views - row.views // 2),
+            ):
+                ExperimentDay.objects.create(
+                    experiment=test,
+                    variant=variant,
+                    day=row.day,
+                    views=views,
+                    submissions=submissions.get((row.day, variant), 0),
+                )
 
     def confirm_sample(self, result, when):
         """Sample people confirmed their double opt-in at the time: so no
