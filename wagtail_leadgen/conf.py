@@ -19,6 +19,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from .business_hours import merge_callback
 from .conf_defaults import (
     DEFAULTS,
     HEADLESS_LINK_KEYS,
@@ -361,6 +362,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "api": ("API", _merge_api),
     "shared_cache_max_age": ("SHARED_CACHE_MAX_AGE", _check_cache_max_age),
     "form_allowed_origins": ("FORM_ALLOWED_ORIGINS", _check_form_origins),
+    "callback": ("CALLBACK", merge_callback),
 }
 
 

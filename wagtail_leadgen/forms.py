@@ -180,8 +180,14 @@ class LeadForm(forms.Form):
     def consent_fields(self) -> list[forms.BoundField]:
         return [self[self.consent_field_name(purpose)] for purpose in self.purposes]
 
+    @classmethod
+    def answer_names(cls) -> tuple[str, ...]:
+        """The names of the visitor's answer fields, email first. Override
+        this (with ``answer_fields``) when a form asks more than its kinds."""
+        return ("email", *cls.extra_field_kinds)
+
     def answer_fields(self) -> list[forms.BoundField]:
-        return [self["email"]] + [self[kind] for kind in self.extra_field_kinds]
+        return [self[name] for name in self.answer_names()]
 
     def consent_answers(self) -> dict[ConsentPurpose, bool]:
         """Each purpose shown, with True when ticked; unticked is a refusal, not an error."""
@@ -197,7 +203,7 @@ class LeadForm(forms.Form):
         maximum length, choices, input type, autocomplete token), read from the
         very fields the HTML form shows."""
         described = []
-        for name in ("email", *cls.extra_field_kinds):
+        for name in cls.answer_names():
             field = cls.base_fields[name]
             choices = getattr(field, "choices", None)
             described.append(

@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from ..callback_forms import CallbackForm
 from ..cleaning import clean_metadata
 from ..conf import leadgen_settings
 from ..forms import (
@@ -34,6 +36,7 @@ from ..tokens import (
     read_form_token,
 )
 from . import proof_of_work
+from .callbacks import record_callback
 from .capture import (
     UTM_KEYS,
     CaptureResult,
@@ -223,17 +226,20 @@ def process_submission(
     if not form.is_valid():
         return IntakeOutcome(Outcome.INVALID, form)
     try:
-        result = capture_lead(
-            context=context,
-            email=form.cleaned_data["email"],
-            answers=form.answers(),
-            decisions=form.consent_answers(),
-            shown_versions=token.purpose_versions,
-            destinations=offer.destinations,
-            document=offer.document,
-            request_processing=offer.request_processing,
-            request_version=token.request_version,
-        )
+        with transaction.atomic():  # the lead and what the form asked for, or nothing
+            result = capture_lead(
+                context=context,
+                email=form.cleaned_data["email"],
+                answers=form.answers(),
+                decisions=form.consent_answers(),
+                shown_versions=token.purpose_versions,
+                destinations=offer.destinations,
+                document=offer.document,
+                request_processing=offer.request_processing,
+                request_version=token.request_version,
+            )
+            if isinstance(form, CallbackForm):
+                record_callback(result.submission, form.callback_details())
     except ShownVersionMissing:
         return _changed(form)
     return IntakeOutcome(
