@@ -21,7 +21,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .conf_defaults import CALLBACK_DEFAULTS
 
-
 _NAME = "WAGTAIL_LEADGEN['CALLBACK']"
 
 
@@ -66,9 +65,13 @@ def merge_callback(user: Any) -> dict[str, Any]:
         _positive(merged, key)
     sales = merged["SALES_EMAIL"]
     if sales is not None and (not isinstance(sales, str) or "@" not in sales):
-        raise ImproperlyConfigured(f"{_NAME}['SALES_EMAIL'] must be None or an address.")
+        raise ImproperlyConfigured(
+            f"{_NAME}['SALES_EMAIL'] must be None or an address."
+        )
     merged["ALERT_DESTINATIONS"] = _strings(merged, "ALERT_DESTINATIONS")
-    merged["COUNTRY_CODES"] = tuple(c.upper() for c in _strings(merged, "COUNTRY_CODES"))
+    merged["COUNTRY_CODES"] = tuple(
+        c.upper() for c in _strings(merged, "COUNTRY_CODES")
+    )
     if not merged["COUNTRY_CODES"]:
         raise ImproperlyConfigured(f"{_NAME}['COUNTRY_CODES'] must name a country.")
     merged["REFUSED_NUMBER_TYPES"] = _strings(merged, "REFUSED_NUMBER_TYPES")

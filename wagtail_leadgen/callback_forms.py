@@ -45,7 +45,9 @@ def parse_phone(value: str) -> str:
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            _("This is not a valid phone number. Check the digits and the country code."),
+            _(
+                "This is not a valid phone number. Check the digits and the country code."
+            ),
             code="invalid",
         )
     if phonenumbers.region_code_for_number(number) not in countries:
@@ -61,8 +63,10 @@ def parse_phone(value: str) -> str:
     }
     if kind in refused:
         raise ValidationError(
-            _("We cannot call premium-rate or special service numbers. "
-              "Enter a landline or mobile number."),
+            _(
+                "We cannot call premium-rate or special service numbers. "
+                "Enter a landline or mobile number."
+            ),
             code="number_type",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -107,7 +111,9 @@ class LocalDateTimeField(forms.Field):
         try:
             moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
         except ValueError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            raise ValidationError(
+                self.error_messages["invalid"], code="invalid"
+            ) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=_zone())
         return moment.astimezone(dt.UTC)
@@ -241,6 +247,6 @@ def callback_promise(form: LeadForm | None, now: dt.datetime | None = None) -> s
         return _("We will call you within %(minutes)s minutes.") % {
             "minutes": section["SLA_MINUTES"]
         }
-    return _("We are closed right now. We will call you as soon as we open, on %(when)s.") % {
-        "when": _local(hours.next_opening(now))
-    }
+    return _(
+        "We are closed right now. We will call you as soon as we open, on %(when)s."
+    ) % {"when": _local(hours.next_opening(now))}

@@ -237,7 +237,9 @@ def enqueue_callback_email(
         task = task.using(run_after=run_after)
     try:
         task.enqueue(callback_id, attempt)
-    except Exception as exc:  # the request row (alerted_at empty) is the source of truth
+    except (
+        Exception
+    ) as exc:  # the request row (alerted_at empty) is the source of truth
         logger.error(
             "Could not enqueue call-back alert %s (%s); it stays due",
             callback_id,

@@ -47,7 +47,7 @@ from .models import (
     RequestProcessing,
 )
 from .panels import add_leadgen_checks
-from .views import quarantine
+from .views import callbacks, quarantine
 from .views.admin import (
     DeliveryViewSet,
     LeadViewSet,
@@ -246,6 +246,13 @@ def register_admin_urls():
         ),
         section_urls("kpis", [path("", KPIReportView.as_view(), name="report")]),
         section_urls(
+            "callbacks",
+            [
+                path("", callbacks.CallbacksView.as_view(), name="index"),
+                path("called/<int:pk>/", callbacks.called, name="called"),
+            ],
+        ),
+        section_urls(
             "quarantine",
             [
                 path("", quarantine.QuarantineView.as_view(), name="index"),
@@ -274,6 +281,18 @@ def register_quarantine_menu_item():
         name="leadgen-quarantine",
         icon_name="warning",
         order=241,
+    )
+
+
+@hooks.register("register_leadgen_menu_item")
+def register_callbacks_menu_item():
+    """Call-backs to make, for staff who may see leads, beside the inbox."""
+    return callbacks.CallbacksMenuItem(
+        _("Call-backs"),
+        reverse("wagtail_leadgen_callbacks:index"),
+        name="leadgen-callbacks",
+        icon_name="mobile-alt",
+        order=205,
     )
 
 

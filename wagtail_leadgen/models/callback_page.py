@@ -39,7 +39,7 @@ _POSTED_FORM = "_leadgen_posted_form"
 
 
 class CallbackPage(OfferPage, LeadCaptureMixin, BasePage):
-    """"Call me back": phone, when to call, the consent purposes as usual."""
+    """ "Call me back": phone, when to call, the consent purposes as usual."""
 
     page_description = _(
         "A call-back offer: the visitor leaves a phone number and when to call; "

@@ -49,7 +49,9 @@ class CallbackRequest(models.Model):
     slot_end = models.DateTimeField(_("preferred until"), null=True, blank=True)
     sla_starts_at = models.DateTimeField(
         _("clock starts"),
-        help_text=_("The request, or the next opening time when it came outside hours."),
+        help_text=_(
+            "The request, or the next opening time when it came outside hours."
+        ),
     )
     due_at = models.DateTimeField(_("call due by"), db_index=True)
     first_called_at = models.DateTimeField(_("first called at"), null=True, blank=True)

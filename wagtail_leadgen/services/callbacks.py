@@ -33,7 +33,9 @@ def clock_start(details: CallbackDetails, requested_at: dt.datetime) -> dt.datet
     return sla_start(leadgen_settings.callback["hours"], requested_at)
 
 
-def record_callback(submission: Submission, details: CallbackDetails) -> CallbackRequest:
+def record_callback(
+    submission: Submission, details: CallbackDetails
+) -> CallbackRequest:
     """Store the request and plan its alerts (a ``callback.requested`` event
     to each alert destination and the sales email), enqueued ahead of every
     other task with the transaction."""
