@@ -400,3 +400,17 @@ def test_the_export_lists_the_callbacks_and_erasure_leaves_nothing(client):
     erase_lead(callback.lead, requested_by="test", reason="request")
     assert not CallbackRequest.objects.exists()
     assert sweep(MOBILE_E164, "ann@example.com") == []
+
+
+# -- Editor hints -------------------------------------------------------------------
+def _hint_ids(page) -> set[str]:
+    from wagtail_leadgen.services.hints import page_hints  # noqa: PLC0415 - next to its use
+
+    return {hint.id for hint in page_hints(page).hints}
+
+
+def test_a_callback_page_without_business_hours_gets_a_hint():
+    page = make_callback_page()
+    assert {"callback-hours", "callback-alert"} <= _hint_ids(page)
+    with leadgen(SALES_EMAIL="sales@example.com", **HOURS):
+        assert not {"callback-hours", "callback-alert"} & _hint_ids(page)

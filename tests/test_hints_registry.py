@@ -66,6 +66,9 @@ def test_every_hint_has_one_rule_a_title_and_an_action():
         "notice",
         "request-processing",
         "required-consent",
+        # The call-back page's (rules_callback.py), after the form's.
+        "callback-hours",
+        "callback-alert",
     ]
     for rule in rules:
         assert str(rule.title).strip(), rule.id
@@ -103,6 +106,8 @@ def test_the_checks_panel_lists_the_rules_the_registry_marks():
         "notice",
         "request-processing",
         "required-consent",
+        "callback-hours",
+        "callback-alert",
     ]
 
 

@@ -52,6 +52,8 @@ class CallbackPage(OfferPage, LeadCaptureMixin, BasePage):
         help_text=_("Who will call, about what, and how fast."),
     )
 
+    # What the call-back hints look for (services/hints/rules_callback.py).
+    is_callback_offer = True
     content_hint_fields = ["intro"]
     content_panels = [
         *BasePage.content_panels,

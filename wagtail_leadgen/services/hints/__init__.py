@@ -14,6 +14,7 @@ The public API; callers import from here, not from the modules::
   here: it reads the report's model, which the rest does not need).
 """
 
+from . import rules_callback as _callback_rules  # noqa: F401, E402 - registers its hints
 from .analysis import (
     PageHints,
     analyse_content,
