@@ -5,6 +5,7 @@ action, erasure and the person's export."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -414,3 +415,78 @@ def test_a_callback_page_without_business_hours_gets_a_hint():
     assert {"callback-hours", "callback-alert"} <= _hint_ids(page)
     with leadgen(SALES_EMAIL="sales@example.com", **HOURS):
         assert not {"callback-hours", "callback-alert"} & _hint_ids(page)
+
+
+# -- Checks ----------------------------------------------------------------------------
+def test_alert_destinations_must_be_webhook_destinations():
+    from wagtail_leadgen.callback_checks import (  # noqa: PLC0415 - the checks under test
+        check_callback_alert_destinations,
+    )
+
+    with leadgen(ALERT_DESTINATIONS=("nowhere", "locmem")):
+        ids = [message.id for message in check_callback_alert_destinations(None)]
+    assert ids == ["wagtail_leadgen.E030", "wagtail_leadgen.E031"]
+
+
+def test_live_callback_pages_without_hours_or_alerts_are_warned():
+    from wagtail_leadgen.callback_checks import (  # noqa: PLC0415 - the checks under test
+        check_live_callback_pages,
+    )
+
+    make_callback_page()
+    ids = [message.id for message in check_live_callback_pages(None, ["default"])]
+    assert ids == ["wagtail_leadgen.W050", "wagtail_leadgen.W051"]
+    with leadgen(SALES_EMAIL="sales@example.com", **HOURS):
+        assert check_live_callback_pages(None, ["default"]) == []
+
+
+# -- The JSON API: the same form, the same verdicts ------------------------------------
+def _api_body(client, page, answers):
+    schema = client.get(f"/api/leadgen/v1/forms/{page.pk}").json()
+    names = [field["name"] for field in schema["fields"]]
+    assert names[:2] == ["email", "phone"]
+    assert {"callback_when", "callback_at"} <= set(names)
+    return {"answers": answers, "consents": {}, "token": schema["anti_spam"]["token"]}
+
+
+def _api_post(client, page, body):
+    return client.post(
+        f"/api/leadgen/v1/forms/{page.pk}/submissions",
+        json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def test_the_api_takes_a_callback_request(client):
+    with leadgen(**HOURS):
+        page = make_callback_page()
+        with time_machine.travel(paris(2026, 12, 2, 10, 0), tick=False):
+            body = _api_body(
+                client,
+                page,
+                {
+                    "email": "ann@example.com",
+                    "phone": MOBILE,
+                    "callback_when": "later",
+                    "callback_at": "2026-12-03T11:00",
+                },
+            )
+            response = _api_post(client, page, body)
+    assert response.status_code == 201, response.content
+    callback = CallbackRequest.objects.get()
+    assert callback.phone == MOBILE_E164
+    assert callback.slot_start == paris(2026, 12, 3, 11, 0)
+    assert callback.submission.channel == "api"
+
+
+def test_the_api_refuses_a_premium_number_with_nothing_stored(client):
+    with leadgen(**HOURS):
+        page = make_callback_page()
+        with time_machine.travel(paris(2026, 12, 2, 10, 0), tick=False):
+            body = _api_body(
+                client, page, {"email": "ann@example.com", "phone": "0899123456"}
+            )
+            response = _api_post(client, page, body)
+    assert response.status_code == 422, response.content
+    assert "phone" in response.content.decode()
+    assert not Submission.objects.exists()
