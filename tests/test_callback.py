@@ -490,3 +490,21 @@ def test_the_api_refuses_a_premium_number_with_nothing_stored(client):
     assert response.status_code == 422, response.content
     assert "phone" in response.content.decode()
     assert not Submission.objects.exists()
+
+
+def test_the_dashboard_shows_time_to_first_call_against_the_target(client):
+    callback = _callback(client)
+    callback.first_called_at = callback.sla_starts_at + dt.timedelta(minutes=3)
+    callback.save()
+    client.force_login(make_staff("view_lead", "change_lead"))
+    with time_machine.travel(paris(2026, 12, 3, 10, 0), tick=False):
+        response = client.get(
+            reverse("wagtail_leadgen_kpis:report"),
+            {"start": "2026-11-20", "end": "2026-12-03"},
+        )
+    assert response.status_code == 200, response.content
+    text = response.content.decode()
+    assert "Call-backs: time to first call" in text
+    assert "Within 5 minutes" in text
+    assert "3.0" in text
+    assert "100 %" in text

@@ -173,7 +173,12 @@ def weekly_figures(
     return figures
 
 
-def figures_between(start: dt.datetime, end: dt.datetime) -> list[WeekFigures]:
+def figures_between(first_day: dt.date, last_day: dt.date) -> list[WeekFigures]:
+    """``weekly_figures`` of the requests whose clock started on these days
+    (local dates, both included)."""
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(first_day, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     return weekly_figures(
         CallbackRequest.objects.filter(
             sla_starts_at__gte=start, sla_starts_at__lt=end

@@ -25,6 +25,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from ..charts import line_chart
 from ..cleaning import MAX_DATE, MIN_DATE, in_date_range
 from ..conf import leadgen_settings
+from ..services.callbacks import figures_between as callback_figures
 from ..services.kpis import (
     PageKPIs,
     build_report,
@@ -155,6 +156,8 @@ class KPIReportView(WagtailAdminTemplateMixin, TemplateView):
         points = [(day.day, day.views) for day in report.days]
         submissions = [(day.day, day.submissions) for day in report.days]
         context.update(
+            callback_weeks=callback_figures(start, end),
+            callback_target=leadgen_settings.callback["SLA_MINUTES"],
             report=report,
             rows=[kpi_row(kpis) for kpis in sorted(report.pages, key=by_activity)],
             total=kpi_row(report.totals),
