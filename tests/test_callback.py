@@ -5,6 +5,7 @@ action, erasure and the person's export."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from zoneinfo import ZoneInfo
 
@@ -508,3 +509,20 @@ def test_the_dashboard_shows_time_to_first_call_against_the_target(client):
     assert "Within 5 minutes" in text
     assert "3.0" in text
     assert "100 %" in text
+
+
+def test_leadgen_deliver_sends_a_sales_email_the_queue_left_unsent(client):
+    from django.core.management import call_command  # noqa: PLC0415 - next to its use
+
+    with leadgen(SALES_EMAIL="sales@example.com"):
+        page = make_callback_page()
+        with time_machine.travel(paris(2026, 12, 2, 10, 0), tick=False):
+            post(client, page, phone=MOBILE)  # on_commit never runs here: no email
+        assert mail.outbox == []
+        with time_machine.travel(paris(2026, 12, 2, 10, 0, 30), tick=False):
+            call_command("leadgen_deliver", "--once", stdout=io.StringIO())
+        assert mail.outbox == []  # the queue's minute is not over
+        with time_machine.travel(paris(2026, 12, 2, 10, 2), tick=False):
+            call_command("leadgen_deliver", "--once", stdout=io.StringIO())
+            call_command("leadgen_deliver", "--once", stdout=io.StringIO())
+    assert len(mail.outbox) == 1
