@@ -17,6 +17,8 @@ class WagtailLeadgenConfig(AppConfig):
             deploy_checks,
             headless_checks,
         )
+
+        # What ready() connects, for the same reason.
         from .api_v3 import register_v3_routes
         from .models.freshness import connect_receivers as watch_form_content
         from .panels import adopt_panel_content_fields
