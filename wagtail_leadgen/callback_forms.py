@@ -164,7 +164,7 @@ class CallbackForm(LeadForm):
         return super().answers()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if cleaned.get("callback_when") != LATER:
             cleaned["callback_when"] = ASAP
             cleaned["callback_at"] = None

@@ -67,7 +67,7 @@ def send_callback_event(backend: BaseCRMBackend, delivery: Delivery) -> Delivery
         )
     key = str(delivery.idempotency_key)
     event = get_event(EVENT, key, callback.requested_at, callback_data(callback))
-    response = backend.send(event_request(key, event))  # type: ignore[attr-defined]
+    response = backend.send(event_request(key, event))
     return DeliveryResult(detail=f"HTTP {response.status}")
 
 

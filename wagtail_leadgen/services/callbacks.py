@@ -11,8 +11,8 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +40,8 @@ def record_callback(
     to each alert destination and the sales email), enqueued ahead of every
     other task with the transaction."""
     section = leadgen_settings.callback
+    if submission.lead_id is None:
+        raise ValueError("a call-back request needs the submission of a lead")
     requested_at = submission.created_at or timezone.now()
     start = clock_start(details, requested_at)
     callback = CallbackRequest.objects.create(
@@ -73,7 +75,7 @@ def record_callback(
 def mark_called(
     callback: CallbackRequest,
     *,
-    user: AbstractBaseUser | None,
+    user: Any,
     outcome: str,
     notes: str = "",
     when: dt.datetime | None = None,
