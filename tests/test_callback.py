@@ -526,3 +526,40 @@ def test_leadgen_deliver_sends_a_sales_email_the_queue_left_unsent(client):
             call_command("leadgen_deliver", "--once", stdout=io.StringIO())
             call_command("leadgen_deliver", "--once", stdout=io.StringIO())
     assert len(mail.outbox) == 1
+
+
+def test_an_erasure_asks_the_destination_that_only_had_the_alert(
+    client, fake_crm, django_capture_on_commit_callbacks
+):
+    hooks = {
+        "BACKEND": "wagtail_leadgen.crm.webhook.WebhookBackend",
+        "OPTIONS": {
+            "URL": fake_crm.url,
+            "SECRET": "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "ALLOW_HTTP": True,
+            "ALLOW_PRIVATE_ADDRESSES": True,
+        },
+    }
+    with override_settings(
+        WAGTAIL_LEADGEN={
+            "FORM_MIN_FILL_SECONDS": 0,
+            "CRM_BACKENDS": {
+                "locmem": {"BACKEND": "wagtail_leadgen.crm.locmem.LocmemBackend"},
+                "hooks": hooks,
+            },
+            "CALLBACK": {"ALERT_DESTINATIONS": ("hooks",)},
+        }
+    ):
+        page = make_callback_page(crm_destinations="locmem")
+        with django_capture_on_commit_callbacks(execute=True):
+            post(client, page, phone=MOBILE)
+        assert not Delivery.objects.filter(
+            kind=DeliveryKind.LEAD, backend_alias="hooks"
+        )
+        lead = CallbackRequest.objects.get().lead
+        with django_capture_on_commit_callbacks(execute=True):
+            erasure = erase_lead(lead, reason="request")
+    assert "hooks" in erasure.destinations
+    types = [request.json()["type"] for request in fake_crm.requests]
+    assert types == ["callback.requested", "lead.erased"]
+    assert sweep(MOBILE_E164) == []

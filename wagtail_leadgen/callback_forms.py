@@ -159,10 +159,6 @@ class CallbackForm(LeadForm):
     def answer_names(cls) -> tuple[str, ...]:
         return (*super().answer_names(), "callback_when", "callback_at")
 
-    def answers(self) -> dict[str, str]:
-        # The slot is the call-back request's, not an answer about the person.
-        return super().answers()
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or self.cleaned_data
         if cleaned.get("callback_when") != LATER:

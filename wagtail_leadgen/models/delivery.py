@@ -38,6 +38,11 @@ class DeliveryPriority(models.IntegerChoices):
     HIGH = 100, _("High")
 
 
+#: Deliveries that hand the person to a destination (a new lead, or a
+#: call-back alert with their address and number): an erasure asks each
+#: destination one of them reached.
+PERSON_KINDS = (DeliveryKind.LEAD, DeliveryKind.CALLBACK)
+
 #: Changes for a person a destination already has: each waits until nothing
 #: older for that person and destination is pending, so it never overtakes
 #: the lead or an earlier change.
