@@ -31,7 +31,7 @@ from wagtail_leadgen.services.erasure import erase_lead
 from wagtail_leadgen.services.subject import subject_data
 from wagtail_leadgen.worker import claim_due
 
-from .factories import _with_form, make_staff, site_root
+from .factories import _with_form, make_staff, make_submission, site_root
 from .helpers import form_data, sweep
 
 pytestmark = pytest.mark.django_db
@@ -563,3 +563,22 @@ def test_an_erasure_asks_the_destination_that_only_had_the_alert(
     types = [request.json()["type"] for request in fake_crm.requests]
     assert types == ["callback.requested", "lead.erased"]
     assert sweep(MOBILE_E164) == []
+
+
+def test_the_leads_inbox_filters_leads_to_call_back(client):
+    callback = _callback(client)
+    other = make_submission(email="bob@example.com")
+    client.force_login(make_staff("view_lead"))
+    url = reverse("wagtail_leadgen_leads:index")
+    waiting = client.get(url, {"callback": "waiting"}).content.decode()
+    assert "ann@example.com" in waiting and "bob@example.com" not in waiting
+    callback.first_called_at = callback.due_at
+    callback.save()
+    assert (
+        "ann@example.com"
+        not in client.get(url, {"callback": "waiting"}).content.decode()
+    )
+    assert "ann@example.com" in client.get(url, {"callback": "any"}).content.decode()
+    everyone = client.get(url).content.decode()
+    assert "ann@example.com" in everyone and other.lead.email in everyone
+    assert client.get(url, {"callback": "<script>"}).status_code == 200

@@ -50,7 +50,6 @@ from .panels import add_leadgen_checks
 from .views import callbacks, quarantine
 from .views.admin import (
     DeliveryViewSet,
-    LeadViewSet,
     mark_applied,
     resume,
     retry_delivery,
@@ -167,7 +166,7 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
     # menu through this hook.
     submenu_hook = "register_leadgen_menu_item"
     items = (
-        LeadViewSet(
+        callbacks.CallbackLeadViewSet(
             url_namespace("leads"),
             url_prefix=url_prefix("leads"),
             extra_urlpatterns=[

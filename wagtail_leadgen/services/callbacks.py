@@ -13,15 +13,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..business_hours import sla_start
 from ..callback_forms import CallbackDetails
 from ..conf import leadgen_settings
 from ..models.callbacks import CallbackOutcome, CallbackRequest
 from ..models.delivery import Delivery, DeliveryKind, DeliveryPriority
-from ..models.leads import Submission
+from ..models.leads import Lead, Submission
 from ..tasks import enqueue_callback_alerts, enqueue_with_transaction
 
 
@@ -95,6 +97,20 @@ def mark_called(
     locked.save(update_fields=["first_called_at", "called_by", "outcome", "notes"])
     callback.refresh_from_db()
     return True
+
+
+# -- The leads inbox's filter ---------------------------------------------------------
+class CallbackState(models.TextChoices):
+    WAITING = "waiting", _("To call")
+    ANY = "any", _("Asked to be called")
+
+
+def filter_by_callback(queryset: QuerySet[Lead], state: str) -> QuerySet[Lead]:
+    """Leads with a request still to call, or with any call-back request."""
+    requests = CallbackRequest.objects.filter(lead=OuterRef("pk"))
+    if state == CallbackState.WAITING:
+        requests = requests.filter(first_called_at__isnull=True)
+    return queryset.filter(Exists(requests))
 
 
 # -- The SLA badge ----------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -25,7 +27,13 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from ..audit import VIEW_ACTION, log_callback_called, log_lead_actions
 from ..models.callbacks import CallbackOutcome, CallbackRequest
-from ..services.callbacks import mark_called, sla_badge
+from ..services.callbacks import (
+    CallbackState,
+    filter_by_callback,
+    mark_called,
+    sla_badge,
+)
+from .admin import LeadFilterSet, LeadViewSet
 
 VIEW_PERMISSION = "wagtail_leadgen.view_lead"
 CALL_PERMISSION = "wagtail_leadgen.change_lead"
@@ -33,6 +41,32 @@ PER_PAGE = 50
 SHOW_CHOICES = ("waiting", "all")
 
 
+# -- The leads inbox's call-back filter ---------------------------------------------
+class CallbackLeadFilterSet(LeadFilterSet):
+    """The inbox's filters, and whether the lead asked to be called back."""
+
+    callback = django_filters.ChoiceFilter(
+        label=_("Call-back"),
+        choices=CallbackState.choices,
+        method="filter_callback",
+        widget=forms.RadioSelect,
+        empty_label=_("All"),
+    )
+
+    class Meta(LeadFilterSet.Meta):
+        fields = [*LeadFilterSet.Meta.fields, "callback"]
+
+    def filter_callback(self, queryset, name, state):
+        return filter_by_callback(queryset, state)
+
+
+class CallbackLeadViewSet(LeadViewSet):
+    """The leads inbox, with its call-back filter (``wagtail_hooks`` registers it)."""
+
+    filterset_class = CallbackLeadFilterSet
+
+
+# -- The call-backs list --------------------------------------------------------------
 class CallbacksMenuItem(MenuItem):
     def is_shown(self, request) -> bool:
         return request.user.has_perm(VIEW_PERMISSION)
