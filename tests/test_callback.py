@@ -189,6 +189,15 @@ def test_a_chosen_window_starts_the_clock_and_is_promised(client):
             {
                 "phone": MOBILE,
                 "callback_when": "later",
+                "callback_at": "9999-12-31T23:59-05:00",
+            },
+            "date",
+        ),
+        ({"phone": MOBILE, "callback_when": "\x00later"}, "valid choice"),
+        (
+            {
+                "phone": MOBILE,
+                "callback_when": "later",
                 "callback_at": "2026-12-05T10:00",
             },
             "working days",  # a Saturday

@@ -50,8 +50,9 @@ def _strings(merged: dict[str, Any], key: str) -> tuple[str, ...]:
 
 
 def merge_callback(user: Any) -> dict[str, Any]:
-    """``CALLBACK`` merged over its defaults and checked; ``hours`` is the
-    ``BusinessHours`` it describes (None when HOURS is not configured)."""
+    """``CALLBACK`` merged over its defaults and checked; ``zone`` is its
+    time zone and ``hours`` the ``BusinessHours`` it describes (None when
+    HOURS is not configured)."""
     if not isinstance(user, dict):
         raise ImproperlyConfigured(f"{_NAME} must be a dict.")
     unknown = sorted(str(key) for key in set(user) - set(CALLBACK_DEFAULTS))
@@ -75,18 +76,18 @@ def merge_callback(user: Any) -> dict[str, Any]:
     if not merged["COUNTRY_CODES"]:
         raise ImproperlyConfigured(f"{_NAME}['COUNTRY_CODES'] must name a country.")
     merged["REFUSED_NUMBER_TYPES"] = _strings(merged, "REFUSED_NUMBER_TYPES")
-    merged["hours"] = _business_hours(merged)
-    return merged
-
-
-def _business_hours(merged: dict[str, Any]) -> BusinessHours | None:
-    hours = merged["HOURS"]
     try:
-        zone = ZoneInfo(str(merged["TIME_ZONE"]))
+        merged["zone"] = ZoneInfo(str(merged["TIME_ZONE"]))
     except (ZoneInfoNotFoundError, ValueError):
         raise ImproperlyConfigured(
             f"{_NAME}['TIME_ZONE'] must be a time zone such as 'Europe/Paris'."
         ) from None
+    merged["hours"] = _business_hours(merged, merged["zone"])
+    return merged
+
+
+def _business_hours(merged: dict[str, Any], zone: ZoneInfo) -> BusinessHours | None:
+    hours = merged["HOURS"]
     if hours is None:
         return None
     if isinstance(hours, str) or not isinstance(hours, list | tuple) or len(hours) != 2:

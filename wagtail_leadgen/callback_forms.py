@@ -110,20 +110,18 @@ class LocalDateTimeField(forms.Field):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         try:
             moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
-        except ValueError:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=_zone())
+            return moment.astimezone(dt.UTC)
+        except (ValueError, OverflowError):  # not a date, or out of range in UTC
             raise ValidationError(
                 self.error_messages["invalid"], code="invalid"
             ) from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=_zone())
-        return moment.astimezone(dt.UTC)
 
 
 def _zone() -> dt.tzinfo:
-    hours = leadgen_settings.callback["hours"]
-    if hours is not None:
-        return hours.zone
-    return timezone.get_current_timezone()
+    """The business time zone (``CALLBACK["TIME_ZONE"]``), hours set or not."""
+    return leadgen_settings.callback["zone"]
 
 
 @dataclass(frozen=True)
