@@ -11,6 +11,7 @@ import enum
 import logging
 import uuid
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,8 +226,11 @@ def process_submission(
         return _changed(form)
     if not form.is_valid():
         return IntakeOutcome(Outcome.INVALID, form)
+    # A call-back request is stored with the lead, or neither is (capture_lead
+    # is its own transaction: no savepoint for any other form).
+    callback = isinstance(form, CallbackForm)
     try:
-        with transaction.atomic():  # the lead and what the form asked for, or nothing
+        with transaction.atomic() if callback else nullcontext():
             result = capture_lead(
                 context=context,
                 email=form.cleaned_data["email"],
