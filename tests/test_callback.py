@@ -591,3 +591,16 @@ def test_the_leads_inbox_filters_leads_to_call_back(client):
     everyone = client.get(url).content.decode()
     assert "ann@example.com" in everyone and other.lead.email in everyone
     assert client.get(url, {"callback": "<script>"}).status_code == 200
+
+
+def test_the_person_sees_their_callback_requests_on_their_data_page(client):
+    from wagtail_leadgen.views.my_data_display import for_display  # noqa: PLC0415
+
+    callback = _callback(client)
+    callback.first_called_at = callback.due_at
+    callback.outcome = "voicemail"
+    callback.save()
+    (shown,) = for_display(subject_data(callback.lead))["callback_requests"]
+    assert shown["phone"] == MOBILE_E164
+    assert shown["called_at"] == callback.due_at
+    assert shown["outcome_label"] == "Voicemail"
