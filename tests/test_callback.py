@@ -350,10 +350,16 @@ def test_staff_mark_a_callback_called_audited(client):
     with time_machine.travel(paris(2026, 12, 2, 10, 3), tick=False):
         response = client.post(
             reverse("wagtail_leadgen_callbacks:called", args=[callback.pk]),
-            {"outcome": "reached"},
+            {
+                "outcome": "reached",
+                "notes": "Wants a demo on Friday",
+                "next": "//evil.example",
+            },
         )
     assert response.status_code == 302
+    assert response["Location"] == reverse("wagtail_leadgen_callbacks:index")
     callback.refresh_from_db()
+    assert callback.notes == "Wants a demo on Friday"
     assert callback.first_called_at == paris(2026, 12, 2, 10, 3)
     assert callback.called_by == staff
     assert callback.outcome == "reached"

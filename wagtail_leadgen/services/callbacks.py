@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..business_hours import sla_start
 from ..callback_forms import CallbackDetails
+from ..cleaning import clean_metadata
 from ..conf import leadgen_settings
 from ..models.callbacks import CallbackOutcome, CallbackRequest
 from ..models.delivery import Delivery, DeliveryKind, DeliveryPriority
@@ -92,8 +93,9 @@ def mark_called(
         locked.first_called_at = when
         locked.called_by = user if user is not None and user.pk else None
     locked.outcome = outcome
+    notes = clean_metadata(notes, 2000, multiline=True)  # no NUL or control characters
     if notes:
-        locked.notes = notes[:2000]
+        locked.notes = notes
     locked.save(update_fields=["first_called_at", "called_by", "outcome", "notes"])
     callback.refresh_from_db()
     return True

@@ -134,7 +134,7 @@ def called(request, pk: int):
         callback,
         user=request.user,
         outcome=outcome,
-        notes=str(request.POST.get("notes", ""))[:2000],
+        notes=str(request.POST.get("notes", ""))[:4000],
     ):
         messages.error(request, _("Choose the outcome of the call."))
         return redirect(back)
