@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 SECTIONS = {
+    "callbacks",
     "leads",
     "deliveries",
     "erasures",
@@ -99,6 +100,10 @@ def test_the_main_admin_urls_reverse_to_their_section():
         "/admin/leadgen/hints/page/3/"
     )
     assert reverse("wagtail_leadgen_kpis:report") == "/admin/leadgen/kpis/"
+    assert reverse("wagtail_leadgen_callbacks:index") == "/admin/leadgen/callbacks/"
+    assert reverse("wagtail_leadgen_callbacks:called", args=[3]) == (
+        "/admin/leadgen/callbacks/called/3/"
+    )
     assert reverse("wagtail_leadgen_quarantine:index") == "/admin/leadgen/quarantine/"
     assert reverse("wagtail_leadgen_quarantine:release", args=[3]) == (
         "/admin/leadgen/quarantine/release/3/"

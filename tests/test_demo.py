@@ -59,10 +59,51 @@ def test_seeding_twice_creates_the_demo_once_and_prints_the_login(demo_db):
     manage("seed_demo", env=demo_db)
     assert manage("shell", "-v0", "-c", COUNT_ROWS, env=demo_db) == counts
     pages, purposes, requests, ctas, restrictions = counts.split()
-    assert int(pages) >= 6 and purposes == "2" and requests == "2"
-    assert ctas == "3" and restrictions == "1"
+    assert int(pages) >= 7 and purposes == "2" and requests == "3"
+    assert ctas == "4" and restrictions == "1"
     assert "user 'admin', password 'changeme'" in first
     manage("check", "--database", "default", "--fail-level", "WARNING", env=demo_db)
+
+
+CALL_ME_BACK = """
+import tempfile
+from pathlib import Path
+from django.conf import settings
+from django.test import Client, override_settings
+from django_tasks_db.models import DBTaskResult
+from wagtail_leadgen.models import CallbackPage, CallbackRequest
+from wagtail_leadgen.services.callbacks import sla_badge
+from wagtail_leadgen.tasks import send_callback_email
+from tests.helpers import form_data
+
+mail_dir = tempfile.mkdtemp()
+options = {**settings.WAGTAIL_LEADGEN, "FORM_MIN_FILL_SECONDS": 0}
+with override_settings(
+    WAGTAIL_LEADGEN=options,
+    EMAIL_FILE_PATH=mail_dir,
+    MAILERS={"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                         "OPTIONS": {"file_path": mail_dir}}},
+):
+    client = Client(HTTP_HOST=settings.WAGTAILADMIN_BASE_URL.split("//")[1].rstrip("/"))
+    page = CallbackPage.objects.get(slug="call-me-back")
+    data = form_data(client, page, email="visitor@example.com", phone="06 12 34 56 78")
+    response = client.post(page.url, data)
+    assert response.status_code == 200, response.status_code
+    callback = CallbackRequest.objects.get(phone="+33612345678")
+    alert = DBTaskResult.objects.ready().first()
+    assert alert.task_path.endswith("send_callback_email"), alert.task_path
+    send_callback_email.call(callback.pk)
+    mails = "".join(p.read_text() for p in Path(mail_dir).iterdir())
+    assert "sales@example.com" in mails and "+33612345678" in mails
+    print("alerted", sla_badge(callback).state)
+"""
+
+
+def test_the_demo_s_call_me_back_page_alerts_sales_through_demo_mail(demo_db):
+    manage("migrate", "--noinput", "-v0", env=demo_db)
+    manage("seed_demo", env=demo_db)
+    out = manage("shell", "-v0", "-c", CALL_ME_BACK, env=demo_db)
+    assert "alerted" in out
 
 
 def test_the_production_settings_pass_the_deployment_checks(demo_db):

@@ -16,6 +16,7 @@ from wagtail_leadgen.crm.base import PermanentCRMError
 from wagtail_leadgen.erasure_worker import NOTHING_TO_ERASE
 from wagtail_leadgen.models import (
     AccessRequest,
+    CallbackRequest,
     ConfirmationRequest,
     ConsentRecord,
     Delivery,
@@ -350,6 +351,7 @@ def test_every_attempt_of_an_erasure_carries_its_delivery_s_key():
 def test_erasure_deletes_from_every_table_hanging_off_a_lead():
     assert {table.model for table in erasable_tables()} == {
         AccessRequest,
+        CallbackRequest,
         ConfirmationRequest,
         ConsentRecord,
         Delivery,

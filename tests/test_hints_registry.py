@@ -66,8 +66,10 @@ def test_every_hint_has_one_rule_a_title_and_an_action():
         "notice",
         "request-processing",
         "required-consent",
-        # A running A/B test's (rules_experiments.py, imported first by the
-        # package, registers after the form rules it imports).
+        # The call-back page's (rules_callback.py), after the form's.
+        "callback-hours",
+        "callback-alert",
+        # A running A/B test's (rules_experiments.py).
         "experiment-stale",
         # Progressive profiling's (rules_profiling.py), registered last.
         "profiling-fields",
@@ -108,6 +110,8 @@ def test_the_checks_panel_lists_the_rules_the_registry_marks():
         "notice",
         "request-processing",
         "required-consent",
+        "callback-hours",
+        "callback-alert",
         "profiling-fields",
     ]
 

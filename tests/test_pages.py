@@ -7,7 +7,13 @@ from wagtail.test.utils import WagtailPageTestCase
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from tests.testapp.models import NewsletterPage
-from wagtail_leadgen.models import ConsentRecord, EbookPage, LandingPage, ThankYouPage
+from wagtail_leadgen.models import (
+    CallbackPage,
+    ConsentRecord,
+    EbookPage,
+    LandingPage,
+    ThankYouPage,
+)
 from wagtail_leadgen.models.base_page import configured_page_model
 
 from .factories import (
@@ -29,14 +35,14 @@ class PageTypeTests(WagtailPageTestCase):
         self.login()
 
     def test_editors_create_offers_under_a_page_and_thank_you_pages_under_offers(self):
-        for model in (LandingPage, EbookPage):
+        for model in (LandingPage, EbookPage, CallbackPage):
             self.assertCanCreateAt(page_model(), model)
             self.assertCanCreateAt(model, ThankYouPage)
             self.assertAllowedSubpageTypes(model, {ThankYouPage})
         self.assertCanNotCreateAt(page_model(), ThankYouPage)
         # A site's own offer page type (built on LeadCaptureMixin) holds them too.
         self.assertAllowedParentPageTypes(
-            ThankYouPage, {LandingPage, EbookPage, NewsletterPage}
+            ThankYouPage, {LandingPage, EbookPage, CallbackPage, NewsletterPage}
         )
         self.assertAllowedSubpageTypes(ThankYouPage, set())
 
@@ -47,7 +53,7 @@ class PageTypeTests(WagtailPageTestCase):
             assert chooser.model_names == ["wagtail_leadgen.thankyoupage"]
 
     def test_each_page_type_tells_editors_what_it_is_for(self):
-        for model in (LandingPage, EbookPage, ThankYouPage):
+        for model in (LandingPage, EbookPage, CallbackPage, ThankYouPage):
             assert model.get_page_description()
 
     def test_pages_render_preview_and_save_in_the_editor(self):

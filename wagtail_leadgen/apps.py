@@ -11,7 +11,15 @@ class WagtailLeadgenConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django imports this module before the
         # models are loaded, and these modules import models.
-        from . import checks, deploy_checks, experiment_checks, headless_checks  # noqa: F401 - the system checks
+        from . import (  # noqa: F401 - the system checks
+            callback_checks,
+            checks,
+            deploy_checks,
+            experiment_checks,
+            headless_checks,
+        )
+
+        # What ready() connects, for the same reason.
         from .api_v3 import register_v3_routes
         from .models.freshness import connect_receivers as watch_form_content
         from .panels import adopt_panel_content_fields

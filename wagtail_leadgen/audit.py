@@ -433,3 +433,28 @@ def log_spam_deleted(submission: Submission, user) -> None:
         title=submission_log_label(submission.pk),
         data={"reason": submission.spam_reason},
     )
+
+
+CALLBACK_CALLED_ACTION = "wagtail_leadgen.lead.callback_called"
+
+
+@lead_action(CALLBACK_CALLED_ACTION)
+class CallbackCalledFormatter(LogFormatter):
+    label = _("Mark a call-back request called")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return _("Called back (request #%(callback)s): %(outcome)s") % {
+            "callback": data.get("callback", "?"),
+            "outcome": data.get("outcome", ""),
+        }
+
+
+def log_callback_called(callback, user) -> None:
+    """A call made: which request and the outcome, never the number."""
+    log_lead_action(
+        callback.lead,
+        CALLBACK_CALLED_ACTION,
+        user=user,
+        data={"callback": callback.pk, "outcome": callback.outcome},
+    )

@@ -19,6 +19,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from .business_hours import merge_callback
 from .conf_defaults import (
     DEFAULTS,
     HEADLESS_LINK_KEYS,
@@ -436,6 +437,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "profiling": ("PROFILING", _merge_profiling),
     "consent_state": ("CONSENT_STATE", _resolve_consent_state),
     "experiments": ("EXPERIMENTS", _merge_experiments),
+    "callback": ("CALLBACK", merge_callback),
 }
 
 

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from django.db import connection, router, transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks.base import TASK_MAX_PRIORITY
 
-from . import mailer, worker
+from . import callback_worker, mailer, worker
 from .conf import leadgen_settings
 from .models.delivery import Delivery, DeliveryStatus
 
@@ -63,7 +64,11 @@ def _deliver(delivery_id: int) -> str:
         return "skipped"
     delivery = worker.attempt(delivery)
     if delivery.status == DeliveryStatus.PENDING:
-        enqueue_deliveries([delivery.pk], run_after=delivery.next_attempt_at)
+        enqueue_deliveries(
+            [delivery.pk],
+            run_after=delivery.next_attempt_at,
+            priority=delivery.priority or None,
+        )
     else:
         # Changes for this person and destination waited for it.
         enqueue_deliveries(worker.waiting_behind(delivery))
@@ -105,9 +110,15 @@ def enqueue_with_transaction(enqueue: Callable[[], None]) -> None:
         enqueue()
 
 
-def enqueue_deliveries(ids: Iterable[int], *, run_after=None) -> None:
-    """Enqueue the task for each id; a queue outage leaves rows for ``leadgen_deliver``."""
+def enqueue_deliveries(
+    ids: Iterable[int], *, run_after=None, priority: int | None = None
+) -> None:
+    """Enqueue the task for each id; a queue outage leaves rows for
+    ``leadgen_deliver``. ``priority``: the task's (a call-back alert's is
+    the highest, so a queue that orders by priority runs it first)."""
     task = deliver_lead.using(backend=leadgen_settings.TASK_BACKEND)
+    if priority is not None:
+        task = task.using(priority=priority)
     if run_after is not None:
         if not task.get_backend().supports_defer:
             return  # this queue cannot wait: ``leadgen_deliver`` retries when due
@@ -191,3 +202,53 @@ def enqueue_my_data_link(lead_id: int | None) -> None:
         send_my_data_link.using(backend=leadgen_settings.TASK_BACKEND).enqueue(lead_id)
     except Exception:  # nothing to keep: the person sees the same page and retries
         logger.exception("Could not enqueue a data access email")
+
+
+# -- Call-back alerts (ahead of everything else) ---------------------------------
+#: The task priority of a call-back alert: the highest django-tasks allows.
+ALERT_PRIORITY = TASK_MAX_PRIORITY
+
+
+@task(priority=ALERT_PRIORITY)
+def send_callback_email(callback_id: int, attempt: int = 1) -> str:
+    """Email sales about one call-back request; a failing mail backend is
+    tried again after 1, 2, 4... minutes (at most 5 apart) where the queue can
+    defer, and by ``leadgen_deliver`` otherwise."""
+    outcome = callback_worker.send_callback_email(callback_id)
+    if outcome == "failed":
+        delay = min(5 * 60, CONFIRMATION_RETRY_BASE * 2 ** (attempt - 1))
+        enqueue_callback_email(
+            callback_id,
+            attempt=attempt + 1,
+            run_after=timezone.now() + timedelta(seconds=delay),
+        )
+    return outcome
+
+
+def enqueue_callback_email(
+    callback_id: int, *, attempt: int = 1, run_after: datetime | None = None
+) -> None:
+    """Enqueue the sales email of one call-back request; a queue outage (or a
+    queue that cannot defer a retry) leaves it to ``leadgen_deliver``."""
+    task = send_callback_email.using(backend=leadgen_settings.TASK_BACKEND)
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return
+        task = task.using(run_after=run_after)
+    try:
+        task.enqueue(callback_id, attempt)
+    except (
+        Exception
+    ) as exc:  # the request row (alerted_at empty) is the source of truth
+        logger.error(
+            "Could not enqueue call-back alert %s (%s); it stays due",
+            callback_id,
+            type(exc).__name__,
+        )
+
+
+def enqueue_callback_alerts(callback_id: int, delivery_ids: Sequence[int]) -> None:
+    """The call-back's events and email, at the highest task priority."""
+    enqueue_deliveries(delivery_ids, priority=ALERT_PRIORITY)
+    if leadgen_settings.callback["SALES_EMAIL"]:
+        enqueue_callback_email(callback_id)

@@ -50,10 +50,9 @@ from .models import (
 )
 from .panels import add_leadgen_checks
 from .services.experiments import register_experiment_log_actions
-from .views import quarantine
+from .views import callbacks, quarantine
 from .views.admin import (
     DeliveryViewSet,
-    LeadViewSet,
     mark_applied,
     resume,
     retry_delivery,
@@ -171,7 +170,7 @@ class LeadgenViewSetGroup(ModelViewSetGroup):
     # menu through this hook.
     submenu_hook = "register_leadgen_menu_item"
     items = (
-        LeadViewSet(
+        callbacks.CallbackLeadViewSet(
             url_namespace("leads"),
             url_prefix=url_prefix("leads"),
             extra_urlpatterns=[
@@ -261,6 +260,13 @@ def register_admin_urls():
         ),
         section_urls("kpis", [path("", KPIReportView.as_view(), name="report")]),
         section_urls(
+            "callbacks",
+            [
+                path("", callbacks.CallbacksView.as_view(), name="index"),
+                path("called/<int:pk>/", callbacks.called, name="called"),
+            ],
+        ),
+        section_urls(
             "quarantine",
             [
                 path("", quarantine.QuarantineView.as_view(), name="index"),
@@ -289,6 +295,18 @@ def register_quarantine_menu_item():
         name="leadgen-quarantine",
         icon_name="warning",
         order=241,
+    )
+
+
+@hooks.register("register_leadgen_menu_item")
+def register_callbacks_menu_item():
+    """Call-backs to make, for staff who may see leads, beside the inbox."""
+    return callbacks.CallbacksMenuItem(
+        _("Call-backs"),
+        reverse("wagtail_leadgen_callbacks:index"),
+        name="leadgen-callbacks",
+        icon_name="mobile-alt",
+        order=205,
     )
 
 

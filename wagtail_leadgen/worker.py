@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from .callback_worker import send_callback_event
 from .conf import leadgen_settings
 from .correction_worker import send_correction
 from .crm import get_backend
@@ -111,7 +112,7 @@ def claim(delivery_id: int, *, ignore_backoff: bool = False) -> Delivery | None:
     if not _take(_runnable(now, ignore_backoff=ignore_backoff), delivery_id, now):
         return None
     return Delivery.objects.select_related(
-        "submission", "consent_record__purpose", "rectification"
+        "submission", "consent_record__purpose", "rectification", "callback__lead"
     ).get(pk=delivery_id)
 
 
@@ -126,7 +127,10 @@ def claim_due(
     """
     now = timezone.now()
     runnable = _runnable(now, ignore_backoff=ignore_backoff)
-    queryset = runnable.exclude(pk__in=list(exclude)).order_by("next_attempt_at", "pk")
+    # A call-back alert (high priority) first, whatever the backlog.
+    queryset = runnable.exclude(pk__in=list(exclude)).order_by(
+        "-priority", "next_attempt_at", "pk"
+    )
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             queryset = queryset.select_for_update(skip_locked=True, of=("self",))
@@ -354,6 +358,8 @@ def _send(backend: BaseCRMBackend, delivery: Delivery) -> DeliveryResult:
         return send_erasure(backend, delivery)
     if delivery.kind == DeliveryKind.RECTIFICATION:
         return send_correction(backend, delivery)
+    if delivery.kind == DeliveryKind.CALLBACK:
+        return send_callback_event(backend, delivery)
     payload = for_destination(backend, build_payload(delivery))
     if payload.change is None:
         return backend.deliver(payload)

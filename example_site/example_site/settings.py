@@ -202,6 +202,16 @@ WAGTAIL_LEADGEN = {
     "CRM_BACKENDS": CRM_BACKENDS,
     # Links in emails point where the demo is served (`make demo PORT=…`).
     "SITE_URL": WAGTAILADMIN_BASE_URL,
+    # Call-back requests (docs/call-back.md): sales is alerted at once, by an
+    # email in demo-mail/ and a callback.requested event on the webhook.
+    "CALLBACK": {
+        "SALES_EMAIL": "sales@example.com",
+        "ALERT_DESTINATIONS": ("webhook",) if "webhook" in CRM_BACKENDS else (),
+        "HOURS": ("09:00", "18:00"),
+        "DAYS": (0, 1, 2, 3, 4),
+        "TIME_ZONE": "Europe/Paris",
+        "HOLIDAYS": ("2026-12-25", "2027-01-01", "2027-04-05", "2027-05-01"),
+    },
 }
 
 # The decoupled front end (example_site/frontend/) that `make demo` serves on

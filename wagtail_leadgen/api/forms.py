@@ -187,7 +187,7 @@ def _form_data(page: Any, payload: SubmissionIn) -> dict[str, str]:
 
 def _check_names(form: LeadForm, payload: SubmissionIn) -> None:
     """Answers and boxes the form does not have are refused, not ignored."""
-    answer_names = {"email", *form.extra_field_kinds}
+    answer_names = {"email", *form.asked_field_names()}
     box_ids = {str(purpose.pk) for purpose in form.purposes}
     errors = [
         field_error(

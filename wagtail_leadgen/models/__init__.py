@@ -1,7 +1,15 @@
 from .access import AccessRequest
 from .api import IdempotencyKey
+from .callback_page import CallbackPage
+from .callbacks import CallbackOutcome, CallbackRequest
 from .consent import ConsentDecision, ConsentPurpose, ConsentRecord, LegalBasis
-from .delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDestination
+from .delivery import (
+    Delivery,
+    DeliveryKind,
+    DeliveryPriority,
+    DeliveryStatus,
+    PausedDestination,
+)
 from .erasure import Erasure
 from .experiment_pages import ExperimentMixin
 from .experiments import Experiment, ExperimentDay, ExperimentStatus, ExperimentVariant
@@ -25,6 +33,9 @@ __all__ = [
     "AccessRequest",
     "CTAClickDay",
     "CTAStyle",
+    "CallbackOutcome",
+    "CallbackPage",
+    "CallbackRequest",
     "CallToAction",
     "ConfirmationRequest",
     "ConsentDecision",
@@ -34,6 +45,7 @@ __all__ = [
     "ContentStamp",
     "Delivery",
     "DeliveryKind",
+    "DeliveryPriority",
     "DeliveryStatus",
     "DownloadGrant",
     "EbookPage",

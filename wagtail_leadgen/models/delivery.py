@@ -27,7 +27,21 @@ class DeliveryKind(models.TextChoices):
     CONSENT_CHANGE = "consent_change", _("Consent change")
     ERASURE = "erasure", _("Erasure")
     RECTIFICATION = "rectification", _("Correction")
+    CALLBACK = "callback", _("Call-back alert")
 
+
+class DeliveryPriority(models.IntegerChoices):
+    """Workers claim higher priorities first; a call-back alert never waits
+    behind a backlog of ordinary deliveries."""
+
+    NORMAL = 0, _("Normal")
+    HIGH = 100, _("High")
+
+
+#: Deliveries that hand the person to a destination (a new lead, or a
+#: call-back alert with their address and number): an erasure asks each
+#: destination one of them reached.
+PERSON_KINDS = (DeliveryKind.LEAD, DeliveryKind.CALLBACK)
 
 #: Changes for a person a destination already has: each waits until nothing
 #: older for that person and destination is pending, so it never overtakes
@@ -106,6 +120,18 @@ class Delivery(models.Model):
         choices=DeliveryStatus.choices,
         default=DeliveryStatus.PENDING,
     )
+    callback = models.ForeignKey(
+        "wagtail_leadgen.CallbackRequest",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("call-back request"),
+        help_text=_("For a call-back alert: the request announced."),
+    )
+    priority = models.SmallIntegerField(
+        _("priority"), choices=DeliveryPriority.choices, default=DeliveryPriority.NORMAL
+    )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     lease_expires_at = models.DateTimeField(_("claimed until"), null=True, blank=True)
@@ -121,7 +147,14 @@ class Delivery(models.Model):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(
+                fields=["-priority", "next_attempt_at"],
+                name="leadgen_delivery_priority",
+                condition=models.Q(status="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         # A reference, never the person's address: the deliveries list is

@@ -37,10 +37,11 @@ from django.db.models.signals import post_delete, pre_delete
 from wagtail.models import ReferenceIndex
 
 from .. import mailer
+from ..models.callbacks import CallbackRequest
 from ..models.delivery import Delivery
 from ..models.leads import Lead, Submission
 from ..models.privacy import ConfirmationRequest
-from ..tasks import deliver_lead, send_confirmation_email
+from ..tasks import deliver_lead, send_callback_email, send_confirmation_email
 from ..validators import normalise_email
 
 Removed = dict[int, Counter[str]]
@@ -173,6 +174,7 @@ def _queue_rows(leads: RawSQL) -> dict[object, int]:
     owner_of = {
         deliver_lead.module_path: _owners(Delivery, leads),
         send_confirmation_email.module_path: _owners(ConfirmationRequest, leads),
+        send_callback_email.module_path: _owners(CallbackRequest, leads),
     }
     wanted = Q(pk__in=[])
     for task_path, owners in owner_of.items():

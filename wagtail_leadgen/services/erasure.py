@@ -30,7 +30,7 @@ from ..conf import leadgen_settings
 from ..crm import get_backend
 from ..crm.base import CRMConfigurationError
 from ..erasure_worker import close_if_done
-from ..models.delivery import Delivery, DeliveryKind, DeliveryStatus
+from ..models.delivery import PERSON_KINDS, Delivery, DeliveryKind, DeliveryStatus
 from ..models.erasure import Erasure
 from ..models.leads import Lead
 from ..sealing import seal
@@ -92,7 +92,7 @@ def destinations_to_ask(lead: Lead) -> list[str]:
     return sorted(
         set(
             Delivery.objects.filter(
-                lead=lead, kind=DeliveryKind.LEAD, status=DeliveryStatus.DELIVERED
+                lead=lead, kind__in=PERSON_KINDS, status=DeliveryStatus.DELIVERED
             ).values_list("backend_alias", flat=True)
         )
     )
@@ -108,7 +108,7 @@ def _ask_destinations(erasure: Erasure, lead: Lead) -> list[Delivery]:
     """
     lead_deliveries = list(
         Delivery.objects.select_for_update()
-        .filter(lead=lead, kind=DeliveryKind.LEAD)
+        .filter(lead=lead, kind__in=PERSON_KINDS)
         .order_by("-pk")
     )
     now = timezone.now()
@@ -142,7 +142,7 @@ def _ask_destinations(erasure: Erasure, lead: Lead) -> list[Delivery]:
 
 
 def _take_over(delivery: Delivery, erasure: Erasure, email: str) -> Delivery:
-    """Turn a lead delivery a worker is sending right now into the erasure at
+    """Turn a lead delivery (or call-back alert) a worker is sending right now into the erasure at
     that destination. It keeps the worker's lease, so it runs once that
     attempt is over; the worker, finding its row taken over, records nothing
     of the lead (see ``erasure_worker.overtaken``)."""
@@ -152,6 +152,7 @@ def _take_over(delivery: Delivery, erasure: Erasure, email: str) -> Delivery:
         lead=None,
         submission=None,
         consent_record=None,
+        callback=None,
         sealed_address=seal(email),
         # Its own key: a CRM de-duplicating on the lead's would drop the erasure.
         idempotency_key=uuid.uuid4(),

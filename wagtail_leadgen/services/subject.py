@@ -52,6 +52,7 @@ SECTIONS = (
     "deliveries",
     "download_grants",
     "access_requests",
+    "callback_requests",
 )
 
 
@@ -219,6 +220,24 @@ def _corrections(lead: Lead) -> list[dict[str, Any]]:
     ]
 
 
+def _callback_requests(lead: Lead) -> list[dict[str, Any]]:
+    """The person's requests to be called back, and when they were called."""
+    return [
+        {
+            "id": callback.pk,
+            "submission": callback.submission_id,
+            "phone": callback.phone,
+            "requested_at": _when(callback.requested_at),
+            "preferred_from": _when(callback.slot_start),
+            "preferred_until": _when(callback.slot_end),
+            "called_at": _when(callback.first_called_at),
+            "outcome": callback.outcome,
+            "notes": callback.notes,
+        }
+        for callback in lead.callbacks.order_by("requested_at", "pk")
+    ]
+
+
 def _recipient_name(alias: str, names: dict[str, str]) -> str:
     """The processor's name as the notice gives it, else the destination alias."""
     if alias not in names:
@@ -316,6 +335,7 @@ def subject_data(lead: Lead) -> dict[str, Any]:
         "deliveries": _deliveries(lead),
         "download_grants": _download_grants(lead),
         "access_requests": _access_requests(lead),
+        "callback_requests": _callback_requests(lead),
     }
 
 

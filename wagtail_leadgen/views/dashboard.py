@@ -25,6 +25,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from ..charts import line_chart
 from ..cleaning import MAX_DATE, MIN_DATE, in_date_range
 from ..conf import leadgen_settings
+from ..services.callbacks import figures_between as callback_figures
 from ..services.experiments import dashboard_results
 from ..services.kpis import (
     PageKPIs,
@@ -162,6 +163,8 @@ class KPIReportView(WagtailAdminTemplateMixin, TemplateView):
                 for results in dashboard_results()
                 if page_id is None or results.test.page_id == page_id
             ],
+            callback_weeks=callback_figures(start, end),
+            callback_target=leadgen_settings.callback["SLA_MINUTES"],
             report=report,
             rows=[kpi_row(kpis) for kpis in sorted(report.pages, key=by_activity)],
             total=kpi_row(report.totals),

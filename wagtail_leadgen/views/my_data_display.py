@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from ..models.callbacks import CallbackOutcome
 from ..models.consent import ConsentDecision
 from ..models.delivery import DeliveryKind, DeliveryStatus
 from ..models.privacy import SuppressionSource
@@ -22,6 +23,10 @@ _DATE_KEYS = {
     "delivered",
     "revoked",
     "used",
+    "requested_at",
+    "preferred_from",
+    "preferred_until",
+    "called_at",
 }
 
 _LABELS = {
@@ -29,6 +34,7 @@ _LABELS = {
     "status": dict(DeliveryStatus.choices),
     "kind": dict(DeliveryKind.choices),
     "source": dict(SuppressionSource.choices),
+    "outcome": dict(CallbackOutcome.choices),
 }
 
 

@@ -5,16 +5,29 @@
     manage.py leadgen_deliver --once --all    deliver every pending lead now,
                                               ignoring backoff (after an outage)
 Several instances may run at once: each delivery is claimed with a lease.
+Each round starts with the call-back alerts: deliveries of high priority are
+claimed first, and a sales email the queue did not send (an outage) is sent
+here, a minute after the request, for a day.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from ...callback_worker import send_callback_email
+from ...conf import leadgen_settings
+from ...models.callbacks import CallbackRequest
 from ...worker import attempt, claim_due
+
+#: A sales email still unsent this long after the request is sent here (the
+#: queue had its chance); one older than a day is no longer worth sending.
+EMAIL_GRACE = timedelta(minutes=1)
+EMAIL_GIVE_UP = timedelta(days=1)
 
 
 class Command(BaseCommand):
@@ -62,7 +75,7 @@ class Command(BaseCommand):
 
     def deliver_round(self, options) -> Counter:
         """Claim and attempt batches until nothing is due; each delivery once per round."""
-        outcomes: Counter = Counter()
+        outcomes: Counter = self.email_round()
         attempted: set[int] = set()
         while True:
             batch = claim_due(
@@ -80,6 +93,22 @@ class Command(BaseCommand):
             # batch may have freed a consent change that waited for it.
             if not batch:
                 return outcomes
+
+    def email_round(self) -> Counter:
+        """Send the call-back alert emails the queue left unsent."""
+        outcomes: Counter = Counter()
+        if not leadgen_settings.callback["SALES_EMAIL"]:
+            return outcomes
+        now = timezone.now()
+        due = CallbackRequest.objects.filter(
+            alerted_at__isnull=True,
+            first_called_at__isnull=True,
+            requested_at__lte=now - EMAIL_GRACE,
+            requested_at__gte=now - EMAIL_GIVE_UP,
+        ).values_list("pk", flat=True)
+        for pk in list(due):
+            outcomes[("sales email", send_callback_email(pk))] += 1
+        return outcomes
 
     def report(self, outcomes: Counter) -> None:
         if not outcomes:

@@ -14,8 +14,9 @@ The public API; callers import from here, not from the modules::
   here: it reads the report's model, which the rest does not need).
 """
 
-# The A/B test hint (it imports the form's rules, which import the content's:
-# they register in that order).
+# The call-back page's hints, then the A/B test's (each imports the form's
+# rules, which import the content's: they register in that order).
+from . import rules_callback as _callback_rules  # noqa: F401 - registers its hints
 from . import rules_experiments as _experiment_rules  # noqa: F401
 from .analysis import (
     PageHints,

@@ -21,6 +21,8 @@ from wagtail.models import Collection, CollectionViewRestriction, Page, Site
 from demo.models import HomePage
 from demo.pdf import make_cover_png, make_pdf
 from wagtail_leadgen.models import (
+    CallbackPage,
+    CallbackRequest,
     CallToAction,
     ConfirmationRequest,
     ConsentDecision,
@@ -61,9 +63,11 @@ class Command(BaseCommand):
         ebook = self.ensure_ebook(home, document, purposes, requests["ebook"])
         landing = self.ensure_landing(home, purposes, requests["audit"])
         self.ensure_profiling(landing)
-        self.ensure_home_ctas(home, ebook, landing)
+        callback = self.ensure_callback(home, purposes, requests["callback"])
+        self.ensure_home_ctas(home, ebook, landing, callback)
         self.ensure_demo_activity(ebook, landing, purposes)
         self.ensure_ab_test(landing)
+        self.ensure_callback_activity(callback)
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         base_url = django_settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         self.stdout.write(
@@ -154,6 +158,17 @@ class Command(BaseCommand):
                 purpose_text=(
                     "<p>Your name, company and phone number are used to call you "
                     "back and prepare your audit.</p>"
+                ),
+                legal_basis=LegalBasis.CONTRACT,
+                recipients="Our sales team",
+                retention_months=12,
+            ),
+            "callback": dict(
+                name="Call back",
+                summary="We use your phone number to call you back, once.",
+                purpose_text=(
+                    "<p>Your phone number and email address are used to call you "
+                    "back when you asked and to note the outcome of the call.</p>"
                 ),
                 legal_basis=LegalBasis.CONTRACT,
                 recipients="Our sales team",
@@ -438,7 +453,76 @@ class Command(BaseCommand):
             sent_at=when, confirmed_at=when, expires_at=when + timedelta(days=1)
         )
 
-    def ensure_home_ctas(self, home, ebook, landing):
+    def ensure_callback(self, home, purposes, request) -> CallbackPage:
+        """ "Call me back": the phone, when to call; sales hears of it at once
+        (an email in demo-mail/, a webhook event when LEADGEN_WEBHOOK_URL is set)."""
+        page = CallbackPage.objects.filter(slug="call-me-back").first()
+        if page:
+            return page
+        page = home.add_child(
+            instance=CallbackPage(
+                title="Call me back",
+                slug="call-me-back",
+                intro=(
+                    "Leave your number: on working days from 9:00 to 18:00 (Paris "
+                    "time) we call you back within five minutes, or when you prefer."
+                ),
+                request_processing=request,
+                form_heading="When should we call?",
+                submit_label="Call me back",
+                form_fields=[
+                    ("first_name", {"label": "", "required": False, "help_text": ""}),
+                    (
+                        "phone",
+                        {
+                            "label": "",
+                            "required": True,
+                            "help_text": "A French landline or mobile number.",
+                        },
+                    ),
+                ],
+            )
+        )
+        page.consent_purposes.set([purposes["newsletter"]])
+        page.save_revision().publish()
+        return page
+
+    def ensure_callback_activity(self, page):
+        """A few weeks of answered call-backs, so the dashboard's time to
+        first call has figures. Through the real capture service."""
+        if CallbackRequest.objects.exists():
+            return
+        admin = get_user_model().objects.filter(username=ADMIN_USERNAME).first()
+        now = timezone.now()
+        delays = (2, 4, 3, 12, 1, 6, 5, 3, 25, 2)
+        for number, minutes in enumerate(delays):
+            result = capture_lead(
+                context=SubmissionContext(page=page, language="fr"),
+                email=f"caller{number + 1}@example.com",
+                answers={"phone": f"+3361234{number:04d}"},
+                decisions=dict.fromkeys(page.get_purposes(), False),
+                shown_versions={},
+                destinations=(),
+            )
+            requested = now - timedelta(days=2 + number * 2, hours=3)
+            called = requested + timedelta(minutes=minutes)
+            CallbackRequest.objects.create(
+                submission=result.submission,
+                lead=result.lead,
+                phone=f"+3361234{number:04d}",
+                requested_at=requested,
+                sla_starts_at=requested,
+                due_at=requested + timedelta(minutes=5),
+                first_called_at=called,
+                called_by=admin,
+                outcome="reached" if number % 4 else "voicemail",
+                alerted_at=requested,
+            )
+            Submission.objects.filter(pk=result.submission.pk).update(
+                created_at=requested
+            )
+
+    def ensure_home_ctas(self, home, ebook, landing, callback):
         if home.body:
             return
         guide_cta, _ = CallToAction.objects.get_or_create(
@@ -448,6 +532,10 @@ class Command(BaseCommand):
         audit_cta, _ = CallToAction.objects.get_or_create(
             label="Book a free audit",
             defaults={"target_page": landing, "style": "secondary"},
+        )
+        callback_cta, _ = CallToAction.objects.get_or_create(
+            label="Have us call you back",
+            defaults={"target_page": callback, "style": "secondary"},
         )
         call_cta, _ = CallToAction.objects.get_or_create(
             label="Call us now",
@@ -464,6 +552,7 @@ class Command(BaseCommand):
                 "<h2>Want a second opinion?</h2><p>We review your pages for free.</p>",
             ),
             ("cta", {"cta": audit_cta}),
+            ("cta", {"cta": callback_cta}),
             ("cta", {"cta": call_cta}),
         ]
         home.save_revision().publish()
