@@ -13,6 +13,41 @@ SETTINGS_NAME = "WAGTAIL_LEADGEN"
 #: The links of HEADLESS_LINKS a front end can take over.
 HEADLESS_LINK_KEYS = ("confirm", "preferences", "unsubscribe", "my_data_verify")
 
+#: The ``CALLBACK`` section's defaults (checked by ``business_hours.merge_callback``).
+CALLBACK_DEFAULTS: dict[str, Any] = {
+    # Where the alert goes: an address of the sales team (None: no email) and
+    # CRM destination aliases that receive a ``callback.requested`` event
+    # (webhook destinations), both sent ahead of every other delivery.
+    "SALES_EMAIL": None,
+    "ALERT_DESTINATIONS": (),
+    # Target time to the first call, in minutes, from the request (or from
+    # the next opening when it comes outside business hours).
+    "SLA_MINUTES": 5,
+    # Business hours. HOURS None: not configured, the clock always runs (an
+    # editor hint then flags every call-back page). Otherwise ("09:00",
+    # "18:00") on DAYS (Monday = 0), in TIME_ZONE, except the HOLIDAYS
+    # ("YYYY-MM-DD" dates, local).
+    "HOURS": None,
+    "DAYS": (0, 1, 2, 3, 4),
+    "TIME_ZONE": "Europe/Paris",
+    "HOLIDAYS": (),
+    # Phone numbers: the countries accepted (ISO 3166 region codes; the first
+    # also reads numbers typed without +country code), and the number types
+    # refused (phonenumbers' PhoneNumberType names).
+    "COUNTRY_CODES": ("FR",),
+    "REFUSED_NUMBER_TYPES": (
+        "PREMIUM_RATE",
+        "SHARED_COST",
+        "UAN",
+        "PAGER",
+        "PERSONAL_NUMBER",
+        "VOICEMAIL",
+    ),
+    # A visitor may pick a window this long, starting at most this many days ahead.
+    "SLOT_MINUTES": 60,
+    "MAX_DAYS_AHEAD": 14,
+}
+
 DEFAULTS: dict[str, Any] = {
     # Gated downloads: how long a download link works, and how many times.
     "DOWNLOAD_LINK_MAX_AGE": 24 * 60 * 60,
@@ -275,8 +310,8 @@ DEFAULTS: dict[str, Any] = {
         "STALE_AFTER_DAYS": 14,
     },
     # Call-back requests (docs/call-back.md): keys left out keep the
-    # defaults of CALLBACK_DEFAULTS below.
-    "CALLBACK": {},
+    # defaults of CALLBACK_DEFAULTS above.
+    "CALLBACK": CALLBACK_DEFAULTS,
 }
 
 PROOF_OF_WORK_DEFAULTS: dict[str, Any] = {
@@ -286,39 +321,4 @@ PROOF_OF_WORK_DEFAULTS: dict[str, Any] = {
     # A form posted without a solution (no JavaScript) is accepted only if it
     # was open at least this long; faster ones are quarantined as spam.
     "NO_JS_MIN_FILL_SECONDS": 8,
-}
-
-#: The ``CALLBACK`` section's defaults (checked by ``business_hours.merge_callback``).
-CALLBACK_DEFAULTS: dict[str, Any] = {
-    # Where the alert goes: an address of the sales team (None: no email) and
-    # CRM destination aliases that receive a ``callback.requested`` event
-    # (webhook destinations), both sent ahead of every other delivery.
-    "SALES_EMAIL": None,
-    "ALERT_DESTINATIONS": (),
-    # Target time to the first call, in minutes, from the request (or from
-    # the next opening when it comes outside business hours).
-    "SLA_MINUTES": 5,
-    # Business hours. HOURS None: not configured, the clock always runs (an
-    # editor hint then flags every call-back page). Otherwise ("09:00",
-    # "18:00") on DAYS (Monday = 0), in TIME_ZONE, except the HOLIDAYS
-    # ("YYYY-MM-DD" dates, local).
-    "HOURS": None,
-    "DAYS": (0, 1, 2, 3, 4),
-    "TIME_ZONE": "Europe/Paris",
-    "HOLIDAYS": (),
-    # Phone numbers: the countries accepted (ISO 3166 region codes; the first
-    # also reads numbers typed without +country code), and the number types
-    # refused (phonenumbers' PhoneNumberType names).
-    "COUNTRY_CODES": ("FR",),
-    "REFUSED_NUMBER_TYPES": (
-        "PREMIUM_RATE",
-        "SHARED_COST",
-        "UAN",
-        "PAGER",
-        "PERSONAL_NUMBER",
-        "VOICEMAIL",
-    ),
-    # A visitor may pick a window this long, starting at most this many days ahead.
-    "SLOT_MINUTES": 60,
-    "MAX_DAYS_AHEAD": 14,
 }
