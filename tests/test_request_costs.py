@@ -45,11 +45,12 @@ TRANSACTION_CONTROL = 2
 # On PostgreSQL the task row is written in a savepoint of its own (a failed
 # statement there would abort the capture); SQLite needs none.
 ENQUEUE_SAVEPOINT = 0 if connection.vendor == "sqlite" else 2
-# A first submission's writes and reads: the revisions shown, the lead (with
-# its maturity), the submission, the suppression lookup, the consent records,
-# the deliveries and the one task row (``deliver_lead`` for one destination,
-# ``deliver_batch`` for several).
-CAPTURE = 7
+# A first submission's writes and reads: the suppression lookup, the lead
+# (with its maturity), the submission, the consent records, the deliveries
+# and the one task row (``deliver_lead`` for one destination,
+# ``deliver_batch`` for several). The revisions shown are read only when
+# they are no longer live: a live revision's content is its object's row.
+CAPTURE = 6
 # The form endpoint finds its page, its site and the page's view restrictions
 # in the process cache: Wagtail's privacy hook, which it runs as the page's
 # own view does, reads no table there (the stamp watches the restrictions).
@@ -115,12 +116,11 @@ def test_an_ebook_view_costs_the_same(client, django_assert_num_queries):
 def test_a_first_submission_reads_nothing_back(
     client, page, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    """Routing, the stamp; then the revisions shown (the request's and the
-    purposes', one query), the lead with its maturity (one upsert: ticked
-    boxes make a warm lead), the submission, the suppression lookup, the
-    consent records and the deliveries (one insert each, bulk), and the task
-    row of the one destination, in the same transaction (the queue is in the
-    same database)."""
+    """Routing, the stamp; then the suppression lookup, the lead with its
+    maturity (one upsert: ticked boxes make a warm lead), the submission,
+    the consent records and the deliveries (one insert each, bulk), and the
+    task row of the one destination, in the same transaction (the queue is
+    in the same database). No revision is read: all were live."""
     purposes = list(ConsentPurpose.objects.order_by("pk"))
     client.post(page.url, form_data(client, page, email="first@example.com"))
     data = {**form_data(client, page, email="ann@example.com"), **ticked(*purposes)}
@@ -135,7 +135,14 @@ def test_a_first_submission_reads_nothing_back(
     lead = Lead.objects.get(email="ann@example.com")
     assert lead.maturity == "warm"
     assert lead.created_at == lead.last_contact_at
-    assert ConsentRecord.objects.filter(lead=lead, decision="granted").count() == 2
+    records = ConsentRecord.objects.filter(lead=lead, decision="granted")
+    # The proof names the live revisions shown, with their exact wording.
+    assert sorted(
+        (r.purpose_id, r.purpose_revision_id, r.wording) for r in records
+    ) == [(p.pk, p.live_revision_id, p.wording) for p in purposes]
+    submission = lead.submissions.get()
+    assert submission.request_revision_id == page.request_processing.live_revision_id
+    assert submission.request_wording == page.request_processing.wording
 
 
 @override_settings(
@@ -146,7 +153,7 @@ def test_a_post_to_the_form_endpoint_costs_no_routing_and_one_task_row(
     client, page, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     """What shared (cacheable) pages post to: the stamp, then the capture,
-    with one task row for both destinations; on SQLite, served, 10
+    with one task row for both destinations; on SQLite, served, 9
     statements with BEGIN and COMMIT."""
     purposes = list(ConsentPurpose.objects.order_by("pk"))
     url = reverse("wagtail_leadgen:form_submit", args=[page.pk])

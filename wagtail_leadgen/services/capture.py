@@ -187,14 +187,21 @@ def _announce(submission: Submission) -> None:
 def _revisions(
     decisions: Mapping[ConsentPurpose, bool],
     shown_versions: Mapping[int, int | None],
+    processing: RequestProcessing | None,
     request_version: int | None,
 ) -> dict[int, Revision]:
-    """Every revision the form showed (the request processing's and each
-    purpose's), in one query; each is checked against its object on use."""
+    """The revisions the form showed that are no longer live (the request
+    processing's and each purpose's), in one query, none in the usual case:
+    a live revision's content is its object's row. Each is checked against
+    its object on use."""
     wanted = {
         shown_versions.get(purpose.pk, purpose.live_revision_id)
         for purpose in decisions
-    } | {request_version}
+        if shown_versions.get(purpose.pk, purpose.live_revision_id)
+        != purpose.live_revision_id
+    }
+    if processing is not None and request_version != processing.live_revision_id:
+        wanted.add(request_version)
     wanted.discard(None)
     return Revision.objects.in_bulk(list(wanted)) if wanted else {}
 
@@ -204,12 +211,12 @@ def _request_shown(
     version: int | None,
     revisions: Mapping[int, Revision],
 ) -> dict[str, object]:
-    """The submission's proof of the request processing shown next to the button."""
+    """The submission's proof of the request processing shown next to the
+    button: its live revision's content is the processing's own row."""
     if processing is None:
         return {}
-    revision = None
     wording = processing.wording
-    if version is not None:
+    if version is not None and version != processing.live_revision_id:
         revision = revisions.get(version)
         if (
             revision is None
@@ -222,7 +229,7 @@ def _request_shown(
         )
     return {
         "request_processing": processing,
-        "request_revision": revision,
+        "request_revision_id": version,
         "request_wording": wording,
         "request_wording_sha256": wording_sha256(wording),
     }
@@ -256,7 +263,9 @@ def capture_lead(
 
     Raises ``ShownVersionMissing`` (nothing stored) when a version the form
     showed can no longer be found."""
-    revisions = _revisions(decisions, shown_versions, request_version)
+    revisions = _revisions(
+        decisions, shown_versions, request_processing, request_version
+    )
     submission = Submission(
         answers=dict(answers),
         **_request_shown(request_processing, request_version, revisions),

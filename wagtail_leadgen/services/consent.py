@@ -97,12 +97,30 @@ def consent_records(
     (``settle_decisions`` then looks at what is in force). Needs no lock:
     the capture prepares them before its transaction.
 
+    A purpose shown at its live revision needs no revision read: a live
+    purpose's row holds that revision's content (drafts of a live purpose
+    stay in revisions), and it is what the form showed.
+
     Raises ``ShownVersionMissing`` when a shown revision is gone."""
-    shown = revisions_shown(decisions, shown_versions, revisions)
+    live = {
+        purpose.pk
+        for purpose in decisions
+        if shown_versions.get(purpose.pk, purpose.live_revision_id)
+        == purpose.live_revision_id
+    }
+    shown = revisions_shown(
+        [purpose for purpose in decisions if purpose.pk not in live],
+        shown_versions,
+        revisions,
+    )
     records = []
     for purpose, ticked in decisions.items():
-        revision = shown[purpose.pk]
-        wording = _wording(purpose, revision)
+        if purpose.pk in live:
+            revision_id, wording = purpose.live_revision_id, purpose.wording
+        else:
+            revision = shown[purpose.pk]
+            revision_id = revision.pk if revision is not None else None
+            wording = _wording(purpose, revision)
         if ticked:
             decision = (
                 ConsentDecision.PENDING
@@ -114,7 +132,7 @@ def consent_records(
         records.append(
             ConsentRecord(
                 purpose=purpose,
-                purpose_revision=revision,
+                purpose_revision_id=revision_id,
                 decision=decision,
                 wording=wording,
                 wording_sha256=wording_sha256(wording),
