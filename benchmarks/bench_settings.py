@@ -25,7 +25,13 @@ if _url.startswith("sqlite:"):
         "default": {**DATABASES["default"], "NAME": _url.removeprefix("sqlite:///")}
     }
 else:
-    DATABASES = {"default": dj_database_url.parse(_url)}
+    # The demo's PostgreSQL options (persistent connections, checked before
+    # reuse) on the run's database.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            _url, conn_max_age=600, conn_health_checks=True
+        )
+    }
     if "django.contrib.postgres" not in INSTALLED_APPS:
         INSTALLED_APPS.append("django.contrib.postgres")
 

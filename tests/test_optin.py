@@ -407,17 +407,15 @@ def test_the_fourth_email_within_a_day_is_skipped_and_logged_without_the_address
 
 # -- The queue and retries ------------------------------------------------------------
 @override_settings(TASKS=DUMMY_TASKS)
-def test_the_task_carries_the_request_id_only(newsletter, page, submit):
+def test_the_task_carries_ids_only(newsletter, page, submit):
     backend = task_backends["default"]
     backend.results.clear()
     submit()
-    (queued,) = [
-        result
-        for result in backend.results
-        if result.task.name == "send_confirmation_email"
-    ]
+    # The email and the lead's delivery, in one task.
+    (queued,) = backend.results
+    assert queued.task.name == "send_confirmation_and_deliver"
     request = ConfirmationRequest.objects.get()
-    assert list(queued.args) == [request.pk, 1]
+    assert list(queued.args) == [request.pk, [Delivery.objects.get().pk]]
     assert queued.kwargs == {}
     assert mail.outbox == []
     assert EMAIL not in repr((queued.args, queued.kwargs))

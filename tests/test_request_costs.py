@@ -45,15 +45,15 @@ TRANSACTION_CONTROL = 2
 # On PostgreSQL the task row is written in a savepoint of its own (a failed
 # statement there would abort the capture); SQLite needs none.
 ENQUEUE_SAVEPOINT = 0 if connection.vendor == "sqlite" else 2
-# A first submission's writes and reads: the revisions shown, the lead (with
-# its maturity), the submission, the suppression lookup, the consent records,
-# the deliveries and the one task row (``deliver_lead`` for one destination,
-# ``deliver_batch`` for several).
-CAPTURE = 7
-# The form endpoint finds its page and site in the process cache; Wagtail's
-# privacy hook, which it runs as the page's own view does, reads the page's
-# ancestors (aliases) and their view restrictions.
-PRIVACY_HOOK = 2
+# A first submission's writes and reads: the suppression lookup, the lead
+# (with its maturity), the submission, the consent records, the deliveries
+# and the one task row (``deliver_lead`` for one destination,
+# ``deliver_batch`` for several). The revisions shown are read only when
+# they are no longer live: a live revision's content is its object's row.
+CAPTURE = 6
+# The form endpoint finds its page, its site and the page's view restrictions
+# in the process cache: Wagtail's privacy hook, which it runs as the page's
+# own view does, reads no table there (the stamp watches the restrictions).
 TWO_DESTINATIONS = {
     "FORM_MIN_FILL_SECONDS": 0,
     "CRM_BACKENDS": {
@@ -116,12 +116,11 @@ def test_an_ebook_view_costs_the_same(client, django_assert_num_queries):
 def test_a_first_submission_reads_nothing_back(
     client, page, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    """Routing, the stamp; then the revisions shown (the request's and the
-    purposes', one query), the lead with its maturity (one upsert: ticked
-    boxes make a warm lead), the submission, the suppression lookup, the
-    consent records and the deliveries (one insert each, bulk), and the task
-    row of the one destination, in the same transaction (the queue is in the
-    same database)."""
+    """Routing, the stamp; then the suppression lookup, the lead with its
+    maturity (one upsert: ticked boxes make a warm lead), the submission,
+    the consent records and the deliveries (one insert each, bulk), and the
+    task row of the one destination, in the same transaction (the queue is
+    in the same database). No revision is read: all were live."""
     purposes = list(ConsentPurpose.objects.order_by("pk"))
     client.post(page.url, form_data(client, page, email="first@example.com"))
     data = {**form_data(client, page, email="ann@example.com"), **ticked(*purposes)}
@@ -136,7 +135,14 @@ def test_a_first_submission_reads_nothing_back(
     lead = Lead.objects.get(email="ann@example.com")
     assert lead.maturity == "warm"
     assert lead.created_at == lead.last_contact_at
-    assert ConsentRecord.objects.filter(lead=lead, decision="granted").count() == 2
+    records = ConsentRecord.objects.filter(lead=lead, decision="granted")
+    # The proof names the live revisions shown, with their exact wording.
+    assert sorted(
+        (r.purpose_id, r.purpose_revision_id, r.wording) for r in records
+    ) == [(p.pk, p.live_revision_id, p.wording) for p in purposes]
+    submission = lead.submissions.get()
+    assert submission.request_revision_id == page.request_processing.live_revision_id
+    assert submission.request_wording == page.request_processing.wording
 
 
 @override_settings(
@@ -146,9 +152,9 @@ def test_a_first_submission_reads_nothing_back(
 def test_a_post_to_the_form_endpoint_costs_no_routing_and_one_task_row(
     client, page, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    """What shared (cacheable) pages post to: the stamp, Wagtail's privacy
-    hook, then the capture, with one task row for both destinations; on
-    SQLite, served, 12 statements with BEGIN and COMMIT."""
+    """What shared (cacheable) pages post to: the stamp, then the capture,
+    with one task row for both destinations; on SQLite, served, 9
+    statements with BEGIN and COMMIT."""
     purposes = list(ConsentPurpose.objects.order_by("pk"))
     url = reverse("wagtail_leadgen:form_submit", args=[page.pk])
     origin = {"HTTP_ORIGIN": "http://testserver"}
@@ -156,7 +162,7 @@ def test_a_post_to_the_form_endpoint_costs_no_routing_and_one_task_row(
     data = {**form_data(client, page, email="ann@example.com"), **ticked(*purposes)}
     with (
         django_assert_num_queries(
-            1 + PRIVACY_HOOK + CAPTURE + TRANSACTION_CONTROL + ENQUEUE_SAVEPOINT
+            1 + CAPTURE + TRANSACTION_CONTROL + ENQUEUE_SAVEPOINT
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
@@ -174,6 +180,36 @@ def test_a_post_to_the_form_endpoint_costs_no_routing_and_one_task_row(
     assert [(row.task_path, sorted(delivery_ids(row))) for row in rows] == [
         ("wagtail_leadgen.tasks.deliver_batch", ids)
     ]
+
+
+@override_settings(TASKS=DATABASE_QUEUE)
+def test_a_double_opt_in_adds_its_request_row_and_no_task_row(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """A ticked purpose that needs a confirmation adds its confirmation
+    request; its email goes in the delivery's task row (one row for both)."""
+    set_controller(controller_name="Example SAS", contact_email="dpo@example.com")
+    purpose = make_purpose(requires_confirmation=True)
+    page = make_landing_page(purposes=[purpose])
+    url = reverse("wagtail_leadgen:form_submit", args=[page.pk])
+    origin = {"HTTP_ORIGIN": "http://testserver"}
+    client.post(url, form_data(client, page, email="first@example.com"), **origin)
+    data = {**form_data(client, page, email="ann@example.com"), **ticked(purpose)}
+    with (
+        django_assert_num_queries(
+            1 + CAPTURE + 1 + TRANSACTION_CONTROL + ENQUEUE_SAVEPOINT
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(url, data, **origin)
+    assert response.status_code == 303
+    lead = Lead.objects.get(email="ann@example.com")
+    request, delivery = lead.confirmation_requests.get(), lead.deliveries.get()
+    (row,) = DBTaskResult.objects.filter(task_path__contains="confirmation")
+    assert row.task_path == "wagtail_leadgen.tasks.send_confirmation_and_deliver"
+    assert row.args_kwargs["args"] == [request.pk, [delivery.pk]]
+    deliver_rows = DBTaskResult.objects.filter(task_path__contains="deliver_")
+    assert not any(delivery.pk in delivery_ids(row) for row in deliver_rows)
 
 
 def delivery_ids(row) -> set[int]:

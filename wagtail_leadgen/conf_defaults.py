@@ -137,6 +137,11 @@ DEFAULTS: dict[str, Any] = {
         "script-src 'self'; form-action 'self'; frame-ancestors 'self'; "
         "base-uri 'self'; object-src 'none'"
     ),
+    # The plugin's own layout puts leadgen.css inline in the page head (no
+    # request that blocks the first paint), allowed by its hash in the policy
+    # above. False: a <link> to the file, for a site whose own policy, sent
+    # with the plugin's layout, allows no inline style.
+    "INLINE_STYLESHEET": True,
     # -- Shared caches and CDNs (issue 13), see docs/caching.md -------------------
     # Seconds a shared cache (a CDN, a caching proxy) may keep an anonymous
     # visitor's lead page: sent as Cache-Control "public, max-age=0,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import re
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from django.contrib.staticfiles import finders
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.template import TemplateDoesNotExist
@@ -68,16 +74,80 @@ def site_csp_nonce(request: HttpRequest | None) -> str | None:
     return None
 
 
+# The plugin's stylesheet: its own layout puts it inline in the page head
+# (no request that blocks the first paint), allowed by its hash.
+STYLESHEET = "wagtail_leadgen/leadgen.css"
+_COMMENTS = re.compile(r"/\*.*?\*/", re.DOTALL)
+_AROUND_PUNCTUATION = re.compile(r"\s*([{};])\s*")
+
+
+@functools.cache
+def inline_stylesheet() -> tuple[str, str] | None:
+    """The plugin's stylesheet as its layout inlines it (comments and extra
+    whitespace left out), and the Content-Security-Policy source that allows
+    exactly that text (``'sha256-…'``). Read once per process from the static
+    file, which a site may override with its own ``leadgen.css``; None when
+    it cannot be found, or could close its ``<style>`` element (the layout
+    then links it)."""
+    path = finders.find(STYLESHEET)
+    if not path:
+        return None
+    css = _COMMENTS.sub("", Path(str(path)).read_text(encoding="utf-8"))
+    css = _AROUND_PUNCTUATION.sub(r"\1", " ".join(css.split()))
+    if "</" in css or "<!--" in css:
+        return None
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return css, f"'sha256-{digest}'"
+
+
+def _forget_stylesheet(setting: str = "", **kwargs: Any) -> None:
+    if setting.startswith("STATIC"):  # STATICFILES_DIRS, STATIC_ROOT... (tests)
+        inline_stylesheet.cache_clear()
+
+
+setting_changed.connect(_forget_stylesheet, dispatch_uid="leadgen-inline-stylesheet")
+
+
+def stylesheet_inlined() -> bool:
+    """Whether the plugin's layout puts its stylesheet inline (``INLINE_STYLESHEET``)."""
+    return bool(leadgen_settings.INLINE_STYLESHEET) and inline_stylesheet() is not None
+
+
+def allowing_the_stylesheet(policy: str) -> str:
+    """``policy`` with the inline stylesheet's hash added to ``style-src`` (or,
+    without one, to a ``style-src`` copied from ``default-src``). Unchanged
+    when nothing is inline, when the policy restricts no style, or when it
+    allows every inline style already (a hash would turn that off)."""
+    if not stylesheet_inlined():
+        return policy
+    _css, source = inline_stylesheet() or ("", "")
+    directives = [part.strip() for part in policy.split(";") if part.strip()]
+    names = [directive.split()[0].lower() for directive in directives]
+    if "style-src" in names:
+        index = names.index("style-src")
+    elif "default-src" in names:
+        _name, *sources = directives[names.index("default-src")].split()
+        directives.append(" ".join(["style-src", *sources]))
+        index = len(directives) - 1
+    else:
+        return policy
+    if "'unsafe-inline'" in directives[index].lower().split():
+        return policy
+    directives[index] = f"{directives[index]} {source}"
+    return "; ".join(directives)
+
+
 def with_csp(response: Response) -> Response:
     """Add the plugin's Content-Security-Policy to a page in the plugin's layout.
 
     Left out when the response already has one (the site's middleware or view)
     or when the site renders the pages in its own layout, where the site's
-    policy governs: ours would block its analytics, fonts and banners.
+    policy governs: ours would block its analytics, fonts and banners. It
+    allows the layout's inline stylesheet by its hash.
     """
     policy = leadgen_settings.CONTENT_SECURITY_POLICY
     if policy and "Content-Security-Policy" not in response and plugin_layout_in_use():
-        response["Content-Security-Policy"] = policy
+        response["Content-Security-Policy"] = allowing_the_stylesheet(policy)
     return response
 
 

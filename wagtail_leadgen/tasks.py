@@ -46,6 +46,10 @@ def deliver_batch(delivery_ids: list[int]) -> dict[str, int]:
     """``deliver_lead`` for each of these deliveries in turn; how many ended
     in each status. One failing unexpectedly does not stop the others (it
     stays claimed until its lease ends, then ``leadgen_deliver`` has it)."""
+    return dict(_deliver_each(delivery_ids))
+
+
+def _deliver_each(delivery_ids: Iterable[int]) -> Counter[str]:
     outcomes: Counter[str] = Counter()
     for delivery_id in delivery_ids:
         try:
@@ -55,7 +59,7 @@ def deliver_batch(delivery_ids: list[int]) -> dict[str, int]:
                 "Delivery %s failed unexpectedly (%s)", delivery_id, type(exc).__name__
             )
             outcomes["error"] += 1
-    return dict(outcomes)
+    return outcomes
 
 
 def _deliver(delivery_id: int) -> str:
@@ -154,6 +158,10 @@ def enqueue_delivery_batches(ids: Sequence[int]) -> None:
 def send_confirmation_email(request_id: int, attempt: int = 1) -> str:
     """Send one double opt-in email (the token is made here, never passed in);
     when the mail backend fails, try again later where the queue can defer."""
+    return _send_confirmation(request_id, attempt)
+
+
+def _send_confirmation(request_id: int, attempt: int) -> str:
     outcome = mailer.send_confirmation(request_id)
     if outcome == mailer.Outcome.FAILED:
         delay = min(
@@ -165,6 +173,64 @@ def send_confirmation_email(request_id: int, attempt: int = 1) -> str:
             run_after=timezone.now() + timedelta(seconds=delay),
         )
     return outcome
+
+
+@task()
+def send_confirmation_and_deliver(
+    request_id: int, delivery_ids: list[int]
+) -> dict[str, object]:
+    """What one submission leaves to do, in one task row: its double opt-in
+    email (as ``send_confirmation_email``, retried the same way when the mail
+    backend fails), then its deliveries (as ``deliver_batch``). Neither part
+    stops the other: an email that fails unexpectedly stays due for
+    ``leadgen_send_confirmations``, a delivery for ``leadgen_deliver``."""
+    try:
+        confirmation = str(_send_confirmation(request_id, 1))
+    except Exception as exc:  # the type only: the message may quote the address
+        logger.error(
+            "Confirmation email %s failed unexpectedly (%s); it stays due",
+            request_id,
+            type(exc).__name__,
+        )
+        confirmation = "error"
+    return {
+        "confirmation": confirmation,
+        "deliveries": dict(_deliver_each(delivery_ids)),
+    }
+
+
+def enqueue_after_capture(
+    delivery_ids: Sequence[int], confirmation_id: int | None
+) -> None:
+    """Enqueue what a capture leaves to do in as few task rows as possible:
+    one ``send_confirmation_and_deliver`` for a confirmation email and the
+    deliveries, else one ``deliver_lead`` or ``deliver_batch``, or one
+    ``send_confirmation_email``. A queue outage is logged and leaves the rows
+    due for ``leadgen_deliver`` and ``leadgen_send_confirmations``."""
+    ids = list(delivery_ids)
+    if confirmation_id is None:
+        if len(ids) > 1:
+            enqueue_delivery_batches(ids)
+        else:
+            enqueue_deliveries(ids)
+        return
+    if not ids:
+        enqueue_confirmation(confirmation_id)
+        return
+    head, rest = ids[:DELIVERIES_PER_TASK], ids[DELIVERIES_PER_TASK:]
+    task = send_confirmation_and_deliver.using(backend=leadgen_settings.TASK_BACKEND)
+    try:
+        task.enqueue(confirmation_id, head)
+    except Exception as exc:  # the rows are the source of truth
+        logger.error(
+            "Could not enqueue confirmation email %s and %s deliveries (%s); "
+            "they stay due",
+            confirmation_id,
+            len(head),
+            type(exc).__name__,
+        )
+    if rest:
+        enqueue_delivery_batches(rest)
 
 
 def enqueue_confirmation(

@@ -106,7 +106,13 @@ DATABASES = {
 if os.environ.get("DATABASE_URL"):
     import dj_database_url
 
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+    # Persistent connections, checked before reuse, as a production server
+    # keeps them: no new connection (and authentication) per request.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=600, conn_health_checks=True
+        )
+    }
     # Django 6.1 checks that Wagtail's search index, which uses PostgreSQL-only
     # fields there, has django.contrib.postgres installed (postgres.E005).
     if "postgresql" in DATABASES["default"]["ENGINE"]:

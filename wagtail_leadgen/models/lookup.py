@@ -24,7 +24,9 @@ def live_lead_page(
     own (serving may set attributes on it); None when there is none.
 
     Kept per content stamp, which every page save, move or deletion and every
-    view restriction change replaces, so no answer goes stale; a missing page
+    view restriction change replaces, so no answer goes stale, with its view
+    restrictions (``get_view_restrictions``, which Wagtail's privacy hook
+    reads, answers from memory); a missing page
     is never kept, so made-up ids cannot fill the cache. ``public_only``: not
     behind a view restriction on itself or an ancestor (what anonymous API
     clients may see)."""
@@ -37,6 +39,11 @@ def live_lead_page(
         page = page.specific if page is not None else None
         if not isinstance(page, LeadCaptureMixin):
             raise _NotALeadPage
+        # What Wagtail's privacy hook reads on every post (the ancestors, for
+        # aliases, then their restrictions: two queries), read once: every
+        # restriction change, page save and move replaces the stamp.
+        restrictions = list(page.get_view_restrictions())
+        page.get_view_restrictions = lambda: restrictions
         return page
 
     try:

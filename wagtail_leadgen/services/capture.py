@@ -24,8 +24,11 @@ from ..models.consent import (
     wording_sha256,
 )
 from ..models.leads import Lead, Maturity, Submission, new_nonce
+from ..models.privacy import Suppression
 from ..models.processing import RequestProcessing
 from ..signals import lead_captured
+from ..tasks import enqueue_after_capture, enqueue_with_transaction
+from . import suppression
 from .classification import (
     classify_new_lead,
     level_before_insert,
@@ -33,8 +36,9 @@ from .classification import (
 )
 from .consent import (
     ShownVersionMissing,
+    consent_records,
     current_state,
-    record_decisions,
+    settle_decisions,
 )
 from .downloads import download_token, grant_download
 from .optin import request_confirmation
@@ -183,14 +187,21 @@ def _announce(submission: Submission) -> None:
 def _revisions(
     decisions: Mapping[ConsentPurpose, bool],
     shown_versions: Mapping[int, int | None],
+    processing: RequestProcessing | None,
     request_version: int | None,
 ) -> dict[int, Revision]:
-    """Every revision the form showed (the request processing's and each
-    purpose's), in one query; each is checked against its object on use."""
+    """The revisions the form showed that are no longer live (the request
+    processing's and each purpose's), in one query, none in the usual case:
+    a live revision's content is its object's row. Each is checked against
+    its object on use."""
     wanted = {
         shown_versions.get(purpose.pk, purpose.live_revision_id)
         for purpose in decisions
-    } | {request_version}
+        if shown_versions.get(purpose.pk, purpose.live_revision_id)
+        != purpose.live_revision_id
+    }
+    if processing is not None and request_version != processing.live_revision_id:
+        wanted.add(request_version)
     wanted.discard(None)
     return Revision.objects.in_bulk(list(wanted)) if wanted else {}
 
@@ -200,12 +211,12 @@ def _request_shown(
     version: int | None,
     revisions: Mapping[int, Revision],
 ) -> dict[str, object]:
-    """The submission's proof of the request processing shown next to the button."""
+    """The submission's proof of the request processing shown next to the
+    button: its live revision's content is the processing's own row."""
     if processing is None:
         return {}
-    revision = None
     wording = processing.wording
-    if version is not None:
+    if version is not None and version != processing.live_revision_id:
         revision = revisions.get(version)
         if (
             revision is None
@@ -218,13 +229,12 @@ def _request_shown(
         )
     return {
         "request_processing": processing,
-        "request_revision": revision,
+        "request_revision_id": version,
         "request_wording": wording,
         "request_wording_sha256": wording_sha256(wording),
     }
 
 
-@transaction.atomic
 def capture_lead(
     *,
     context: SubmissionContext,
@@ -241,46 +251,88 @@ def capture_lead(
     consent record per purpose shown, one delivery per CRM destination the
     lead may go to, a confirmation request when a consent awaits double
     opt-in and, for a gated offer, a download grant — all or nothing.
-    Deliveries and the confirmation email are enqueued in the transaction
-    when the task queue lives in the same database, once it commits
-    otherwise (``tasks.enqueue_with_transaction``).
+    The confirmation email and the deliveries are enqueued as one task
+    (``tasks.enqueue_after_capture``), in the transaction when the task
+    queue lives in the same database, once it commits otherwise
+    (``tasks.enqueue_with_transaction``).
+
+    What needs no lock is prepared first (the revisions shown, the consent
+    records' wording and hashes, the submission, a first-time person's
+    level, the objections to lift); the transaction only writes, so that it
+    holds SQLite's one write lock as briefly as it can.
 
     Raises ``ShownVersionMissing`` (nothing stored) when a version the form
     showed can no longer be found."""
-    revisions = _revisions(decisions, shown_versions, request_version)
-    request_shown = _request_shown(request_processing, request_version, revisions)
-    # A first-time person's consent in force: a box ticked that needs no
-    # confirmation (as ``record_decisions`` and ``_granted_after`` decide).
-    opt_in_if_new = any(
-        ticked and not purpose.requires_confirmation
-        for purpose, ticked in decisions.items()
+    revisions = _revisions(
+        decisions, shown_versions, request_processing, request_version
     )
-    first_level = level_before_insert(answers=answers, opt_in=opt_in_if_new)
-    lead, created = _lead_for(email, first_level or Maturity.COLD)
-    submission = Submission.objects.create(
-        lead=lead,
+    submission = Submission(
         answers=dict(answers),
-        **request_shown,
+        **_request_shown(request_processing, request_version, revisions),
         **context.submission_fields(),
     )
+    records = consent_records(
+        decisions=decisions,
+        shown_versions=shown_versions,
+        language=context.language,
+        channel=context.channel,
+        revisions=revisions,
+    )
+    ticked = [purpose for purpose, tick in decisions.items() if tick]
+    # Read now, lifted in the transaction (an objection arriving meanwhile
+    # comes after this consent, and stays).
+    objections = suppression.objections_to(email, ticked)
+    # A first-time person's consent in force: a box ticked that needs no
+    # confirmation (as ``consent_records`` and ``_granted_after`` decide).
+    opt_in_if_new = any(not purpose.requires_confirmation for purpose in ticked)
+    first_level = level_before_insert(answers=answers, opt_in=opt_in_if_new)
+    with transaction.atomic():
+        return _write(
+            email=email,
+            level=first_level or Maturity.COLD,
+            submission=submission,
+            records=records,
+            objections=objections,
+            ticked=ticked,
+            destinations=destinations,
+            document=document,
+        )
+
+
+def _write(
+    *,
+    email: str,
+    level: str,
+    submission: Submission,
+    records: list[ConsentRecord],
+    objections: Sequence[Suppression],
+    ticked: Sequence[ConsentPurpose],
+    destinations: Sequence[str],
+    document,
+) -> CaptureResult:
+    """The capture's writes, in its transaction (see ``capture_lead``)."""
+    lead, created = _lead_for(email, level)
+    submission.lead = lead
+    submission.save(force_insert=True)
     # A consent already in force stays so; one given now that was not in
     # force reaches the destinations that have the person from earlier forms.
     # A person seen for the first time has none, and no destination has them.
     state = {} if created else current_state(lead)
     in_force = {pk: record.decision for pk, record in state.items()}
-    records = record_decisions(
-        lead=lead,
-        submission=submission,
-        decisions=decisions,
-        shown_versions=shown_versions,
-        language=context.language,
-        channel=context.channel,
-        in_force=in_force,
-        revisions=revisions,
-    )
-    confirmation = request_confirmation(lead, submission, records)
+    settle_decisions(records, in_force)
+    if objections:
+        suppression.lift(email, ticked)  # read again under the lock
+    for record in records:
+        record.lead = lead
+        record.submission = submission
+    records = ConsentRecord.objects.bulk_create(records)
+    confirmation = request_confirmation(lead, submission, records, enqueue=False)
     granted = _granted_after(state, records)
-    deliveries = plan_deliveries(submission, destinations, granted)
+    deliveries = plan_deliveries(submission, destinations, granted, enqueue=False)
+    ids = [delivery.pk for delivery in deliveries]
+    confirmation_id = confirmation.pk if confirmation is not None else None
+    if ids or confirmation_id is not None:
+        enqueue_with_transaction(lambda: enqueue_after_capture(ids, confirmation_id))
     if not created:
         new_grants = [
             record
@@ -295,7 +347,7 @@ def capture_lead(
         )
     token = download_token(grant_download(submission, document)) if document else None
     if created:
-        classify_new_lead(lead, answers=answers, opt_in=bool(granted))
+        classify_new_lead(lead, answers=submission.answers, opt_in=bool(granted))
     else:
         reclassify_after_capture(lead)
     transaction.on_commit(lambda: _announce(submission))

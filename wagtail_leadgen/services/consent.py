@@ -83,6 +83,79 @@ def _wording(purpose: ConsentPurpose, revision: Revision | None) -> str:
     )
 
 
+def consent_records(
+    *,
+    decisions: Mapping[ConsentPurpose, bool],
+    shown_versions: Mapping[int, int | None],
+    language: str,
+    channel: str,
+    revisions: Mapping[int, Revision] | None = None,
+) -> list[ConsentRecord]:
+    """One unsaved record per purpose shown, with the exact wording shown and
+    its hash: granted when ticked (pending when the purpose needs double
+    opt-in), refused otherwise, as for a person with no consent in force
+    (``settle_decisions`` then looks at what is in force). Needs no lock:
+    the capture prepares them before its transaction.
+
+    A purpose shown at its live revision needs no revision read: a live
+    purpose's row holds that revision's content (drafts of a live purpose
+    stay in revisions), and it is what the form showed.
+
+    Raises ``ShownVersionMissing`` when a shown revision is gone."""
+    live = {
+        purpose.pk
+        for purpose in decisions
+        if shown_versions.get(purpose.pk, purpose.live_revision_id)
+        == purpose.live_revision_id
+    }
+    shown = revisions_shown(
+        [purpose for purpose in decisions if purpose.pk not in live],
+        shown_versions,
+        revisions,
+    )
+    records = []
+    for purpose, ticked in decisions.items():
+        if purpose.pk in live:
+            revision_id, wording = purpose.live_revision_id, purpose.wording
+        else:
+            revision = shown[purpose.pk]
+            revision_id = revision.pk if revision is not None else None
+            wording = _wording(purpose, revision)
+        if ticked:
+            decision = (
+                ConsentDecision.PENDING
+                if purpose.requires_confirmation
+                else ConsentDecision.GRANTED
+            )
+        else:
+            decision = ConsentDecision.REFUSED
+        records.append(
+            ConsentRecord(
+                purpose=purpose,
+                purpose_revision_id=revision_id,
+                decision=decision,
+                wording=wording,
+                wording_sha256=wording_sha256(wording),
+                language=language,
+                channel=channel,
+            )
+        )
+    return records
+
+
+def settle_decisions(
+    records: Iterable[ConsentRecord], in_force: Mapping[int, str]
+) -> None:
+    """Ticking again a double opt-in purpose the person already confirmed
+    keeps it granted, rather than sending it back to "pending"."""
+    for record in records:
+        if (
+            record.decision == ConsentDecision.PENDING
+            and in_force.get(record.purpose_id) == ConsentDecision.GRANTED
+        ):
+            record.decision = ConsentDecision.GRANTED
+
+
 def record_decisions(
     *,
     lead: Lead,
@@ -102,35 +175,18 @@ def record_decisions(
     granted, rather than sending it back to "pending". A tick is an explicit
     consent: it lifts an earlier objection for that purpose only.
     """
-    in_force = in_force or {}
-    shown = revisions_shown(decisions, shown_versions, revisions)
+    records = consent_records(
+        decisions=decisions,
+        shown_versions=shown_versions,
+        language=language,
+        channel=channel,
+        revisions=revisions,
+    )
     suppression.lift(lead.email, [p for p, ticked in decisions.items() if ticked])
-    records = []
-    for purpose, ticked in decisions.items():
-        revision = shown[purpose.pk]
-        wording = _wording(purpose, revision)
-        if ticked:
-            confirmed = in_force.get(purpose.pk) == ConsentDecision.GRANTED
-            decision = (
-                ConsentDecision.PENDING
-                if purpose.requires_confirmation and not confirmed
-                else ConsentDecision.GRANTED
-            )
-        else:
-            decision = ConsentDecision.REFUSED
-        records.append(
-            ConsentRecord(
-                lead=lead,
-                purpose=purpose,
-                purpose_revision=revision,
-                submission=submission,
-                decision=decision,
-                wording=wording,
-                wording_sha256=wording_sha256(wording),
-                language=language,
-                channel=channel,
-            )
-        )
+    settle_decisions(records, in_force or {})
+    for record in records:
+        record.lead = lead
+        record.submission = submission
     return ConsentRecord.objects.bulk_create(records)
 
 

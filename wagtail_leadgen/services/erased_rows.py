@@ -41,7 +41,12 @@ from ..models.callbacks import CallbackRequest
 from ..models.delivery import Delivery
 from ..models.leads import Lead, Submission
 from ..models.privacy import ConfirmationRequest
-from ..tasks import deliver_lead, send_callback_email, send_confirmation_email
+from ..tasks import (
+    deliver_lead,
+    send_callback_email,
+    send_confirmation_and_deliver,
+    send_confirmation_email,
+)
 from ..validators import normalise_email
 
 Removed = dict[int, Counter[str]]
@@ -168,12 +173,15 @@ def _delete(rows: QuerySet) -> None:
 def _queue_rows(leads: RawSQL) -> dict[object, int]:
     """The database queue's rows for these leads' deliveries and confirmation
     emails (row id → lead id): their arguments are ids, but a failed task's
-    traceback may quote a backend."""
+    traceback may quote a backend. A capture's one task for both names its
+    confirmation request first, and its deliveries are the same person's."""
     if not apps.is_installed("django_tasks_db"):
         return {}
+    confirmations = _owners(ConfirmationRequest, leads)
     owner_of = {
         deliver_lead.module_path: _owners(Delivery, leads),
-        send_confirmation_email.module_path: _owners(ConfirmationRequest, leads),
+        send_confirmation_email.module_path: confirmations,
+        send_confirmation_and_deliver.module_path: confirmations,
         send_callback_email.module_path: _owners(CallbackRequest, leads),
     }
     wanted = Q(pk__in=[])

@@ -2,9 +2,9 @@
 consent pending, a link whose page confirms, and expiry.
 
 - ``request_confirmation`` is called by ``capture_lead``: one
-  ``ConfirmationRequest`` in the capture transaction, its email enqueued once
-  the transaction commits (the task carries the id only; the email and its
-  token are made by ``wagtail_leadgen.mailer``).
+  ``ConfirmationRequest`` in the capture transaction, its email enqueued with
+  the submission's deliveries, in one task row (the task carries ids only;
+  the email and its token are made by ``wagtail_leadgen.mailer``).
 - The link's page shows what it confirms on GET and HEAD, and confirms only on
   POST (mail scanners follow links). A link is single use and expires
   (``CONFIRMATION_MAX_AGE``).
@@ -56,12 +56,19 @@ class ExpiredLink(LinkProblem):
 
 # -- At capture -------------------------------------------------------------------
 def request_confirmation(
-    lead: Lead, submission: Submission, records: Sequence[ConsentRecord]
+    lead: Lead,
+    submission: Submission,
+    records: Sequence[ConsentRecord],
+    *,
+    enqueue: bool = True,
 ) -> ConfirmationRequest | None:
     """One confirmation request when the submission left consents pending.
 
     Its ``expires_at`` is, until the email goes out, the latest time to send
-    it; the email is enqueued once the capture transaction commits."""
+    it; the email is enqueued with the transaction
+    (``tasks.enqueue_with_transaction``), unless ``enqueue`` is False: the
+    capture enqueues it with the submission's deliveries, in one task row
+    (``tasks.enqueue_after_capture``)."""
     if not any(record.decision == ConsentDecision.PENDING for record in records):
         return None
     confirmation = ConfirmationRequest.objects.create(
@@ -70,7 +77,8 @@ def request_confirmation(
         expires_at=timezone.now()
         + timedelta(seconds=leadgen_settings.CONFIRMATION_MAX_AGE),
     )
-    enqueue_with_transaction(lambda: enqueue_confirmation(confirmation.pk))
+    if enqueue:
+        enqueue_with_transaction(lambda: enqueue_confirmation(confirmation.pk))
     return confirmation
 
 

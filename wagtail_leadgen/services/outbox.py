@@ -26,8 +26,8 @@ from ..models.delivery import Delivery, DeliveryKind, DeliveryStatus, PausedDest
 from ..models.leads import Lead, Submission
 from ..models.rectification import Rectification
 from ..tasks import (
+    enqueue_after_capture,
     enqueue_deliveries,
-    enqueue_delivery_batches,
     enqueue_with_transaction,
 )
 from .consent import current_records
@@ -61,13 +61,17 @@ def plan_deliveries(
     submission: Submission,
     aliases: Sequence[str],
     granted: Iterable[ConsentPurpose] = (),
+    *,
+    enqueue: bool = True,
 ) -> list[Delivery]:
     """One pending delivery per destination the lead may go to (its consents
     decide, see ``crm.destination``), enqueued with the transaction
     (``tasks.enqueue_with_transaction``): one ``deliver_lead`` task for one
     delivery, one ``deliver_batch`` task (one task row) for several. Each
     delivery keeps its own attempts and retries either way, and one
-    destination failing does not stop the next from being attempted."""
+    destination failing does not stop the next from being attempted.
+    ``enqueue=False``: the caller enqueues them (the capture, with its
+    confirmation email, ``tasks.enqueue_after_capture``)."""
     deliveries = Delivery.objects.bulk_create(
         [
             Delivery(
@@ -76,11 +80,9 @@ def plan_deliveries(
             for alias in allowed_destinations(aliases, granted)
         ]
     )
-    ids = [delivery.pk for delivery in deliveries]
-    if len(ids) > 1:
-        enqueue_with_transaction(lambda: enqueue_delivery_batches(ids))
-    else:
-        enqueue_with_transaction(lambda: enqueue_deliveries(ids))
+    if enqueue:
+        ids = [delivery.pk for delivery in deliveries]
+        enqueue_with_transaction(lambda: enqueue_after_capture(ids, None))
     return deliveries
 
 

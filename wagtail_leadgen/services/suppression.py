@@ -56,14 +56,29 @@ def lift(email: str, purposes: Sequence[ConsentPurpose]) -> None:
     One query when the address never objected, whatever the number of
     purposes: the capture path calls it on every submission with a tick.
     """
+    lift_objections(objections_to(email, purposes), purposes)
+
+
+def objections_to(email: str, purposes: Sequence[ConsentPurpose]) -> list[Suppression]:
+    """The objections a consent to ``purposes`` would lift (one query; none
+    without a purpose). The capture reads them before its transaction and
+    lifts them inside it (``lift_objections``)."""
     if not purposes:
-        return
+        return []
     wanted = {purpose.pk for purpose in purposes}
-    entries = list(
+    return list(
         Suppression.objects.filter(address_hash__in=address_hashes(email)).filter(
             Q(purpose__isnull=True) | Q(purpose__in=wanted)
         )
     )
+
+
+def lift_objections(
+    entries: Sequence[Suppression], purposes: Sequence[ConsentPurpose]
+) -> None:
+    """Lift ``entries`` (from ``objections_to``) for ``purposes``: no query
+    when there are none."""
+    wanted = {purpose.pk for purpose in purposes}
     lifted = [entry.pk for entry in entries if entry.purpose_id in wanted]
     if lifted:
         Suppression.objects.filter(pk__in=lifted).delete()

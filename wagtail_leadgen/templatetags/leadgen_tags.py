@@ -6,7 +6,9 @@ for a site that lays its form out itself; ``{% leadgen_download
 download_token %}`` renders the link to a just-unlocked document (or why it
 is not available); ``{% leadgen_unsubscribe_url lead %}`` (or ``... lead
 purpose``) gives the one-click unsubscribe link for a site's own emails;
-``{% leadgen_public_url page %}`` the page's address for share links.
+``{% leadgen_public_url page %}`` the page's address for share links;
+``{% leadgen_stylesheet %}`` the plugin's stylesheet, inline (the plugin's
+own layout uses it in its head).
 
 The context of ``includes/lead_form.html`` and ``includes/notice.html``
 (documented in docs/getting-started.md, "Template tags"): ``form``, ``page``,
@@ -21,11 +23,19 @@ import json
 from typing import Any
 
 from django import template
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from .. import mailer
 from ..forms import LeadForm
-from ..responses import site_csp_nonce
+from ..responses import (
+    STYLESHEET,
+    inline_stylesheet,
+    site_csp_nonce,
+    stylesheet_inlined,
+)
 from ..services import proof_of_work
 from ..services.downloads import DownloadUnavailable, grant_for_token
 from ..services.notice import build_notice, notice_for, site_settings_for
@@ -126,3 +136,21 @@ def leadgen_public_url(page) -> str:
     if parts is None:
         return ""
     return mailer.site_root_url(page) + parts[2]
+
+
+@register.simple_tag(takes_context=True)
+def leadgen_stylesheet(context: template.Context) -> SafeString:
+    """The plugin's stylesheet in a ``<style>`` element, which blocks no
+    paint (the plugin's policy allows it by its hash; under a site's policy
+    with a nonce, it carries the nonce), or a link to the file with
+    ``INLINE_STYLESHEET`` off."""
+    inline = inline_stylesheet() if stylesheet_inlined() else None
+    if inline is None:
+        return format_html('<link rel="stylesheet" href="{}">', static(STYLESHEET))
+    nonce = site_csp_nonce(context.get("request"))
+    # The file's own text: read from the static files, never from a visitor,
+    # and refused by ``inline_stylesheet`` if it could close the element.
+    css = mark_safe(inline[0])  # noqa: S308
+    if nonce:
+        return format_html('<style nonce="{}">{}</style>', nonce, css)
+    return format_html("<style>{}</style>", css)
