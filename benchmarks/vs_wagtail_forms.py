@@ -99,12 +99,25 @@ def seed() -> dict[str, object]:
     from django.test import Client
     from form_driver import find_post_form
 
-    from wagtail_leadgen.models import EbookPage, LandingPage
+    from wagtail_leadgen.models import (
+        EbookPage,
+        Experiment,
+        ExperimentStatus,
+        LandingPage,
+    )
+    from wagtail_leadgen.services.experiments import stop_test
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("seed_demo", stdout=StringIO())
     call_command("collectstatic", verbosity=0, interactive=False)
     landing = LandingPage.objects.get(slug="free-audit")
+    # The demo runs an A/B test on this page; the peer has none. A drawn
+    # variant is a private page rendered per request (docs/ab-testing.md):
+    # the comparison is of the page itself, so the test is stopped.
+    for test in Experiment.objects.filter(
+        page=landing, status=ExperimentStatus.RUNNING
+    ):
+        stop_test(test, None)
     response = Client(HTTP_HOST="127.0.0.1").get(landing.url, HTTP_USER_AGENT=BROWSER)
     if response.status_code != 200:
         raise RuntimeError(f"GET {landing.url} answered {response.status_code}")
