@@ -24,32 +24,23 @@ from django_tasks import task
 from ..conf import leadgen_settings
 from ..models.experiments import Experiment, ExperimentDay, ExperimentStatus
 from .days import site_today
-from .tracking import COUNTER_DAYS, FLUSH_INTERVAL, is_countable
+from .tracking import COUNTER_DAYS, incr_counter, is_countable, schedule_flush_once
 
 logger = logging.getLogger("wagtail_leadgen.metrics")
 
 _PREFIX = "wagtail_leadgen:variant-views"
 _FLUSH_LOCK = f"{_PREFIX}:flushing"
 _FLUSH_SCHEDULED = f"{_PREFIX}:flush-scheduled"
-_TTL = COUNTER_DAYS * 24 * 60 * 60
 
 
 def _key(test_id: int, variant: str, day: datetime.date) -> str:
     return f"{_PREFIX}:{day.isoformat()}:{test_id}:{variant}"
 
 
-def _incr(key: str, delta: int = 1) -> None:
-    cache.add(key, 0, timeout=_TTL)
-    try:
-        cache.incr(key, delta)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, delta, timeout=_TTL)
-
-
 def record_variant_view(test_id: int, variant: str) -> bool:
     """One view of a variant today, in the cache (no SQL); True if counted."""
     try:
-        _incr(_key(test_id, variant, site_today()))
+        incr_counter(_key(test_id, variant, site_today()))
     except Exception:  # noqa: BLE001 -- a cache outage must never break the page
         logger.warning("Variant view not counted: cache error")
         return False
@@ -103,7 +94,7 @@ def flush_variant_views() -> int:
                     _add(test, variant, day, "views", amount)
         except DatabaseError:
             for (test, variant, day), amount in found.items():
-                _incr(_key(test, variant, day), amount)
+                incr_counter(_key(test, variant, day), amount)
             logger.warning("Variant views not flushed: database error")
             raise
         return sum(found.values())
@@ -131,16 +122,7 @@ def flush_variant_views_task() -> int:
 
 
 def _schedule_flush() -> None:
-    if not cache.add(_FLUSH_SCHEDULED, 1, timeout=FLUSH_INTERVAL):
-        return
-    flush = flush_variant_views_task.using(backend=leadgen_settings.TASK_BACKEND)
-    try:
-        if flush.get_backend().supports_defer:
-            run_after = timezone.now() + datetime.timedelta(seconds=FLUSH_INTERVAL)
-            flush = flush.using(run_after=run_after)
-        flush.enqueue()
-    except Exception:  # noqa: BLE001 -- the page never fails for its counter
-        logger.warning("Variant views flush not enqueued: task queue error")
+    schedule_flush_once(flush_variant_views_task, _FLUSH_SCHEDULED, "Variant views")
 
 
 def record_conversion(page_id: int, variant: tuple[int, str] | None) -> bool:

@@ -187,7 +187,7 @@ def _slots_key(day: datetime.date) -> str:
     return f"{_PREFIX}:{day.isoformat()}:slots"
 
 
-def _incr(key: str, delta: int = 1) -> int:
+def incr_counter(key: str, delta: int = 1) -> int:
     """Atomic add in the cache, creating the key (kept ``COUNTER_DAYS``)."""
     cache.add(key, 0, timeout=COUNTER_DAYS * 24 * 60 * 60)
     try:
@@ -203,9 +203,9 @@ def record_page_view(page_id: int) -> bool:
     day = site_today()
     ttl = COUNTER_DAYS * 24 * 60 * 60
     try:
-        _incr(_counter_key(page_id, day))
+        incr_counter(_counter_key(page_id, day))
         if cache.add(f"{_counter_key(page_id, day)}:listed", 1, timeout=ttl):
-            slot = _incr(_slots_key(day))
+            slot = incr_counter(_slots_key(day))
             cache.set(f"{_slots_key(day)}:{slot}", page_id, timeout=ttl)
     except Exception:  # noqa: BLE001 -- a cache outage must never break the page
         logger.warning("Page view not counted: cache error")
@@ -292,7 +292,7 @@ def _flush() -> int:
             _add(PageViewDay, "page", "views", rows)
     except DatabaseError:
         for key, amount in taken:
-            _incr(key, amount)
+            incr_counter(key, amount)
         logger.warning(
             "Page views not flushed: database error; kept for the next flush"
         )
@@ -308,9 +308,16 @@ def flush_page_views_task() -> int:
 
 def _schedule_flush() -> None:
     """Enqueue one flush for the views of the coming minute, unless one is."""
-    if not cache.add(_FLUSH_SCHEDULED, 1, timeout=FLUSH_INTERVAL):
+    schedule_flush_once(flush_page_views_task, _FLUSH_SCHEDULED, "Page views")
+
+
+def schedule_flush_once(flush_task: Any, flag: str, what: str) -> None:
+    """Enqueue ``flush_task`` to run in FLUSH_INTERVAL seconds, unless the
+    cache ``flag`` says one is already scheduled: counters in the cache reach
+    the database at most once a minute, whatever the traffic."""
+    if not cache.add(flag, 1, timeout=FLUSH_INTERVAL):
         return
-    flush = flush_page_views_task.using(backend=leadgen_settings.TASK_BACKEND)
+    flush = flush_task.using(backend=leadgen_settings.TASK_BACKEND)
     try:
         if flush.get_backend().supports_defer:
             run_after = timezone.now() + datetime.timedelta(seconds=FLUSH_INTERVAL)
@@ -318,7 +325,7 @@ def _schedule_flush() -> None:
         flush.enqueue()
     except Exception:  # noqa: BLE001 -- the page never fails for its counter
         # leadgen_flush_counters (cron) or the dashboard flushes instead.
-        logger.warning("Page views flush not enqueued: task queue error")
+        logger.warning("%s flush not enqueued: task queue error", what)
 
 
 def count_cta_click(request: HttpRequest, cta) -> bool:
