@@ -280,6 +280,13 @@ def main() -> None:
         metavar="DIR",
         help="keep Lighthouse's JSON reports here",
     )
+    parser.add_argument(
+        "--lighthouse-runs",
+        type=int,
+        default=5,
+        metavar="N",
+        help="interleaved Lighthouse runs per page, medians printed (default 5)",
+    )
     args = parser.parse_args()
     planned = args.rounds * (len(PAGES) + len(POSTED)) * args.seconds
     if planned + 60 > BUDGET_SECONDS:
@@ -368,6 +375,7 @@ def run(args, env: dict[str, str], folder: str, database_url: str) -> None:
                 {TITLES[role]: paths[role] for role in ("landing", "peer")},
                 folder,
                 args.lighthouse_reports,
+                args.lighthouse_runs,
             )
     finally:
         server.stop()
