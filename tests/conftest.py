@@ -6,6 +6,7 @@ from wagtail_leadgen.crm import locmem
 
 from .fake_crm import FakeCRM
 from .helpers import form_data
+from .inflight import wait_until_idle
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +38,16 @@ def _empty_locmem_outbox():
     locmem.updated.clear()
     locmem.erased.clear()
     locmem.corrected.clear()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_drained(request):
+    """A browser test ends when its assertions pass, but the page it left may
+    still have a request on the live server: wait for it before the database
+    is flushed (see inflight.py)."""
+    yield
+    if "live_server" in request.fixturenames:
+        wait_until_idle()
 
 
 @pytest.fixture

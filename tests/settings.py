@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Tests only: lets browser tests wait for the live server before a flush.
+    "tests.inflight.InFlightRequestsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything that may answer (CommonMiddleware's redirects included).
     "corsheaders.middleware.CorsMiddleware",
