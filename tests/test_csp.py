@@ -10,14 +10,21 @@ from django.core.checks import run_checks
 from django.test import override_settings
 
 from wagtail_leadgen.conf import DEFAULTS
-from wagtail_leadgen.responses import allowing_the_stylesheet
+from wagtail_leadgen.responses import (
+    SCRIPT_LOADER,
+    SCRIPT_LOADER_SOURCE,
+    allowing_the_script_loader,
+    allowing_the_stylesheet,
+)
 
 from .factories import make_landing_page
 from .site_csp import site_layout
 
 pytestmark = pytest.mark.django_db
 
-PLUGIN_POLICY = allowing_the_stylesheet(DEFAULTS["CONTENT_SECURITY_POLICY"])
+PLUGIN_POLICY = allowing_the_script_loader(
+    allowing_the_stylesheet(DEFAULTS["CONTENT_SECURITY_POLICY"])
+)
 POW_ON = {"PROOF_OF_WORK": {"MAX_NUMBER": 10}}
 
 
@@ -69,16 +76,46 @@ def test_the_plugins_script_carries_the_sites_nonce(client):
 
 
 @override_settings(WAGTAIL_LEADGEN=POW_ON)
-def test_without_a_site_policy_the_script_has_no_nonce_and_nothing_is_inline(client):
-    html = client.get(make_landing_page().url).content.decode()
+def test_in_the_plugins_layout_only_the_loader_is_inline_allowed_by_its_hash(client):
+    response = client.get(make_landing_page().url)
+    html = response.content.decode()
+    # One inline script, the loader, which fetches the plugin's two scripts
+    # (from 'self') in order once the page has painted.
+    assert re.findall(r"<script[^>]*>[^<]*</script>", html) == [
+        '<script data-src="/static/wagtail_leadgen/pow.js /static/wagtail_leadgen/form.js">'
+        f"{SCRIPT_LOADER}</script>"
+    ]
+    assert script_nonces(html) == []
+    script_src = re.search(r"script-src ([^;]*)", response["Content-Security-Policy"])
+    assert script_src.group(1).split() == ["'self'", SCRIPT_LOADER_SOURCE]
+    # Inline: the stylesheet, also allowed by its hash; no inline style attribute.
+    assert "style=" not in html and len(re.findall("<style", html)) == 1
+
+
+@override_settings(WAGTAIL_LEADGEN={**POW_ON, "LOAD_SCRIPTS_AFTER_PAINT": False})
+def test_with_the_loader_off_the_scripts_are_deferred_and_nothing_else_is_allowed(
+    client,
+):
+    response = client.get(make_landing_page().url)
+    html = response.content.decode()
     assert re.findall(r"<script[^>]*>", html) == [
         '<script src="/static/wagtail_leadgen/pow.js" defer>',
         '<script src="/static/wagtail_leadgen/form.js" defer>',
     ]
-    assert "nonce=" not in html
-    # Inline: the stylesheet only, which the policy allows by its hash.
-    assert "style=" not in html and len(re.findall("<style", html)) == 1
     assert re.search(r"<script[^>]*>\s*[^<\s]", html) is None  # no inline code
+    assert "script-src 'self';" in response["Content-Security-Policy"]
+
+
+def test_in_the_sites_layout_the_scripts_are_deferred_with_its_nonce(client):
+    page = make_landing_page()
+    with site_layout(middleware=["tests.site_csp.SiteCSPMiddleware"]):
+        response = client.get(page.url)
+    html = response.content.decode()
+    assert "data-src=" not in html
+    nonce = nonce_in(response["Content-Security-Policy"])
+    assert (
+        f'<script src="/static/wagtail_leadgen/form.js" defer nonce="{nonce}">' in html
+    )
 
 
 @pytest.mark.skipif(django.VERSION < (6, 0), reason="Django 6's built-in CSP")
@@ -116,3 +153,25 @@ def test_the_check_is_quiet_in_the_plugins_layout_or_with_the_policy_off():
     assert w030(run_checks()) == []
     with site_layout(WAGTAIL_LEADGEN={"CONTENT_SECURITY_POLICY": None}):
         assert w030(run_checks()) == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("default-src 'self'", "default-src 'self'; script-src 'self' {hash}"),
+        ("script-src 'nonce-abc' 'strict-dynamic'", "{same} {hash}"),
+        # Every inline script allowed already, or none at all: unchanged.
+        ("script-src 'self' 'unsafe-inline'", "{same}"),
+        ("default-src 'none'", "{same}"),
+        ("img-src 'self'", "{same}"),
+    ],
+)
+def test_the_loaders_hash_goes_where_scripts_are_restricted(policy, expected):
+    assert allowing_the_script_loader(policy) == expected.format(
+        hash=SCRIPT_LOADER_SOURCE, same=policy
+    )
+
+
+@override_settings(WAGTAIL_LEADGEN={"LOAD_SCRIPTS_AFTER_PAINT": False})
+def test_with_the_loader_off_its_hash_is_not_allowed():
+    assert allowing_the_script_loader("default-src 'self'") == "default-src 'self'"

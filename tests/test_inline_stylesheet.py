@@ -13,7 +13,11 @@ from django.conf import settings
 from django.test import override_settings
 
 from wagtail_leadgen.conf import DEFAULTS
-from wagtail_leadgen.responses import allowing_the_stylesheet, inline_stylesheet
+from wagtail_leadgen.responses import (
+    allowing_the_script_loader,
+    allowing_the_stylesheet,
+    inline_stylesheet,
+)
 
 from .factories import make_landing_page
 
@@ -44,10 +48,10 @@ def test_the_stylesheet_is_inline_and_allowed_by_the_hash_of_its_text(client):
     assert ".leadgen-form{" in css and "/*" not in css
     policy = response["Content-Security-Policy"]
     assert style_src(policy) == ["'self'", style_source(css)]
-    # The rest of the plugin's policy is as configured.
-    assert (
-        policy.replace(f" {style_source(css)}", "")
-        == (DEFAULTS["CONTENT_SECURITY_POLICY"])
+    # The rest of the plugin's policy is as configured (with the script
+    # loader's hash, tests/test_csp.py).
+    assert policy.replace(f" {style_source(css)}", "") == (
+        allowing_the_script_loader(DEFAULTS["CONTENT_SECURITY_POLICY"])
     )
 
 
@@ -83,7 +87,9 @@ def test_with_inlining_off_the_file_is_linked_and_the_policy_is_as_configured(
     html = response.content.decode()
     assert '<link rel="stylesheet" href="/static/wagtail_leadgen/leadgen.css">' in html
     assert "<style" not in html
-    assert response["Content-Security-Policy"] == DEFAULTS["CONTENT_SECURITY_POLICY"]
+    assert response["Content-Security-Policy"] == allowing_the_script_loader(
+        DEFAULTS["CONTENT_SECURITY_POLICY"]
+    )
 
 
 def test_the_sites_own_stylesheet_is_the_one_inlined(client, tmp_path):
@@ -107,7 +113,7 @@ def test_a_stylesheet_that_could_close_its_element_is_linked(client, tmp_path):
     html = response.content.decode()
     assert "<style" not in html and "<script>" not in html
     assert '<link rel="stylesheet"' in html
-    assert "sha256" not in response["Content-Security-Policy"]
+    assert "sha256" not in style_src(response["Content-Security-Policy"])
 
 
 @pytest.mark.parametrize(
@@ -115,7 +121,10 @@ def test_a_stylesheet_that_could_close_its_element_is_linked(client, tmp_path):
     [
         # No style-src: one copied from default-src, with the hash.
         ("default-src 'self'", "default-src 'self'; style-src 'self' {hash}"),
-        ("default-src 'none'; img-src 'self'", "{same}; style-src 'none' {hash}"),
+        ("default-src 'self'; img-src 'self'", "{same}; style-src 'self' {hash}"),
+        # No style at all: a hash beside 'none' would cancel it.
+        ("default-src 'none'; img-src 'self'", "{same}"),
+        ("style-src 'none'", "{same}"),
         # Every inline style allowed already: a hash would turn that off.
         ("style-src 'self' 'unsafe-inline'", "{same}"),
         # No style restricted at all.

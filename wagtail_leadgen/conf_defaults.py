@@ -142,6 +142,12 @@ DEFAULTS: dict[str, Any] = {
     # above. False: a <link> to the file, for a site whose own policy, sent
     # with the plugin's layout, allows no inline style.
     "INLINE_STYLESHEET": True,
+    # The plugin's own layout loads the form's scripts (form.js, pow.js) after
+    # the first paint, through a few bytes of inline script allowed by its hash
+    # in the policy above: fetched while the page renders, they would delay
+    # its largest paint. False: deferred <script> elements, for a site whose
+    # own policy, sent with the plugin's layout, allows no inline script.
+    "LOAD_SCRIPTS_AFTER_PAINT": True,
     # -- Shared caches and CDNs (issue 13), see docs/caching.md -------------------
     # Seconds a shared cache (a CDN, a caching proxy) may keep an anonymous
     # visitor's lead page: sent as Cache-Control "public, max-age=0,

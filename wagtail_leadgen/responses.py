@@ -113,28 +113,75 @@ def stylesheet_inlined() -> bool:
     return bool(leadgen_settings.INLINE_STYLESHEET) and inline_stylesheet() is not None
 
 
-def allowing_the_stylesheet(policy: str) -> str:
-    """``policy`` with the inline stylesheet's hash added to ``style-src`` (or,
-    without one, to a ``style-src`` copied from ``default-src``). Unchanged
-    when nothing is inline, when the policy restricts no style, or when it
-    allows every inline style already (a hash would turn that off)."""
-    if not stylesheet_inlined():
-        return policy
-    _css, source = inline_stylesheet() or ("", "")
+def _adding_source(policy: str, directive: str, source: str) -> str:
+    """``policy`` with ``source`` added to ``directive`` (or, without one, to
+    a ``directive`` copied from ``default-src``). Unchanged when the policy
+    restricts nothing of that kind, allows every inline one already (a hash
+    would turn that off), or allows none at all (``'none'``, which a hash
+    beside it would cancel)."""
     directives = [part.strip() for part in policy.split(";") if part.strip()]
-    names = [directive.split()[0].lower() for directive in directives]
-    if "style-src" in names:
-        index = names.index("style-src")
+    names = [part.split()[0].lower() for part in directives]
+    if directive in names:
+        index = names.index(directive)
     elif "default-src" in names:
         _name, *sources = directives[names.index("default-src")].split()
-        directives.append(" ".join(["style-src", *sources]))
+        directives.append(" ".join([directive, *sources]))
         index = len(directives) - 1
     else:
         return policy
-    if "'unsafe-inline'" in directives[index].lower().split():
+    if {"'unsafe-inline'", "'none'"} & set(directives[index].lower().split()):
         return policy
     directives[index] = f"{directives[index]} {source}"
     return "; ".join(directives)
+
+
+def allowing_the_stylesheet(policy: str) -> str:
+    """``policy`` with the inline stylesheet's hash in ``style-src``, when the
+    layout puts it inline."""
+    if not stylesheet_inlined():
+        return policy
+    _css, source = inline_stylesheet() or ("", "")
+    return _adding_source(policy, "style-src", source)
+
+
+# The plugin's form scripts (form.js, pow.js) are fetched once the page has
+# painted: requested while it renders, they would delay its largest paint on
+# a slow phone (Lighthouse's LCP). The page names them in the loader's
+# ``data-src``, so its text, and the hash that allows it, never change.
+# The signal is the browser's paint entry; a browser without paint timing
+# waits for the load event and a frame, and a page that never reports a paint
+# (a background tab) still gets them three seconds after its load event.
+SCRIPT_LOADER = (
+    "(function(c){var done=0;function go(){if(done)return;done=1;"
+    "c.getAttribute('data-src').split(' ').forEach(function(u){"
+    "var s=document.createElement('script');s.src=u;s.async=false;"
+    "s.nonce=c.nonce;document.body.appendChild(s)})}"
+    "function later(){setTimeout(go,0)}"
+    "var P=window.PerformanceObserver,"
+    "paint=P&&(P.supportedEntryTypes||[]).indexOf('paint')>=0;"
+    "if(paint){if(performance.getEntriesByType('paint').length)later();"
+    "else new P(later).observe({type:'paint'})}"
+    "addEventListener('load',function(){"
+    "paint?setTimeout(go,3000):requestAnimationFrame(later)})})"
+    "(document.currentScript)"
+)
+_LOADER_DIGEST = hashlib.sha256(SCRIPT_LOADER.encode()).digest()
+SCRIPT_LOADER_SOURCE = f"'sha256-{base64.b64encode(_LOADER_DIGEST).decode()}'"
+
+
+def scripts_after_paint() -> bool:
+    """Whether the form's scripts come through the inline loader
+    (``LOAD_SCRIPTS_AFTER_PAINT``): in the plugin's own layout only, whose
+    policy allows the loader by its hash; a site's layout gets deferred
+    ``<script>`` elements, which its own policy already allows."""
+    return bool(leadgen_settings.LOAD_SCRIPTS_AFTER_PAINT) and plugin_layout_in_use()
+
+
+def allowing_the_script_loader(policy: str) -> str:
+    """``policy`` with the script loader's hash in ``script-src``."""
+    if not leadgen_settings.LOAD_SCRIPTS_AFTER_PAINT:
+        return policy
+    return _adding_source(policy, "script-src", SCRIPT_LOADER_SOURCE)
 
 
 def with_csp(response: Response) -> Response:
@@ -143,11 +190,13 @@ def with_csp(response: Response) -> Response:
     Left out when the response already has one (the site's middleware or view)
     or when the site renders the pages in its own layout, where the site's
     policy governs: ours would block its analytics, fonts and banners. It
-    allows the layout's inline stylesheet by its hash.
+    allows the layout's inline stylesheet and script loader by their hashes.
     """
     policy = leadgen_settings.CONTENT_SECURITY_POLICY
     if policy and "Content-Security-Policy" not in response and plugin_layout_in_use():
-        response["Content-Security-Policy"] = allowing_the_stylesheet(policy)
+        response["Content-Security-Policy"] = allowing_the_script_loader(
+            allowing_the_stylesheet(policy)
+        )
     return response
 
 

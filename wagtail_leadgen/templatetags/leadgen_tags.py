@@ -31,8 +31,10 @@ from django.utils.safestring import SafeString, mark_safe
 from .. import mailer
 from ..forms import LeadForm
 from ..responses import (
+    SCRIPT_LOADER,
     STYLESHEET,
     inline_stylesheet,
+    scripts_after_paint,
     site_csp_nonce,
     stylesheet_inlined,
 )
@@ -77,11 +79,16 @@ def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
 
     A page a shared cache holds gets no proof-of-work challenge in its HTML
     (one challenge is good for one submission): its script fetches one with
-    the visitor's token.
+    the visitor's token. Its scripts come after the first paint in the
+    plugin's layout (``SCRIPT_LOADER``), deferred elsewhere.
     """
     token_url = context.get("leadgen_token_url")
     pow_on = proof_of_work.enabled()
     challenge = None if token_url else proof_of_work.new_challenge()
+    # In this order: form.js hands pow.js the challenge it fetched.
+    scripts = [static("wagtail_leadgen/pow.js")] if pow_on else []
+    if token_url:
+        scripts.append(static("wagtail_leadgen/form.js"))
     return {
         **notice_context(context, form),
         "proof_of_work": json.dumps(challenge) if challenge else "",
@@ -89,10 +96,10 @@ def leadgen_form(context: template.Context, form: LeadForm) -> dict[str, Any]:
         "proof_of_work_field": proof_of_work.FIELD,
         "form_action": context.get("leadgen_form_action") or "",
         "token_url": token_url,
+        "scripts": scripts,
+        "script_loader": SCRIPT_LOADER if scripts and scripts_after_paint() else "",
         # The plugin's scripts carry the site's nonce under a strict policy.
-        "script_nonce": (
-            site_csp_nonce(context.get("request")) if pow_on or token_url else None
-        ),
+        "script_nonce": site_csp_nonce(context.get("request")) if scripts else None,
         "csrf_token": context.get("csrf_token"),
     }
 

@@ -1,6 +1,7 @@
 /* A lead form a shared cache (a CDN) holds carries a page token, the same for
- * every visitor. This script, loaded with `defer` (it never blocks
- * rendering), swaps it for the visitor's own time-trap token from the form's
+ * every visitor. This script, loaded after the first paint by the plugin's
+ * layout (or with `defer` in a site's layout: it never blocks rendering),
+ * swaps it for the visitor's own time-trap token from the form's
  * token URL, with a proof-of-work challenge when the site has it on (pow.js
  * then solves it), and fills in where the visitor came from. Without
  * JavaScript, or if the fetch fails, the form still posts with the page

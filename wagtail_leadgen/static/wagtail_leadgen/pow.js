@@ -1,8 +1,9 @@
 /* Solves the lead form's proof-of-work challenge (ALTCHA's format) in the
  * visitor's browser: find the number whose SHA-256, after the salt, is the
- * challenge; post it with the signed challenge. Loaded with `defer` and only
- * when the site turned the option on; without JavaScript the form still
- * posts (the server then applies a stricter time trap). */
+ * challenge; post it with the signed challenge. Loaded after the first paint
+ * (or with `defer`), only when the site turned the option on; without
+ * JavaScript the form still posts (the server then applies a stricter time
+ * trap). */
 (function () {
   "use strict";
 
