@@ -1,4 +1,4 @@
-"""System checks of the A/B test settings (ids E050-E054, W070-W074)."""
+"""System checks of the A/B test settings (ids E050-E052, W070-W072)."""
 
 from __future__ import annotations
 
