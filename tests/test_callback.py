@@ -292,6 +292,27 @@ def test_sales_gets_an_email_at_once(client, django_capture_on_commit_callbacks)
     assert CallbackRequest.objects.get().alerted_at is not None
 
 
+def test_a_request_released_from_quarantine_is_recorded_and_alerts_sales(
+    client, django_capture_on_commit_callbacks
+):
+    from wagtail_leadgen.services.quarantine import release
+
+    with leadgen(SALES_EMAIL="sales@example.com"):
+        page = make_callback_page()
+        with override_settings(
+            WAGTAIL_LEADGEN={"FORM_MIN_FILL_SECONDS": 3600, "CALLBACK": {}}
+        ):
+            post(client, page, phone=MOBILE)  # too fast: held as spam
+        spam = Submission.objects.get(is_spam=True)
+        assert not CallbackRequest.objects.exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            result, _spam = release(spam.pk)
+    callback = CallbackRequest.objects.get()
+    assert callback.submission == result.submission
+    assert callback.phone == MOBILE_E164
+    assert [message.to for message in mail.outbox] == [["sales@example.com"]]
+
+
 def test_a_webhook_destination_gets_a_callback_requested_event(
     client, fake_crm, django_capture_on_commit_callbacks
 ):

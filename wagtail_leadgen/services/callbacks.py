@@ -1,15 +1,17 @@
 """Call-back requests: recorded with their submission, announced at once,
 marked called from the leads inbox, measured against the SLA.
 
-``record_callback`` runs inside the capture transaction (``intake``), so a
-request is stored with its lead, consents and alerts, or not at all.
+``callback_recorder`` gives the capture of a call-back form the step that
+runs ``record_callback`` inside its transaction (the form's intake and a
+release from quarantine alike), so a request is stored with its lead,
+consents and alerts, or not at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..business_hours import sla_start
-from ..callback_forms import CallbackDetails
+from ..callback_forms import CallbackDetails, CallbackForm
 from ..cleaning import clean_metadata
 from ..conf import leadgen_settings
+from ..forms import LeadForm
 from ..models.callbacks import CallbackOutcome, CallbackRequest
 from ..models.delivery import Delivery, DeliveryKind, DeliveryPriority
 from ..models.leads import Lead, Submission
@@ -34,6 +37,15 @@ def clock_start(details: CallbackDetails, requested_at: dt.datetime) -> dt.datet
     if details.slot_start is not None:
         return details.slot_start
     return sla_start(leadgen_settings.callback["hours"], requested_at)
+
+
+def callback_recorder(form: LeadForm) -> Callable[[Submission], object] | None:
+    """What the capture of a valid ``form`` also stores (``capture_lead``'s
+    ``also``): a call-back form's request; nothing for any other form."""
+    if not isinstance(form, CallbackForm):
+        return None
+    details = form.callback_details()
+    return lambda submission: record_callback(submission, details)
 
 
 def record_callback(

@@ -7,7 +7,7 @@ JSON API both end here, so validation, consent and handoff cannot drift apart.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
@@ -246,11 +246,14 @@ def capture_lead(
     document=None,
     request_processing: RequestProcessing | None = None,
     request_version: int | None = None,
+    also: Callable[[Submission], object] | None = None,
 ) -> CaptureResult:
     """Store the lead, the submission (with the request processing shown), one
     consent record per purpose shown, one delivery per CRM destination the
     lead may go to, a confirmation request when a consent awaits double
     opt-in and, for a gated offer, a download grant — all or nothing.
+    ``also`` stores, in the same transaction, what a form adds to its lead
+    (``services.callbacks.callback_recorder``: a call-back request).
     The confirmation email and the deliveries are enqueued as one task
     (``tasks.enqueue_after_capture``), in the transaction when the task
     queue lives in the same database, once it commits otherwise
@@ -287,7 +290,7 @@ def capture_lead(
     opt_in_if_new = any(not purpose.requires_confirmation for purpose in ticked)
     first_level = level_before_insert(answers=answers, opt_in=opt_in_if_new)
     with transaction.atomic():
-        return _write(
+        result = _write(
             email=email,
             level=first_level or Maturity.COLD,
             submission=submission,
@@ -297,6 +300,9 @@ def capture_lead(
             destinations=destinations,
             document=document,
         )
+        if also is not None:
+            also(result.submission)
+    return result
 
 
 def _write(

@@ -11,16 +11,13 @@ import enum
 import logging
 import uuid
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from ..callback_forms import CallbackForm
 from ..cleaning import clean_metadata
 from ..conf import leadgen_settings
 from ..forms import (
@@ -37,7 +34,7 @@ from ..tokens import (
     read_form_token,
 )
 from . import proof_of_work
-from .callbacks import record_callback
+from .callbacks import callback_recorder
 from .capture import (
     UTM_KEYS,
     CaptureResult,
@@ -227,24 +224,19 @@ def process_submission(
         return _changed(form)
     if not form.is_valid():
         return IntakeOutcome(Outcome.INVALID, form)
-    # A call-back request is stored with the lead, or neither is (capture_lead
-    # is its own transaction: no savepoint for any other form).
-    callback = isinstance(form, CallbackForm)
     try:
-        with transaction.atomic() if callback else nullcontext():
-            result = capture_lead(
-                context=context,
-                email=form.cleaned_data["email"],
-                answers=form.answers(),
-                decisions=form.consent_answers(),
-                shown_versions=token.purpose_versions,
-                destinations=offer.destinations,
-                document=offer.document,
-                request_processing=offer.request_processing,
-                request_version=token.request_version,
-            )
-            if isinstance(form, CallbackForm):
-                record_callback(result.submission, form.callback_details())
+        result = capture_lead(
+            context=context,
+            email=form.cleaned_data["email"],
+            answers=form.answers(),
+            decisions=form.consent_answers(),
+            shown_versions=token.purpose_versions,
+            destinations=offer.destinations,
+            document=offer.document,
+            request_processing=offer.request_processing,
+            request_version=token.request_version,
+            also=callback_recorder(form),
+        )
     except ShownVersionMissing:
         return _changed(form)
     record_conversion(offer.page.pk, token.variant)  # an A/B test's variant

@@ -25,6 +25,7 @@ from ..models.consent import ConsentPurpose
 from ..models.erasure import Erasure
 from ..models.leads import Submission
 from ..models.processing import RequestProcessing
+from .callbacks import callback_recorder
 from .capture import UTM_KEYS, CaptureResult, SubmissionContext, capture_lead
 from .consent import ShownVersionMissing
 
@@ -160,6 +161,7 @@ def release(submission_pk: int) -> tuple[CaptureResult, Submission]:
             destinations=page.get_offer().destinations,
             request_processing=processing,
             request_version=request_version,
+            also=callback_recorder(form),
         )
     except ShownVersionMissing:
         raise TextsChanged from None
